@@ -1,0 +1,30 @@
+# Everything runs inside a virtual environment in .venv, made on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The main job on built-in data.
+demo: $(BIN)/python
+	$(BIN)/pip install -q -e .
+	$(BIN)/python examples/autograd_gradient_descent.py
+
+# The whole suite: unit tests, golden numbers from the tutorials, doctests, lint.
+test: $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/ruff check flowgrad tests examples
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/python
+	$(BIN)/ruff check flowgrad tests examples
+	$(BIN)/ruff format --check flowgrad tests examples
+
+format: $(BIN)/python
+	$(BIN)/ruff format flowgrad tests examples
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

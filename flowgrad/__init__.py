@@ -1,0 +1,162 @@
+"""flowgrad: a NumPy-native deep-learning framework.
+
+One set of primitives, four ways to use them: functional gradients
+(``fg.grad``), eager tensors (``.backward()``), define-then-run graphs
+(``flowgrad.flow``) and high-level training.
+
+>>> import flowgrad as fg
+>>> w = fg.tensor([1.0, -2.0], requires_grad=True)
+>>> loss = (w ** 2).sum()
+>>> loss.backward()
+>>> w.grad
+tensor([ 2., -4.])
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import core as _core  # noqa: F401  (registers the Tensor class first)
+from . import ops as _ops  # noqa: F401  (registers every primitive)
+from .core import methods as _methods  # noqa: F401  (binds operators and methods)
+from . import numpy  # noqa: F401  (the differentiable NumPy namespace)
+from . import autograd  # noqa: F401
+from .core.factories import (
+    arange,
+    default_generator,
+    empty,
+    eye,
+    full,
+    full_like,
+    get_rng_state,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    seed,
+    set_rng_state,
+    zeros,
+    zeros_like,
+)
+from .core.functional import elementwise_grad, grad, hessian, hvp, jacobian, value_and_grad, vjp
+from .core.mode import (
+    detect_anomaly,
+    enable_grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+)
+from .core.ops import REGISTRY as op_registry  # noqa: N811
+from .core.tensor import Tensor, from_numpy, is_tensor, tensor
+from .dtypes import (
+    bool,
+    device,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .errors import AnomalyError, CheckpointError, DataError, DTypeError, FlowgradError, ShapeError
+from .ops.elementwise import (
+    abs,
+    arccos,
+    arcsin,
+    arctan,
+    ceil,
+    cos,
+    cosh,
+    exp,
+    expm1,
+    floor,
+    isfinite,
+    isnan,
+    leaky_relu,
+    log,
+    log1p,
+    log2,
+    log10,
+    maximum,
+    minimum,
+    reciprocal,
+    relu,
+    round,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    softplus,
+    sqrt,
+    square,
+    tan,
+    tanh,
+    where,
+)
+from .ops.elementwise import add, divide, multiply, negative, power, subtract
+from .ops.linalg import dot, einsum, matmul, outer
+from .ops.shape import broadcast_to, moveaxis, pad, swapaxes
+from .ops.torchlike import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    cat,
+    chunk,
+    clamp,
+    clip,
+    concatenate,
+    expand,
+    flatten,
+    log_softmax,
+    logsumexp,
+    masked_fill,
+    max,
+    mean,
+    min,
+    mm,
+    norm,
+    permute,
+    prod,
+    reshape,
+    softmax,
+    split,
+    squeeze,
+    stack,
+    std,
+    sum,
+    transpose,
+    unsqueeze,
+    var,
+)
+
+div = divide
+mul = multiply
+sub = subtract
+neg = negative
+pow = power
+view = reshape
+absolute = abs
+
+
+def numel(input: Tensor) -> int:  # noqa: A002
+    """Number of elements of a tensor."""
+    return input.data.size

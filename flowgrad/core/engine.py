@@ -1,0 +1,312 @@
+"""The one backward engine.
+
+Given output tensors and their upstream gradients, it counts how many
+consumers each tensor has (Kahn's algorithm, no recursion, so graphs of any
+depth work), then walks from the outputs, calling each op's gradient rules
+once all of a tensor's consumers have reported. Broadcasting is undone here,
+once, for every op, and gradients are cast back to their input's dtype.
+
+First-order passes run the rules on plain ndarrays (``xp`` = NumPy);
+``create_graph=True`` runs the same rules on tensors (``xp`` = flowgrad.numpy)
+so the gradients are themselves differentiable.
+
+>>> import flowgrad as fg
+>>> x = fg.tensor([1.0, 2.0], requires_grad=True)
+>>> y = (x * x).sum()
+>>> (gx,) = fg.autograd.grad(y, [x], create_graph=True)
+>>> gx
+tensor([2., 4.], grad_fn=<AddBackward>)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import FlowgradError, ShapeError
+from . import mode
+from .ops import DIFF, RAW, check_finite
+from .tensor import Tensor, as_array
+
+__all__ = ["backward", "grad", "sum_to"]
+
+
+def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``g`` down to ``shape``, undoing NumPy broadcasting."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
+    if gradient is None:
+        if root.data.size != 1:
+            raise ShapeError(
+                f"backward: grad can be created implicitly only for scalar outputs, but this "
+                f"output has shape {root.shape}; pass gradient= (an array of that shape) or "
+                "reduce it first (for example .sum())"
+            )
+        g = np.ones_like(root.data)
+    else:
+        g = gradient
+        if not (create_graph and isinstance(g, Tensor)):
+            g = as_array(g, root.data.dtype)
+        if g.shape != root.shape:
+            raise ShapeError(
+                f"backward: gradient has shape {tuple(g.shape)} but the output has shape {root.shape}"
+            )
+    if create_graph and not isinstance(g, Tensor):
+        g = Tensor._wrap(g)
+    return g
+
+
+def _run(
+    roots: Sequence[Tensor],
+    seeds: Sequence[Any],
+    targets: dict[int, Tensor] | None,
+    retain_graph: bool,
+    create_graph: bool,
+) -> dict[int, Any]:
+    """Walk the graph; return gradients of ``targets`` (or fill leaves' ``.grad``)."""
+    # Pass 1: count consumers of every tensor that takes part, from the roots.
+    counts: dict[int, int] = {}
+    stack = []
+    for r in roots:
+        if id(r) not in counts:
+            counts[id(r)] = 0
+            stack.append(r)
+    while stack:
+        t = stack.pop()
+        node = t._node
+        if node is None or (targets is not None and id(t) in targets):
+            continue
+        if node.inputs is None:
+            raise FlowgradError(
+                "backward: trying to go through a graph a second time, but its saved values were "
+                "freed after the first backward; pass retain_graph=True to the first call"
+            )
+        for inp in node.inputs:
+            if isinstance(inp, Tensor) and inp.requires_grad:
+                k = id(inp)
+                if k in counts:
+                    counts[k] += 1
+                else:
+                    counts[k] = 1
+                    stack.append(inp)
+
+    xp = DIFF if create_graph else RAW
+    grads: dict[int, Any] = {}
+    owned: set[int] = set()  # gradients we allocated, so safe to add into in place
+    for r, s in zip(roots, seeds):
+        _accumulate(grads, owned, id(r), s, create_graph, False)
+    results: dict[int, Any] = {}
+    anomaly = mode.state.anomaly
+    ready: list[Tensor] = []
+    for r in roots:
+        if counts[id(r)] == 0 and all(r is not q for q in ready):
+            ready.append(r)
+
+    while ready:
+        t = ready.pop()
+        k = id(t)
+        g = grads.pop(k, None)
+        if g is None:
+            continue
+        node = t._node
+        if targets is not None and k in targets:
+            results[k] = g
+            continue
+        if node is None:
+            if targets is None:
+                _store_leaf_grad(t, g, k in owned, create_graph)
+            continue
+        if t._retains_grad and targets is None:
+            _store_leaf_grad(t, g, False, create_graph)
+        op = node.op
+        inputs = node.inputs
+        args = inputs if create_graph else node.datas
+        ans = t if create_graph else t.data
+        params = node.params
+        needs = [isinstance(i, Tensor) and i.requires_grad for i in inputs]
+        for i, inp in enumerate(inputs):
+            if needs[i] and inp._version > node.time:
+                raise FlowgradError(
+                    f"backward: an input of {op.name} (shape {inp.shape}) was changed in place "
+                    "after the op used it, so its gradient would be wrong; change a copy "
+                    "instead, or change it after backward"
+                )
+        if op.vjp_all is not None:
+            gins = op.vjp_all(xp, g, ans, needs, *args, **params)
+        else:
+            vjps = op.vjps
+            gins = [vjps[i](xp, g, ans, *args, **params) if needs[i] else None for i in range(len(inputs))]
+        for i, inp in enumerate(inputs):
+            if not needs[i]:
+                continue
+            gi = gins[i]
+            if gi is None:
+                raise FlowgradError(f"backward: {op.name} has no gradient for its input {i}")
+            fresh = gi is not g
+            gi = _fit(gi, inp, create_graph)
+            if anomaly:
+                check_finite(op, gi, "backward", node)
+            ik = id(inp)
+            _accumulate(grads, owned, ik, gi, create_graph, fresh)
+            counts[ik] -= 1
+            if counts[ik] == 0:
+                ready.append(inp)
+        if not retain_graph:
+            node.inputs = None
+            node.datas = None
+    return results
+
+
+def _fit(gi: Any, inp: Tensor, create_graph: bool) -> Any:
+    """Bring a rule's result to its input's shape and dtype."""
+    shape = inp.data.shape
+    dtype = inp.data.dtype
+    if create_graph:
+        if not isinstance(gi, Tensor):
+            gi = Tensor._wrap(np.asarray(gi))
+        if gi.shape != shape:
+            gi = DIFF.sum_to(gi, shape)
+        if gi.dtype != dtype:
+            gi = gi.astype(dtype)
+        return gi
+    if type(gi) is not np.ndarray:
+        gi = np.asarray(gi)
+    if gi.shape != shape:
+        gi = sum_to(gi, shape)
+    if gi.dtype != dtype:
+        gi = gi.astype(dtype)
+    return gi
+
+
+def _accumulate(grads: dict, owned: set, k: int, g: Any, create_graph: bool, fresh: bool) -> None:
+    prev = grads.get(k)
+    if prev is None:
+        grads[k] = g
+        # A rule's fresh result is ours to add into; the upstream g or a view is not.
+        if fresh and not create_graph and g.base is None:
+            owned.add(k)
+        else:
+            owned.discard(k)
+    elif create_graph:
+        grads[k] = prev + g
+    elif k in owned:
+        np.add(prev, g, out=prev)
+    else:
+        grads[k] = prev + g
+        owned.add(k)
+
+
+def _store_leaf_grad(t: Tensor, g: Any, owned: bool, create_graph: bool) -> None:
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if t.grad is None:
+        t.grad = Tensor._wrap(g if owned else g.copy())
+    else:
+        t.grad.data += g
+        t.grad._mark_changed()
+
+
+def backward(
+    root: Tensor,
+    gradient: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """``root.backward(...)``: accumulate gradients into leaves' ``.grad``."""
+    if not root.requires_grad:
+        raise FlowgradError(
+            "backward: this tensor does not require grad and has no grad_fn; make at least one "
+            "input with requires_grad=True (and compute it outside fg.no_grad())"
+        )
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        got = grad([root], ins, [gradient], retain_graph, create_graph, allow_unused=True)
+        for t, g in zip(ins, got):
+            if g is not None:
+                _store_leaf_grad(t, g if create_graph else g.data, False, create_graph)
+        return
+    seed = _seed(root, gradient, create_graph)
+    if create_graph:
+        with mode.enable_grad():
+            _run([root], [seed], None, retain_graph, True)
+    else:
+        _run([root], [seed], None, retain_graph, False)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, as in ``torch.autograd.grad``.
+
+    Leaves' ``.grad`` are not touched. With ``create_graph=True`` the results
+    are tensors with a graph of their own, for higher derivatives.
+
+    >>> import flowgrad as fg
+    >>> x = fg.tensor(3.0, requires_grad=True)
+    >>> fg.autograd.grad(x ** 2, x)
+    (tensor(6.),)
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        gos: list[Any] = [None] * len(outs)
+    elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
+        gos = [grad_outputs]
+    else:
+        gos = list(grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise FlowgradError(f"grad: input {i} is not a tensor that requires grad")
+    roots, seeds = [], []
+    for o, go in zip(outs, gos):
+        if not isinstance(o, Tensor) or not o.requires_grad:
+            continue
+        roots.append(o)
+        seeds.append(_seed(o, go, create_graph))
+    targets = {id(t): t for t in ins}
+    if create_graph:
+        with mode.enable_grad():
+            res = _run(roots, seeds, targets, retain_graph, True) if roots else {}
+    else:
+        res = _run(roots, seeds, targets, retain_graph, False) if roots else {}
+    result = []
+    for i, t in enumerate(ins):
+        g = res.get(id(t))
+        if g is None:
+            if not allow_unused:
+                raise FlowgradError(
+                    f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+        elif isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(Tensor._wrap(g if g.base is None else g.copy()))
+    return tuple(result)
+

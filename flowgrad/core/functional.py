@@ -1,0 +1,256 @@
+"""Functional gradients, as in HIPS autograd and JAX.
+
+``grad(f, argnum)`` returns a function computing the gradient of scalar ``f``
+with respect to argument ``argnum`` (an int or a tuple). Called with NumPy
+arrays it returns NumPy arrays in their dtype; called with tensors it returns
+tensors. Nesting works: ``grad(grad(f))``, ``hessian(f)``.
+
+>>> import flowgrad.numpy as np
+>>> from flowgrad import grad, hessian
+>>> f = lambda x: np.sum(x ** 3)
+>>> grad(f)(np.array([1.0, 2.0]))
+array([ 3., 12.])
+>>> hessian(f)(np.array([1.0, 2.0]))
+array([[ 6.,  0.],
+       [ 0., 12.]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import DTypeError, ShapeError
+from . import engine, mode
+from .ops import apply
+from .tensor import Tensor
+
+__all__ = ["grad", "value_and_grad", "vjp", "jacobian", "hessian", "hvp", "elementwise_grad"]
+
+
+def _as_leaf(x: Any, fname: str) -> tuple[Tensor, bool]:
+    """A fresh tensor to differentiate with respect to, and whether ``x`` was a tensor.
+
+    If ``x`` is itself being differentiated by an outer ``grad``, the new leaf
+    is an identity op on it, so the outer pass can see through this one.
+    """
+    if isinstance(x, Tensor):
+        if x.data.dtype.kind not in "fc":
+            raise DTypeError(f"{fname}: cannot differentiate with respect to an integer tensor ({x.dtype})")
+        if x.requires_grad and mode.state.grad_enabled:
+            from ..ops.shape import COPY
+
+            leaf = apply(COPY, (x,))
+            return leaf, True
+        return Tensor._wrap(x.data, True), True
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fc":
+        if arr.dtype.kind in "iub":
+            raise DTypeError(
+                f"{fname}: cannot differentiate with respect to an integer or boolean value "
+                f"({arr.dtype}); pass a float, e.g. 2.0 instead of 2"
+            )
+        raise DTypeError(f"{fname}: cannot differentiate with respect to {type(x).__name__}")
+    return Tensor._wrap(arr, True), False
+
+
+def _argnums(argnum: Any) -> tuple[tuple[int, ...], bool]:
+    if isinstance(argnum, (tuple, list)):
+        return tuple(int(a) for a in argnum), True
+    return (int(argnum),), False
+
+
+def _output(x: Any, was_tensor: bool, like: Any) -> Any:
+    if x is None:
+        z = np.zeros_like(np.asarray(like.data if isinstance(like, Tensor) else like))
+        return Tensor._wrap(z) if was_tensor else (z if z.ndim else z[()])
+    if was_tensor:
+        return x
+    data = x.data
+    if data.ndim == 0 and not isinstance(like, np.ndarray):
+        return data[()]
+    return data
+
+
+def value_and_grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., tuple]:
+    """Like :func:`grad`, but the function returns ``(value, gradient)``.
+
+    >>> import flowgrad.numpy as np, flowgrad as fg
+    >>> fg.value_and_grad(lambda x: x ** 2)(3.0)
+    (np.float64(9.0), np.float64(6.0))
+    """
+    nums, multiple = _argnums(argnum)
+
+    def wrapped(*args: Any, **kwargs: Any) -> tuple:
+        args = list(args)
+        for i in nums:
+            if i >= len(args):
+                raise TypeError(f"grad: argnum {i} given, but the function was called with {len(args)} arguments")
+        leaves, kinds = [], []
+        for i in nums:
+            leaf, was_tensor = _as_leaf(args[i], "grad")
+            leaves.append(leaf)
+            kinds.append(was_tensor)
+            args[i] = leaf
+        with mode.enable_grad():
+            out = fun(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            out_arr = np.asarray(out)
+            if out_arr.size != 1:
+                raise ShapeError(f"grad: the function must return a scalar, got shape {out_arr.shape}")
+            grads = [None] * len(leaves)
+            value = out
+        else:
+            if out.data.size != 1:
+                raise ShapeError(
+                    f"grad: the function must return a scalar, got shape {out.shape}; "
+                    "use fg.jacobian or fg.vjp for non-scalar outputs"
+                )
+            nested = any(kinds) and any(leaf.grad_fn is not None for leaf in leaves)
+            if out.requires_grad:
+                grads = list(engine.grad(out, leaves, create_graph=nested, allow_unused=True))
+            else:
+                grads = [None] * len(leaves)
+            value = out if any(kinds) else _value(out)
+        results = [_output(g, k, leaf) for g, k, leaf in zip(grads, kinds, leaves)]
+        return value, (tuple(results) if multiple else results[0])
+
+    return wrapped
+
+
+def _value(out: Tensor) -> Any:
+    data = out.data
+    return data[()] if data.ndim == 0 else data
+
+
+def grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., Any]:
+    """The gradient of scalar ``fun`` with respect to argument ``argnum``.
+
+    >>> import flowgrad.numpy as np, flowgrad as fg
+    >>> def mse(x, W, y):
+    ...     return np.sum(np.square(y - np.dot(x, W)))
+    >>> fg.grad(mse, 1)(np.ones(2), np.eye(2), np.zeros(2))
+    array([[2., 2.],
+           [2., 2.]])
+    """
+    vg = value_and_grad(fun, argnum)
+
+    def gradfun(*args: Any, **kwargs: Any) -> Any:
+        return vg(*args, **kwargs)[1]
+
+    gradfun.__name__ = f"grad_{getattr(fun, '__name__', 'fun')}"
+    gradfun.__doc__ = f"Gradient of {getattr(fun, '__name__', 'fun')} with respect to argument {argnum}."
+    return gradfun
+
+
+def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """``(fun(*primals), vjp_fn)`` where ``vjp_fn(g)`` gives one cotangent per primal (JAX).
+
+    >>> import flowgrad.numpy as np, flowgrad as fg
+    >>> out, f_vjp = fg.vjp(lambda x: x * 2, np.array([1.0, 2.0]))
+    >>> f_vjp(np.array([1.0, 10.0]))
+    (array([ 2., 20.]),)
+    """
+    leaves, kinds = zip(*[_as_leaf(p, "vjp") for p in primals]) if primals else ((), ())
+    with mode.enable_grad():
+        out = fun(*leaves)
+    nested = any(leaf.grad_fn is not None for leaf in leaves)
+
+    def vjp_fn(g: Any) -> tuple:
+        if not isinstance(out, Tensor) or not out.requires_grad:
+            return tuple(_output(None, k, leaf) for k, leaf in zip(kinds, leaves))
+        gs = engine.grad(out, list(leaves), [g], retain_graph=True, create_graph=nested, allow_unused=True)
+        return tuple(_output(gi, k, leaf) for gi, k, leaf in zip(gs, kinds, leaves))
+
+    value = out if (any(kinds) or not isinstance(out, Tensor)) else _value(out)
+    return value, vjp_fn
+
+
+def jacobian(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
+    """The Jacobian: shape ``out.shape + in.shape`` (autograd's layout).
+
+    >>> import flowgrad.numpy as np, flowgrad as fg
+    >>> fg.jacobian(lambda x: x ** 2)(np.array([1.0, 3.0]))
+    array([[2., 0.],
+           [0., 6.]])
+    """
+
+    def jac(*args: Any, **kwargs: Any) -> Any:
+        args = list(args)
+        leaf, was_tensor = _as_leaf(args[argnum], "jacobian")
+        args[argnum] = leaf
+        with mode.enable_grad():
+            out = fun(*args, **kwargs)
+        out_shape = tuple(np.shape(out.data if isinstance(out, Tensor) else out))
+        if not isinstance(out, Tensor) or not out.requires_grad:
+            z = np.zeros(out_shape + leaf.shape, dtype=leaf.dtype)
+            return Tensor._wrap(z) if was_tensor else z
+        nested = leaf.grad_fn is not None
+        rows = []
+        n = int(np.prod(out_shape))
+        for k in range(n):
+            seed = np.zeros(n, dtype=out.dtype)
+            seed[k] = 1
+            (gk,) = engine.grad(
+                out, [leaf], [seed.reshape(out_shape)], retain_graph=True, create_graph=nested, allow_unused=True
+            )
+            rows.append(gk if gk is not None else Tensor._wrap(np.zeros_like(leaf.data)))
+        if nested:
+            from ..ops.shape import reshape, stack
+
+            return reshape(stack(rows), out_shape + leaf.shape)
+        stacked = np.stack([r.data for r in rows]) if rows else np.zeros((0,) + leaf.shape, leaf.dtype)
+        result = stacked.reshape(out_shape + leaf.shape)
+        return Tensor._wrap(result) if was_tensor else result
+
+    return jac
+
+
+def hessian(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
+    """The Hessian of scalar ``fun``: ``jacobian(grad(fun))``.
+
+    >>> import flowgrad.numpy as np, flowgrad as fg
+    >>> fg.hessian(lambda x: np.sum(x[0] * x[1] ** 2))(np.array([1.0, 2.0]))
+    array([[0., 4.],
+           [4., 2.]])
+    """
+    return jacobian(grad(fun, argnum), argnum)
+
+
+def hvp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
+    """Hessian-vector product without forming the Hessian: ``hvp(f)(*args, v)``.
+
+    >>> import flowgrad.numpy as np, flowgrad as fg
+    >>> fg.hvp(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]), np.array([1.0, 1.0]))
+    array([ 6., 12.])
+    """
+
+    def inner(*args: Any) -> Any:
+        *fargs, v = args
+        from .. import numpy as fnp
+
+        def g_dot_v(*xs: Any) -> Any:
+            g = grad(fun, argnum)(*xs)
+            return fnp.sum(g * v)
+
+        return grad(g_dot_v, argnum)(*fargs)
+
+    return inner
+
+
+def elementwise_grad(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
+    """Sum of the Jacobian's rows: the derivative of an elementwise function, pointwise.
+
+    >>> import flowgrad.numpy as np, flowgrad as fg
+    >>> fg.elementwise_grad(np.tanh)(np.array([0.0, 2.0])).round(4)
+    array([1.    , 0.0707])
+    """
+
+    def egrad(*args: Any, **kwargs: Any) -> Any:
+        args = list(args)
+        out, f_vjp = vjp(lambda x: fun(*args[:argnum], x, *args[argnum + 1 :], **kwargs), args[argnum])
+        return f_vjp(np.ones_like(np.asarray(out.data if isinstance(out, Tensor) else out)))[0]
+
+    return egrad

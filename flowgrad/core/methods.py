@@ -1,0 +1,188 @@
+"""Tensor operators and methods, bound to the primitives in ``flowgrad.ops``.
+
+Operators follow PyTorch: a Python or NumPy scalar on the other side is a
+"weak" scalar that never changes the tensor's dtype (``float32 * np.float64(2)``
+stays float32). ``a += b`` updates in place where no graph depends on ``a``
+(a parameter inside ``no_grad``), and records an out-of-place op otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ops import elementwise as ew
+from ..ops import linalg as la
+from ..ops import reduce as red
+from ..ops import shape as sh
+from ..ops import torchlike as tl
+from . import mode
+from .ops import apply
+from .tensor import Tensor
+
+_FAST = (Tensor, float, int, bool)
+
+
+def _weak(other: Any) -> Any:
+    """Python/NumPy scalars and 0-d arrays become Python scalars (no dtype upcast)."""
+    if type(other) in _FAST:
+        return other
+    if isinstance(other, np.generic) or (isinstance(other, np.ndarray) and other.ndim == 0):
+        return other.item()
+    return other
+
+
+def _binop(op: Any) -> tuple:
+    def forward(self: Tensor, other: Any) -> Tensor:
+        if type(other) not in _FAST:
+            other = _weak(other)
+        return apply(op, (self, other))
+
+    def reflected(self: Tensor, other: Any) -> Tensor:
+        if type(other) not in _FAST:
+            other = _weak(other)
+        return apply(op, (other, self))
+
+    return forward, reflected
+
+
+def _inplace(op: Any, ufunc: np.ufunc, name: str) -> Any:
+    def method(self: Tensor, other: Any) -> Tensor:
+        if self.requires_grad and mode.state.grad_enabled:
+            if self._node is None:
+                self._check_inplace(f"{name} on a leaf")
+            return apply(op, (self, _weak(other)))  # non-leaf: record out of place
+        if isinstance(other, Tensor) and other.requires_grad and mode.state.grad_enabled:
+            return apply(op, (self, other))
+        return self._inplace(ufunc, other, name)
+
+    return method
+
+
+def _bind() -> None:
+    T = Tensor  # noqa: N806 - short on purpose: dozens of bindings follow
+    for name, op in (
+        ("add", ew.ADD),
+        ("sub", ew.SUB),
+        ("mul", ew.MUL),
+        ("truediv", ew.DIV),
+        ("floordiv", ew.FLOORDIV),
+        ("mod", ew.MOD),
+        ("pow", ew.POW),
+        ("matmul", la.MATMUL),
+    ):
+        fwd, ref = _binop(op)
+        setattr(T, f"__{name}__", fwd)
+        setattr(T, f"__r{name}__", ref)
+    for name, op in (
+        ("eq", ew.EQ),
+        ("ne", ew.NE),
+        ("lt", ew.LT),
+        ("le", ew.LE),
+        ("gt", ew.GT),
+        ("ge", ew.GE),
+        ("and", ew.LOGICAL_AND),
+        ("or", ew.LOGICAL_OR),
+        ("xor", ew.LOGICAL_XOR),
+    ):
+        setattr(T, f"__{name}__", _binop(op)[0])
+    T.__iadd__ = _inplace(ew.ADD, np.add, "+=")
+    T.__isub__ = _inplace(ew.SUB, np.subtract, "-=")
+    T.__imul__ = _inplace(ew.MUL, np.multiply, "*=")
+    T.__itruediv__ = _inplace(ew.DIV, np.true_divide, "/=")
+    T.__neg__ = ew.negative
+    T.__pos__ = lambda self: self
+    T.__abs__ = ew.abs
+    T.__invert__ = ew.logical_not
+    T.__getitem__ = sh.getitem
+    T.__hash__ = lambda self: id(self)
+
+    # PyTorch-named arithmetic methods
+    T.add = lambda self, other, alpha=1: self + (other * alpha if alpha != 1 else other)
+    T.sub = lambda self, other, alpha=1: self - (other * alpha if alpha != 1 else other)
+    T.mul = T.multiply = T.__mul__
+    T.div = T.divide = T.true_divide = T.__truediv__
+    T.pow = T.__pow__
+    T.neg = T.negative = ew.negative
+    T.matmul = T.__matmul__
+    T.mm = tl.mm
+    T.dot = la.dot
+    T.outer = la.outer
+    T.maximum = ew.maximum
+    T.minimum = ew.minimum
+    T.eq, T.ne, T.lt, T.le, T.gt, T.ge = T.__eq__, T.__ne__, T.__lt__, T.__le__, T.__gt__, T.__ge__
+    for name in (
+        "exp expm1 log log2 log10 log1p sqrt square reciprocal sin cos tan tanh sinh cosh "
+        "sigmoid relu sign floor ceil isnan isfinite logical_not"
+    ).split():
+        setattr(T, name, getattr(ew, name))
+    T.abs = T.absolute = ew.abs
+    T.arctan = T.atan = ew.arctan
+    T.rsqrt = lambda self: ew.reciprocal(ew.sqrt(self))
+    T.leaky_relu = ew.leaky_relu
+    T.softplus = ew.softplus
+    T.round = ew.round
+    T.clamp = T.clip = tl.clamp
+    T.where = lambda self, condition, other: ew.where(condition, self, other)
+    T.masked_fill = tl.masked_fill
+
+    # reductions (dim/keepdim or axis/keepdims)
+    for name in "sum mean prod logsumexp amax amin any all max min argmax argmin var std".split():
+        setattr(T, name, getattr(tl, name))
+    T.softmax = tl.softmax
+    T.log_softmax = tl.log_softmax
+    T.norm = tl.norm
+    T.cumsum = lambda self, dim=None, axis=None: red.cumsum(self, tl.pick("cumsum", dim, axis))
+
+    # shapes
+    T.reshape = T.view = tl.reshape
+    T.reshape_as = T.view_as = lambda self, other: sh.reshape(self, other.shape)
+    T.flatten = tl.flatten
+    T.ravel = sh.ravel
+    T.squeeze = tl.squeeze
+    T.unsqueeze = tl.unsqueeze
+    T.transpose = tl.transpose
+    T.swapaxes = sh.swapaxes
+    T.permute = tl.permute
+    T.t = lambda self: sh.transpose(self) if self.ndim == 2 else self
+    T.T = property(lambda self: sh.transpose(self))
+    T.mT = property(lambda self: sh.swapaxes(self, -1, -2))
+    T.expand = tl.expand
+    T.expand_as = lambda self, other: sh.broadcast_to(self, other.shape)
+    T.broadcast_to = sh.broadcast_to
+    T.flip = lambda self, dims=None: sh.flip(self, dims)
+    T.split = tl.split
+    T.chunk = tl.chunk
+    T.clone = sh.copy
+    T.copy = sh.copy
+    T.contiguous = lambda self: self
+    T.astype = sh.astype
+    T.type_as = lambda self, other: self.to(other.dtype)
+    T.__array_ufunc__ = _array_ufunc
+
+
+def _array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    """NumPy ufuncs on tensors (``np.exp(t)``, ``ndarray + t``) run flowgrad's ops."""
+    from .. import numpy as fnp
+
+    fn = getattr(fnp, ufunc.__name__, None) if method == "__call__" and not kwargs else None
+    if fn is not None and getattr(fn, "__wrapped__", None) is not None:
+        if ufunc.nin == 2:
+            a, b = inputs
+            # A NumPy scalar beside a tensor is weak, as with the operators.
+            a = _weak(a) if not isinstance(a, Tensor) else a
+            b = _weak(b) if not isinstance(b, Tensor) else b
+            inputs = (a, b)
+        return fn(*inputs)
+    for x in inputs:
+        if isinstance(x, Tensor) and x.requires_grad:
+            raise TypeError(
+                f"numpy.{ufunc.__name__}.{method} is not differentiable on flowgrad tensors; "
+                "use the flowgrad function or .detach() first"
+            )
+    raw = [x.data if isinstance(x, Tensor) else x for x in inputs]
+    return getattr(ufunc, method)(*raw, **kwargs)
+
+
+_bind()

@@ -1,0 +1,153 @@
+"""Gradient recording modes: ``no_grad``, ``enable_grad``, ``detect_anomaly``.
+
+The flags are thread-local, as in PyTorch: ``no_grad`` in one thread does not
+change another. Each is a context manager and a decorator.
+
+>>> import flowgrad as fg
+>>> w = fg.ones(2, requires_grad=True)
+>>> with fg.no_grad():
+...     (w * 2).requires_grad
+False
+>>> fg.is_grad_enabled()
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _ModeState(threading.local):
+    # Class attributes are the defaults each new thread starts with.
+    grad_enabled = True
+    anomaly = False
+
+
+state = _ModeState()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations on tensors that require grad are being recorded.
+
+    >>> import flowgrad as fg
+    >>> fg.is_grad_enabled()
+    True
+    """
+    return state.grad_enabled
+
+
+class _GradMode:
+    """Shared body of the grad-mode context managers (also usable as decorators)."""
+
+    enabled = True
+
+    def __enter__(self) -> None:
+        self._prev = state.grad_enabled
+        state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        state.grad_enabled = self._prev
+
+    def __call__(self, fn: F) -> F:
+        mode = type(self)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with mode():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):  # noqa: N801 - PyTorch's spelling
+    """Run without recording a graph (evaluation, in-place parameter updates).
+
+    >>> import flowgrad as fg
+    >>> w = fg.ones(2, requires_grad=True)
+    >>> (w * 2).sum().backward()
+    >>> with fg.no_grad():
+    ...     w -= 0.1 * w.grad
+    >>> w
+    tensor([0.8, 0.8], requires_grad=True)
+    """
+
+    enabled = False
+
+
+class enable_grad(_GradMode):  # noqa: N801
+    """Turn recording back on inside a ``no_grad`` block.
+
+    >>> import flowgrad as fg
+    >>> with fg.no_grad():
+    ...     with fg.enable_grad():
+    ...         fg.is_grad_enabled()
+    True
+    """
+
+    enabled = True
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801
+    """Set recording on or off, as a call or as a context manager.
+
+    >>> import flowgrad as fg
+    >>> with fg.set_grad_enabled(False):
+    ...     fg.is_grad_enabled()
+    False
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.enabled = bool(mode)
+        self._prev = state.grad_enabled
+        state.grad_enabled = self.enabled
+
+    def __enter__(self) -> None:
+        pass  # already switched in __init__, so the plain call form works too
+
+
+class detect_anomaly:  # noqa: N801
+    """Raise at the first op whose forward or backward produced NaN or inf.
+
+    Off by default because it checks every result; the error names the op and
+    the line of your code that called it.
+
+    >>> import flowgrad as fg
+    >>> x = fg.tensor([-1.0], requires_grad=True)
+    >>> with fg.detect_anomaly():
+    ...     try:
+    ...         fg.log(x)
+    ...     except fg.AnomalyError as e:
+    ...         print(str(e).split(" (")[0])
+    log produced nan in its forward pass
+    """
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self._prev = state.anomaly
+        state.anomaly = self.mode
+        # NumPy's own warnings would come first; the anomaly error says more.
+        self._errstate = np.errstate(invalid="ignore", over="ignore", divide="ignore")
+        if self.mode:
+            self._errstate.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        state.anomaly = self._prev
+        if self.mode:
+            self._errstate.__exit__(*exc)
+
+
+def set_detect_anomaly(mode: bool) -> None:
+    """Turn anomaly detection on or off for this thread."""
+    state.anomaly = bool(mode)
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()``."""
+    return state.anomaly

@@ -1,0 +1,224 @@
+"""The op registry and the one path into an op.
+
+A primitive is registered once with :func:`defop`: its NumPy forward and one
+vector-Jacobian rule per input, side by side. Every tensor operation, whatever
+API it came from, goes through :func:`apply`, which decides there and only
+there whether to record a graph node.
+
+Gradient rules have the signature ``rule(xp, g, ans, *inputs, **params)``.
+``xp`` is a namespace with NumPy's function names: plain NumPy (plus the few
+internal primitives) for first-order gradients, so they cost nothing extra,
+and the differentiable ``flowgrad.numpy`` when ``create_graph=True``, so the
+same rule builds a graph and higher derivatives come for free.
+
+>>> import numpy as np
+>>> from flowgrad.core.ops import REGISTRY
+>>> op = REGISTRY["exp"]
+>>> op.forward(np.array(0.0)), op.vjps[0](np, np.array(2.0), np.array(1.0), np.array(0.0))
+(np.float64(1.0), np.float64(2.0))
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import AnomalyError, DTypeError, FlowgradError, ShapeError, user_location
+from . import mode
+
+__all__ = ["Op", "Node", "defop", "apply", "REGISTRY", "RAW", "DIFF", "tick"]
+
+REGISTRY: dict[str, "Op"] = {}
+_EMPTY: dict[str, Any] = {}
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+# A clock for in-place changes: a node remembers the time it was recorded, a
+# tensor the time it was last changed in place. A tensor changed after a node
+# saved it would give a wrong gradient, so backward refuses it.
+clock = 0
+
+
+def tick() -> int:
+    """Advance the in-place clock and return the new time."""
+    global clock
+    clock += 1
+    return clock
+
+
+class Op:
+    """One primitive: a name, a NumPy forward, and its gradient rules."""
+
+    __slots__ = ("name", "forward", "vjps", "vjp_all", "explain", "backward_name", "differentiable")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        vjps: tuple[Callable[..., Any] | None, ...] = (),
+        vjp_all: Callable[..., Any] | None = None,
+        explain: Callable[..., str | None] | None = None,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.vjp_all = vjp_all
+        self.explain = explain
+        # Ops with no rules (comparisons, argmax) never record a node.
+        self.differentiable = vjp_all is not None or any(v is not None for v in vjps)
+        self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+def defop(
+    name: str,
+    forward: Callable[..., Any],
+    *vjps: Callable[..., Any] | None,
+    vjp_all: Callable[..., Any] | None = None,
+    explain: Callable[..., str | None] | None = None,
+) -> Op:
+    """Register a primitive. ``vjps[i]`` is the rule for input ``i`` (None: no gradient).
+
+    ``vjp_all(xp, g, ans, needs, *inputs, **params)`` serves ops with any
+    number of inputs (concatenate, stack, einsum) and returns one gradient per
+    input (None where ``needs[i]`` is false).
+    """
+    if name in REGISTRY:
+        raise FlowgradError(f"defop: an op named {name!r} is already registered")
+    op = Op(name, forward, tuple(vjps), vjp_all, explain)
+    REGISTRY[name] = op
+    return op
+
+
+class Node:
+    """What a recorded op keeps for backward: the op, its inputs and parameters."""
+
+    __slots__ = ("op", "inputs", "datas", "params", "time", "where", "__weakref__")
+
+    def __init__(self, op: Op, inputs: tuple, datas: tuple, params: dict) -> None:
+        self.op = op
+        self.inputs = inputs
+        self.datas = datas
+        self.params = params
+        self.time = clock
+        self.where = None
+
+    def name(self) -> str:
+        return self.op.backward_name
+
+    @property
+    def next_tensors(self) -> tuple:
+        """The tensor inputs of this op (for drawing and walking the graph)."""
+        return tuple(t for t in (self.inputs or ()) if isinstance(t, Tensor))
+
+    def __repr__(self) -> str:
+        return f"<{self.op.backward_name}>"
+
+
+def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
+    """Run ``op`` on ``args`` (tensors or constants); record a node when needed."""
+    datas = []
+    requires = False
+    for a in args:
+        if isinstance(a, Tensor):
+            datas.append(a.data)
+            if a.requires_grad:
+                requires = True
+        else:
+            datas.append(a)
+    try:
+        out = op.forward(*datas, **params)
+    except FlowgradError:
+        raise
+    except (ValueError, TypeError, IndexError) as exc:
+        raise op_error(op, datas, params, exc) from exc
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    t = _new(Tensor)
+    t.data = out
+    t.grad = None
+    if requires and mode.state.grad_enabled and op.differentiable:
+        node = Node(op, args, tuple(datas), params)
+        t.requires_grad = True
+        t._node = node
+        if mode.state.anomaly:
+            node.where = traceback.extract_stack()[:-1]
+            check_finite(op, out, "forward", node)
+    else:
+        t.requires_grad = False
+        t._node = None
+        if mode.state.anomaly:
+            check_finite(op, out, "forward", None)
+    return t
+
+
+def describe(a: Any) -> str:
+    shape = getattr(a, "shape", None)
+    if shape is None:
+        return repr(a)
+    return str(tuple(shape))
+
+
+def op_error(op: Op, datas: list, params: dict, exc: Exception) -> Exception:
+    """Turn a NumPy failure into an error that names the op, the shapes and the caller."""
+    detail = None
+    if op.explain is not None:
+        try:
+            detail = op.explain(*datas, **params)
+        except Exception:  # the explanation must never hide the real error
+            detail = None
+    if detail is None:
+        shapes = ", ".join(describe(d) for d in datas)
+        dtypes = ", ".join(str(getattr(d, "dtype", type(d).__name__)) for d in datas)
+        detail = f"{op.name}: inputs of shapes {shapes} and dtypes {dtypes}: {exc}"
+    msg = f"{detail}\n  called at {user_location()}"
+    if isinstance(exc, TypeError):
+        return DTypeError(msg)
+    if isinstance(exc, IndexError):
+        err = ShapeError(msg)
+        return err
+    return ShapeError(msg)
+
+
+def check_finite(op: Op, value: Any, phase: str, node: Node | None) -> None:
+    """Anomaly mode: raise if ``value`` holds NaN or inf."""
+    arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if arr.dtype.kind not in "fc" or np.isfinite(arr).all():
+        return
+    bad = "nan" if np.isnan(arr).any() else "inf"
+    where = ""
+    if node is not None and node.where:
+        for frame in reversed(node.where):
+            if "/flowgrad/" not in frame.filename.replace("\\", "/"):
+                where = f" (called at {frame.filename}:{frame.lineno})"
+                break
+    elif phase == "forward":
+        where = f" (called at {user_location()})"
+    raise AnomalyError(f"{op.name} produced {bad} in its {phase} pass{where}")
+
+
+class _Namespace:
+    """NumPy's function names resolved against ``base``, with ``extras`` first."""
+
+    def __init__(self, base: Any, extras: dict[str, Any]) -> None:
+        self._base = base
+        self.__dict__.update(extras)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._base, name)
+        setattr(self, name, value)  # cache: the next lookup is a plain attribute
+        return value
+
+
+# Filled in by flowgrad.ops (internal primitives) and flowgrad.numpy (the base).
+RAW = _Namespace(np, {})
+DIFF = _Namespace(None, {})
+
+from .tensor import Tensor  # noqa: E402  (Tensor calls back into this module)
+
+_new = object.__new__

@@ -1,0 +1,468 @@
+"""``Tensor``: an ndarray, the gradient it collects, and the node that made it.
+
+A tensor is a thin holder: ``.data`` is a NumPy array, ``.grad`` a tensor or
+None, ``.requires_grad`` a flag and ``grad_fn`` the recorded node (None for
+leaves). Arithmetic and the other operations are bound in
+``flowgrad.core.methods`` and all go through ``flowgrad.core.ops.apply``.
+
+>>> import flowgrad as fg
+>>> x = fg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y.backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import dtypes
+from ..errors import DTypeError, FlowgradError, ShapeError
+from . import mode
+from . import ops as _ops
+
+__all__ = ["Tensor", "tensor", "from_numpy", "as_array", "is_tensor"]
+
+_PY_SCALARS = (builtins.bool, builtins.int, builtins.float)
+
+
+def as_array(data: Any, dtype: Any = None, copy: builtins.bool = False) -> np.ndarray:
+    """Convert ``data`` to an ndarray with PyTorch's dtype defaults.
+
+    Python floats (and lists of them) get the default floating dtype, Python
+    ints int64, bools bool; NumPy arrays and scalars keep their dtype.
+    """
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
+    else:
+        try:
+            arr = np.array(data)
+        except ValueError as exc:
+            raise ShapeError(f"tensor: cannot make an array from {type(data).__name__}: {exc}") from None
+        if arr.dtype == np.float64:
+            arr = arr.astype(dtypes.get_default_dtype(), copy=False)
+        elif arr.dtype.kind in "iu" and arr.dtype != np.int64:
+            arr = arr.astype(np.int64)
+        copy = False  # already a new array
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise DTypeError(
+            f"tensor: expected numbers (a scalar, a nested list of numbers or an array), "
+            f"got {type(data).__name__} holding {arr.dtype}"
+        )
+    if dtype is not None:
+        want = dtypes.as_dtype(dtype)
+        if arr.dtype != want:
+            return arr.astype(want)
+    return arr.copy() if copy else arr
+
+
+def _check_requires_grad(dtype: np.dtype, where: str) -> None:
+    if dtype.kind not in "fc":
+        raise DTypeError(
+            f"{where}: only floating-point tensors can require gradients, got dtype {dtype}; "
+            "make it float first (for example dtype=fg.float32)"
+        )
+
+
+class _Size(builtins.int):
+    """``t.size`` is NumPy's element count and, called, PyTorch's ``t.size()``."""
+
+    shape: tuple
+
+    def __new__(cls, shape: tuple) -> "_Size":
+        n = 1
+        for s in shape:
+            n *= s
+        obj = builtins.int.__new__(cls, n)
+        obj.shape = shape
+        return obj
+
+    def __call__(self, dim: builtins.int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations made with it.
+
+    >>> import flowgrad as fg
+    >>> t = fg.Tensor([[1.0, 2.0]])
+    >>> t.shape, t.dtype, t.requires_grad
+    ((1, 2), dtype('float32'), False)
+    """
+
+    # Hot attributes live in slots; rare ones (set by retain_grad, in-place
+    # ops, names) fall back to a lazily created __dict__ with class defaults.
+    __slots__ = ("data", "grad", "requires_grad", "_node", "__dict__", "__weakref__")
+    _version = 0
+    _retains_grad = False
+    # Makes NumPy defer to Tensor in mixed expressions (ndarray + Tensor).
+    __array_priority__ = 1000
+
+    def __init__(
+        self,
+        data: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+    ) -> None:
+        dtypes.check_device(device)
+        arr = as_array(data, dtype)
+        if requires_grad:
+            _check_requires_grad(arr.dtype, "tensor")
+        self.data = arr
+        self.grad = None
+        self.requires_grad = builtins.bool(requires_grad)
+        self._node = None
+
+    # ----- construction helpers -------------------------------------------------
+    @classmethod
+    def _wrap(cls, arr: np.ndarray, requires_grad: builtins.bool = False) -> "Tensor":
+        t = object.__new__(cls)
+        t.data = arr
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._node = None
+        return t
+
+    # ----- array-like attributes ------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> builtins.int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> _Size:
+        return _Size(self.data.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> dtypes.device:
+        return dtypes.CPU
+
+    @property
+    def is_leaf(self) -> builtins.bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> "_ops.Node | None":
+        return self._node
+
+    @property
+    def itemsize(self) -> builtins.int:
+        return self.data.itemsize
+
+    @property
+    def nbytes(self) -> builtins.int:
+        return self.data.nbytes
+
+    def numel(self) -> builtins.int:
+        return self.data.size
+
+    def dim(self) -> builtins.int:
+        return self.data.ndim
+
+    def __len__(self) -> builtins.int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(len(self.data)):
+            yield self[i]
+
+    # ----- conversion -------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The underlying ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ShapeError(
+                f"item: only one-element tensors can be converted to a Python number, "
+                f"got shape {self.data.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __float__(self) -> builtins.float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> builtins.int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> builtins.int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return builtins.int(self.item())
+
+    def __bool__(self) -> builtins.bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return builtins.bool(self.data)
+
+    def __hash__(self) -> builtins.int:
+        return id(self)
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, cut from the graph."""
+        return Tensor._wrap(self.data)
+
+    def detach_(self) -> "Tensor":
+        self._node = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: builtins.bool = True) -> "Tensor":
+        if requires_grad:
+            _check_requires_grad(self.data.dtype, "requires_grad_")
+        if not requires_grad and self._node is not None:
+            raise FlowgradError(
+                "requires_grad_(False): only leaf tensors can stop requiring grad; use .detach()"
+            )
+        self.requires_grad = builtins.bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise FlowgradError("retain_grad: this tensor does not require grad")
+        self._retains_grad = True
+
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
+        """Convert dtype and/or device: ``t.to(fg.float64)``, ``t.to('cpu')``, ``t.to(other)``."""
+        dtype = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        copy = kwargs.pop("copy", False)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, dtypes.device)) and not _is_dtype_name(a):
+                dev = a
+            else:
+                dtype = a
+        dtypes.check_device(dev)
+        if dtype is None or dtypes.as_dtype(dtype) == self.data.dtype:
+            return self.clone() if copy else self
+        return self.astype(dtype)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
+        dtypes.device("cuda")  # raises the clear error
+        return self  # pragma: no cover
+
+    def float(self) -> "Tensor":
+        return self.to(dtypes.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(dtypes.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(dtypes.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(dtypes.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(dtypes.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(dtypes.bool)
+
+    def type(self, dtype: Any = None) -> Any:
+        if dtype is None:
+            return str(self.data.dtype)
+        return self.to(dtype)
+
+    # ----- in-place changes (allowed where no recorded graph depends on them) -----
+    def _check_inplace(self, what: str) -> None:
+        if self.requires_grad and mode.state.grad_enabled:
+            raise FlowgradError(
+                f"{what}: this tensor requires grad, so changing it in place would make its "
+                "gradients wrong; do it inside `with fg.no_grad():` (for example a parameter "
+                "update) or on a tensor that does not require grad"
+            )
+
+    def _mark_changed(self) -> None:
+        self._version = _ops.tick()
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace("item assignment")
+        if isinstance(value, Tensor):
+            value = value.data
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        self.data[index] = value
+        self._mark_changed()
+
+    def _inplace(self, ufunc: np.ufunc, other: Any, what: str) -> "Tensor":
+        self._check_inplace(what)
+        if isinstance(other, Tensor):
+            other = other.data
+        try:
+            ufunc(self.data, other, out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as exc:
+            raise ShapeError(
+                f"{what}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} "
+                f"in place with {np.shape(other)} ({exc})"
+            ) from None
+        self._mark_changed()
+        return self
+
+    def add_(self, other: Any, alpha: Any = 1) -> "Tensor":
+        if alpha != 1:
+            other = (other.data if isinstance(other, Tensor) else other) * alpha
+        return self._inplace(np.add, other, "add_")
+
+    def sub_(self, other: Any, alpha: Any = 1) -> "Tensor":
+        if alpha != 1:
+            other = (other.data if isinstance(other, Tensor) else other) * alpha
+        return self._inplace(np.subtract, other, "sub_")
+
+    def mul_(self, other: Any) -> "Tensor":
+        return self._inplace(np.multiply, other, "mul_")
+
+    def div_(self, other: Any) -> "Tensor":
+        return self._inplace(np.true_divide, other, "div_")
+
+    def zero_(self) -> "Tensor":
+        """Set every element to zero in place (as ``w.grad.zero_()``)."""
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> "Tensor":
+        self._check_inplace("fill_")
+        self.data[...] = value.data if isinstance(value, Tensor) else value
+        self._mark_changed()
+        return self
+
+    def copy_(self, src: Any) -> "Tensor":
+        self._check_inplace("copy_")
+        self.data[...] = src.data if isinstance(src, Tensor) else src
+        self._mark_changed()
+        return self
+
+    def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
+        self._check_inplace("clamp_")
+        np.clip(self.data, min, max, out=self.data)
+        self._mark_changed()
+        return self
+
+    # ----- autodiff -----------------------------------------------------------------
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: builtins.bool | None = None,
+        create_graph: builtins.bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        >>> import flowgrad as fg
+        >>> w = fg.tensor([2.0], requires_grad=True)
+        >>> (w ** 3).sum().backward()
+        >>> w.grad
+        tensor([12.])
+        """
+        from .engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    # ----- printing -------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self.data, separator=", ", prefix="tensor(", floatmode="maxprec", precision=4
+        )
+        extras = []
+        d = self.data.dtype
+        if d != dtypes.get_default_dtype() and d not in (np.int64, np.bool_):
+            extras.append(f"dtype=fg.{d}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.op.backward_name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        tail = "".join(", " + e for e in extras)
+        return f"tensor({body}{tail})"
+
+    def __format__(self, spec: str) -> str:
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return format(repr(self), spec) if spec else repr(self)
+
+
+def _is_dtype_name(x: Any) -> builtins.bool:
+    if not isinstance(x, str):
+        return False
+    try:
+        np.dtype(x)
+    except TypeError:
+        return False
+    return True
+
+
+def tensor(
+    data: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: builtins.bool = False,
+) -> Tensor:
+    """Make a tensor from a number, a nested list or an array (copying the data).
+
+    >>> import flowgrad as fg
+    >>> fg.tensor([[1, 2], [3, 4]], dtype=fg.float64, requires_grad=True)
+    tensor([[1., 2.],
+            [3., 4.]], dtype=fg.float64, requires_grad=True)
+    """
+    dtypes.check_device(device)
+    arr = as_array(data, dtype, copy=True)
+    if requires_grad:
+        _check_requires_grad(arr.dtype, "tensor")
+    return Tensor._wrap(arr, builtins.bool(requires_grad))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` (its dtype kept).
+
+    >>> import numpy as np, flowgrad as fg
+    >>> a = np.zeros(2); t = fg.from_numpy(a); a[0] = 5; t
+    tensor([5., 0.], dtype=fg.float64)
+    """
+    if not isinstance(array, np.ndarray):
+        raise DTypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
+    return Tensor._wrap(array)
+
+
+def is_tensor(obj: Any) -> builtins.bool:
+    """True for flowgrad tensors."""
+    return isinstance(obj, Tensor)

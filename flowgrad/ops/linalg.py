@@ -1,0 +1,140 @@
+"""Products: matmul (NumPy semantics, batched and 1-D), dot, outer, einsum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core.ops import apply, defop
+from ..core.tensor import Tensor
+from ..errors import ShapeError
+
+
+def _matmul_grad_a(xp: Any, g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if b.ndim == 1:
+        if a.ndim == 1:
+            return g * b
+        return xp.expand_dims(g, -1) * b
+    if a.ndim == 1:
+        return xp.matmul(xp.expand_dims(g, -2), xp.swapaxes(b, -1, -2))[..., 0, :]
+    return xp.matmul(g, xp.swapaxes(b, -1, -2))
+
+
+def _matmul_grad_b(xp: Any, g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if a.ndim == 1:
+        if b.ndim == 1:
+            return g * a
+        return xp.expand_dims(a, -1) * xp.expand_dims(g, -2)
+    if b.ndim == 1:
+        return xp.matmul(xp.swapaxes(a, -1, -2), xp.expand_dims(g, -1))[..., 0]
+    return xp.matmul(xp.swapaxes(a, -1, -2), g)
+
+
+def _matmul_explain(a: Any, b: Any) -> str | None:
+    sa, sb = np.shape(a), np.shape(b)
+    if len(sa) == 0 or len(sb) == 0:
+        return f"matmul: {sa} @ {sb}: both operands need at least one dimension"
+    ka = sa[-1]
+    kb = sb[-2] if len(sb) > 1 else sb[0]
+    if ka != kb:
+        return f"matmul: {sa} @ {sb}: inner dimensions {ka} and {kb} differ"
+    return f"matmul: {sa} @ {sb}: batch dimensions {sa[:-2]} and {sb[:-2]} do not broadcast"
+
+
+MATMUL = defop("matmul", np.matmul, _matmul_grad_a, _matmul_grad_b, explain=_matmul_explain)
+
+
+def _parse_einsum(subscripts: str, n: int) -> tuple[list[str], str]:
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise ShapeError("einsum: '...' is not supported; write the axes out")
+    if "->" in spec:
+        ins, out = spec.split("->")
+    else:
+        ins = spec
+        letters = ins.replace(",", "")
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    parts = ins.split(",")
+    if len(parts) != n:
+        raise ShapeError(f"einsum: {subscripts!r} names {len(parts)} operands but {n} were given")
+    return parts, out
+
+
+def _einsum_forward(*operands: np.ndarray, subscripts: str) -> np.ndarray:
+    return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+
+
+def _einsum_rule(xp: Any, g: Any, ans: Any, needs: list, *ops: Any, subscripts: str) -> list:
+    parts, out = _parse_einsum(subscripts, len(ops))
+    grads: list = []
+    for i, need in enumerate(needs):
+        if not need:
+            grads.append(None)
+            continue
+        mine = parts[i]
+        if len(set(mine)) != len(mine):
+            raise NotImplementedError(f"einsum: no gradient for repeated axes in {mine!r}")
+        others = [p for j, p in enumerate(parts) if j != i]
+        available = set(out).union(*others) if others else set(out)
+        kept = "".join(c for c in mine if c in available)
+        spec = ",".join([out] + others) + "->" + kept
+        gi = xp.einsum(spec, g, *[o for j, o in enumerate(ops) if j != i])
+        if kept != mine:  # axes summed away in the forward pass come back by broadcasting
+            sizes = dict(zip(mine, ops[i].shape))
+            shape = tuple(sizes[c] if c in kept else 1 for c in mine)
+            gi = xp.broadcast_to(xp.reshape(gi, shape), ops[i].shape)
+        grads.append(gi)
+    return grads
+
+
+EINSUM = defop("einsum", _einsum_forward, vjp_all=_einsum_rule)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with NumPy's rules (1-D operands, broadcast batch dimensions).
+
+    >>> import flowgrad as fg
+    >>> fg.matmul(fg.ones(2, 3), fg.ones(3)).shape
+    (2,)
+    """
+    return apply(MATMUL, (a, b))
+
+
+def dot(a: Any, b: Any) -> Tensor:
+    """NumPy's dot: a product of scalars, vectors or matrices."""
+    if np.ndim(_data(a)) == 0 or np.ndim(_data(b)) == 0:
+        from .elementwise import multiply
+
+        return multiply(a, b)
+    if np.ndim(_data(b)) > 2:
+        raise ShapeError(
+            f"dot: a second operand with {np.ndim(_data(b))} dimensions is not supported; "
+            "use matmul or einsum"
+        )
+    return matmul(a, b)
+
+
+def outer(a: Any, b: Any) -> Tensor:
+    """Outer product of two vectors (flattened first, as NumPy does)."""
+    from .elementwise import multiply
+    from .shape import reshape
+
+    return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """Einstein summation, differentiable in every operand.
+
+    >>> import flowgrad as fg
+    >>> fg.einsum("ij,jk->ik", fg.ones(2, 3), fg.ones(3, 4)).shape
+    (2, 4)
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    _parse_einsum(subscripts, len(operands))
+    return apply(EINSUM, operands, {"subscripts": subscripts})
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x

@@ -1,0 +1,236 @@
+"""Reductions and the softmax family.
+
+``axis`` is None, an int or a tuple; gradients are the upstream gradient
+re-expanded over the reduced axes. ``max``/``min`` split the gradient evenly
+between tied maxima, so it always sums to the upstream gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..core.ops import apply, defop
+from ..core.tensor import Tensor
+
+
+def norm_axis(axis: Any, ndim: int) -> tuple | None:
+    """Canonical axis: None or a sorted tuple of non-negative ints."""
+    if axis is None:
+        return None
+    if isinstance(axis, (list, tuple)):
+        axes = tuple(int(a) for a in axis)
+    else:
+        axes = (int(axis),)
+    return tuple(sorted(a % ndim if ndim else a for a in axes))
+
+
+def expand(xp: Any, g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    """Re-insert reduced axes of size 1 so ``g`` broadcasts against ``x``."""
+    if keepdims or axis is None:
+        return g
+    return xp.expand_dims(g, axis)
+
+
+def _count(x: Any, ans: Any) -> int:
+    """How many elements were reduced into each output element."""
+    return max(math.prod(x.shape) // max(math.prod(ans.shape), 1), 1)
+
+
+SUM = defop(
+    "sum",
+    lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    lambda xp, g, ans, x, axis, keepdims: xp.broadcast_to(expand(xp, g, x, axis, keepdims), x.shape),
+)
+MEAN = defop(
+    "mean",
+    lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
+    lambda xp, g, ans, x, axis, keepdims: xp.broadcast_to(
+        expand(xp, g, x, axis, keepdims) / _count(x, ans), x.shape
+    ),
+)
+
+
+def _var_rule(xp: Any, g: Any, ans: Any, x: Any, axis: Any, ddof: int, keepdims: bool) -> Any:
+    n = _count(x, ans)
+    centered = x - xp.mean(x, axis=axis, keepdims=True)
+    return expand(xp, g, x, axis, keepdims) * centered * (2.0 / (n - ddof))
+
+
+VAR = defop(
+    "var",
+    lambda x, axis, ddof, keepdims: np.var(x, axis=axis, ddof=ddof, keepdims=keepdims),
+    _var_rule,
+)
+
+
+def _extreme_rule(xp: Any, g: Any, ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    top = expand(xp, ans, x, axis, keepdims)
+    mask = x == top
+    count = xp.sum(mask, axis=axis, keepdims=True)
+    return xp.where(mask, expand(xp, g, x, axis, keepdims) / count, 0)
+
+
+MAX = defop(
+    "max",
+    lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    _extreme_rule,
+    explain=lambda x, axis, keepdims: (
+        f"max: cannot reduce an empty array of shape {x.shape}" if x.size == 0 else None
+    ),
+)
+MIN = defop(
+    "min",
+    lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
+    _extreme_rule,
+    explain=lambda x, axis, keepdims: (
+        f"min: cannot reduce an empty array of shape {x.shape}" if x.size == 0 else None
+    ),
+)
+
+
+def _prod_others(x: np.ndarray, axis: Any) -> np.ndarray:
+    """Product of all other elements along ``axis`` (exact with zeros, no division)."""
+    if axis is None:
+        flat = x.reshape(-1)
+        return _prod_others(flat, (0,)).reshape(x.shape)
+    moved = np.moveaxis(x, axis, tuple(range(-len(axis), 0)))
+    lead = moved.shape[: moved.ndim - len(axis)]
+    flat = moved.reshape(lead + (-1,))
+    ones = np.ones(lead + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = (left * right).reshape(moved.shape)
+    return np.moveaxis(others, tuple(range(-len(axis), 0)), axis)
+
+
+def _prod_rule(xp: Any, g: Any, ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    ge = expand(xp, g, x, axis, keepdims)
+    if isinstance(x, np.ndarray):
+        return ge * _prod_others(x, axis)
+    # Differentiable pass: ans / x is exact away from zeros.
+    return ge * expand(xp, ans, x, axis, keepdims) / x
+
+
+PROD = defop(
+    "prod",
+    lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+    _prod_rule,
+)
+
+
+def _logsumexp_forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    top = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+    top = np.where(np.isfinite(top), top, 0)
+    out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    if not keepdims:
+        out = np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+    return out
+
+
+def _logsumexp_rule(xp: Any, g: Any, ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    return expand(xp, g, x, axis, keepdims) * xp.exp(x - expand(xp, ans, x, axis, keepdims))
+
+
+LOGSUMEXP = defop("logsumexp", _logsumexp_forward, _logsumexp_rule)
+
+
+def _softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def _log_softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+SOFTMAX = defop(
+    "softmax",
+    _softmax_forward,
+    lambda xp, g, ans, x, axis: ans * (g - xp.sum(g * ans, axis=axis, keepdims=True)),
+)
+LOG_SOFTMAX = defop(
+    "log_softmax",
+    _log_softmax_forward,
+    lambda xp, g, ans, x, axis: g - xp.exp(ans) * xp.sum(g, axis=axis, keepdims=True),
+)
+ARGMAX = defop("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims))
+ARGMIN = defop("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims))
+ANY = defop("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
+ALL = defop("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
+CUMSUM = defop(
+    "cumsum",
+    lambda x, axis: np.cumsum(x, axis=axis),
+    lambda xp, g, ans, x, axis: xp.flip(xp.cumsum(xp.flip(g, axis), axis), axis),
+)
+
+
+def _reducer(op: Any) -> Any:
+    def fn(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+        nd = x.ndim if hasattr(x, "ndim") else np.ndim(x)
+        return apply(op, (x,), {"axis": norm_axis(axis, nd), "keepdims": bool(keepdims)})
+
+    fn.__name__ = op.name
+    fn.__doc__ = f"``{op.name}`` over ``axis`` (None: all), keeping reduced axes if ``keepdims``."
+    return fn
+
+
+sum = _reducer(SUM)  # noqa: A001
+mean = _reducer(MEAN)
+max = amax = _reducer(MAX)  # noqa: A001
+min = amin = _reducer(MIN)  # noqa: A001
+prod = _reducer(PROD)
+logsumexp = _reducer(LOGSUMEXP)
+any = _reducer(ANY)  # noqa: A001
+all = _reducer(ALL)  # noqa: A001
+
+
+def _single_axis(x: Any, axis: Any) -> Any:
+    return None if axis is None else int(axis)
+
+
+def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Index of the largest value (no gradient)."""
+    return apply(ARGMAX, (x,), {"axis": _single_axis(x, axis), "keepdims": bool(keepdims)})
+
+
+def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Index of the smallest value (no gradient)."""
+    return apply(ARGMIN, (x,), {"axis": _single_axis(x, axis), "keepdims": bool(keepdims)})
+
+
+def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Variance with NumPy's ``ddof`` (0: population, 1: sample)."""
+    nd = x.ndim if hasattr(x, "ndim") else np.ndim(x)
+    params = {"axis": norm_axis(axis, nd), "ddof": int(ddof), "keepdims": bool(keepdims)}
+    return apply(VAR, (x,), params)
+
+
+def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Standard deviation, ``sqrt(var)``."""
+    from .elementwise import sqrt
+
+    return sqrt(var(x, axis, ddof, keepdims))
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis``, computed without overflow."""
+    return apply(SOFTMAX, (x,), {"axis": int(axis)})
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis``, computed without overflow."""
+    return apply(LOG_SOFTMAX, (x,), {"axis": int(axis)})
+
+
+def cumsum(x: Any, axis: Any = None) -> Tensor:
+    """Cumulative sum along ``axis`` (None: over the flattened array)."""
+    if axis is None:
+        from .shape import reshape
+
+        return apply(CUMSUM, (reshape(x, (-1,)),), {"axis": 0})
+    return apply(CUMSUM, (x,), {"axis": int(axis)})
