@@ -90,38 +90,115 @@ def _run(
         node = t._node
         if node is None or (targets is not None and id(t) in targets):
             continue
-        if node.inputs is None:
+        inputs = node.inputs
+        if inputs is None:
             raise FlowgradError(
                 "backward: trying to go through a graph a second time, but its saved values were "
                 "freed after the first backward; pass retain_graph=True to the first call"
             )
-        for inp in node.inputs:
-            if isinstance(inp, Tensor) and inp.requires_grad:
-                k = id(inp)
-                if k in counts:
-                    counts[k] += 1
-                else:
-                    counts[k] = 1
-                    stack.append(inp)
+        for i in node.needs:
+            inp = inputs[i]
+            k = id(inp)
+            if k in counts:
+                counts[k] += 1
+            else:
+                counts[k] = 1
+                stack.append(inp)
 
-    xp = DIFF if create_graph else RAW
     grads: dict[int, Any] = {}
     owned: set[int] = set()  # gradients we allocated, so safe to add into in place
     for r, s in zip(roots, seeds):
         _accumulate(grads, owned, id(r), s, create_graph, False)
-    results: dict[int, Any] = {}
-    anomaly = mode.state.anomaly
     ready: list[Tensor] = []
     for r in roots:
         if counts[id(r)] == 0 and all(r is not q for q in ready):
             ready.append(r)
+    if create_graph or mode.state.anomaly:
+        return _walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph)
 
+    # The first-order walk, kept lean: it is most of the cost of a training step.
+    results: dict[int, Any] = {}
+    ndarray = np.ndarray
+    add = np.add
     while ready:
         t = ready.pop()
         k = id(t)
-        g = grads.pop(k, None)
-        if g is None:
+        g = grads.pop(k)
+        node = t._node
+        if targets is not None and k in targets:
+            results[k] = g
             continue
+        if node is None:
+            if targets is None:
+                _store_leaf_grad(t, g, k in owned, False)
+            continue
+        if t._retains_grad and targets is None:
+            _store_leaf_grad(t, g, False, False)
+        op = node.op
+        inputs = node.inputs
+        datas = node.datas
+        params = node.params
+        needs = node.needs
+        _check_versions(node, inputs, needs)
+        if op.vjp_all is not None:
+            gins = op.vjp_all(RAW, g, t.data, [i in needs for i in range(len(inputs))], *datas, **params)
+        else:
+            gins = None
+        vjps = op.vjps
+        for i in needs:
+            inp = inputs[i]
+            gi = gins[i] if gins is not None else vjps[i](RAW, g, t.data, *datas, **params)
+            fresh = gi is not g
+            if type(gi) is not ndarray:
+                gi = np.asarray(gi)
+            d = inp.data
+            if gi.shape != d.shape:
+                gi = sum_to(gi, d.shape)
+            if gi.dtype != d.dtype:
+                gi = gi.astype(d.dtype)
+            ik = id(inp)
+            prev = grads.get(ik)
+            if prev is None:
+                grads[ik] = gi
+                if fresh and gi.base is None:
+                    owned.add(ik)
+            elif ik in owned:
+                add(prev, gi, out=prev)
+            else:
+                grads[ik] = prev + gi
+                owned.add(ik)
+            c = counts[ik] - 1
+            counts[ik] = c
+            if c == 0:
+                ready.append(inp)
+        if not retain_graph:
+            node.inputs = None
+            node.datas = None
+    return results
+
+
+def _check_versions(node: Any, inputs: tuple, needs: list) -> None:
+    time = node.time
+    for i in needs:
+        if inputs[i]._version > time:
+            raise FlowgradError(
+                f"backward: an input of {node.op.name} (shape {inputs[i].shape}) was changed in place "
+                "after the op used it, so its gradient would be wrong; change a copy "
+                "instead, or change it after backward"
+            )
+
+
+def _walk_general(
+    ready: list, grads: dict, owned: set, counts: dict, targets: Any, retain_graph: bool, create_graph: bool
+) -> dict[int, Any]:
+    """The walk for create_graph=True (rules run on tensors) and for anomaly mode."""
+    xp = DIFF if create_graph else RAW
+    anomaly = mode.state.anomaly
+    results: dict[int, Any] = {}
+    while ready:
+        t = ready.pop()
+        k = id(t)
+        g = grads.pop(k)
         node = t._node
         if targets is not None and k in targets:
             results[k] = g
@@ -134,28 +211,18 @@ def _run(
             _store_leaf_grad(t, g, False, create_graph)
         op = node.op
         inputs = node.inputs
+        needs = node.needs
+        _check_versions(node, inputs, needs)
         args = inputs if create_graph else node.datas
         ans = t if create_graph else t.data
         params = node.params
-        needs = [isinstance(i, Tensor) and i.requires_grad for i in inputs]
-        for i, inp in enumerate(inputs):
-            if needs[i] and inp._version > node.time:
-                raise FlowgradError(
-                    f"backward: an input of {op.name} (shape {inp.shape}) was changed in place "
-                    "after the op used it, so its gradient would be wrong; change a copy "
-                    "instead, or change it after backward"
-                )
         if op.vjp_all is not None:
-            gins = op.vjp_all(xp, g, ans, needs, *args, **params)
+            gins = op.vjp_all(xp, g, ans, [i in needs for i in range(len(inputs))], *args, **params)
         else:
-            vjps = op.vjps
-            gins = [vjps[i](xp, g, ans, *args, **params) if needs[i] else None for i in range(len(inputs))]
-        for i, inp in enumerate(inputs):
-            if not needs[i]:
-                continue
+            gins = {i: op.vjps[i](xp, g, ans, *args, **params) for i in needs}
+        for i in needs:
+            inp = inputs[i]
             gi = gins[i]
-            if gi is None:
-                raise FlowgradError(f"backward: {op.name} has no gradient for its input {i}")
             fresh = gi is not g
             gi = _fit(gi, inp, create_graph)
             if anomaly:

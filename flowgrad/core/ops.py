@@ -98,13 +98,14 @@ def defop(
 class Node:
     """What a recorded op keeps for backward: the op, its inputs and parameters."""
 
-    __slots__ = ("op", "inputs", "datas", "params", "time", "where", "__weakref__")
+    __slots__ = ("op", "inputs", "datas", "params", "needs", "time", "where", "__weakref__")
 
-    def __init__(self, op: Op, inputs: tuple, datas: tuple, params: dict) -> None:
+    def __init__(self, op: Op, inputs: tuple, datas: list, params: dict, needs: list) -> None:
         self.op = op
         self.inputs = inputs
         self.datas = datas
         self.params = params
+        self.needs = needs  # positions of the inputs that require grad
         self.time = clock
         self.where = None
 
@@ -123,12 +124,15 @@ class Node:
 def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
     """Run ``op`` on ``args`` (tensors or constants); record a node when needed."""
     datas = []
-    requires = False
-    for a in args:
+    needs = None  # positions of inputs that require grad, if any
+    for i, a in enumerate(args):
         if isinstance(a, Tensor):
             datas.append(a.data)
             if a.requires_grad:
-                requires = True
+                if needs is None:
+                    needs = [i]
+                else:
+                    needs.append(i)
         else:
             datas.append(a)
     try:
@@ -142,17 +146,18 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
     t = _new(Tensor)
     t.data = out
     t.grad = None
-    if requires and mode.state.grad_enabled and op.differentiable:
-        node = Node(op, args, tuple(datas), params)
+    state = mode.state
+    if needs is not None and state.grad_enabled and op.differentiable:
+        node = Node(op, args, datas, params, needs)
         t.requires_grad = True
         t._node = node
-        if mode.state.anomaly:
+        if state.anomaly:
             node.where = traceback.extract_stack()[:-1]
             check_finite(op, out, "forward", node)
     else:
         t.requires_grad = False
         t._node = None
-        if mode.state.anomaly:
+        if state.anomaly:
             check_finite(op, out, "forward", None)
     return t
 
@@ -172,6 +177,9 @@ def op_error(op: Op, datas: list, params: dict, exc: Exception) -> Exception:
             detail = op.explain(*datas, **params)
         except Exception:  # the explanation must never hide the real error
             detail = None
+    if detail is None and isinstance(exc, ValueError) and "broadcast" in str(exc):
+        shapes = [describe(d) for d in datas if hasattr(d, "shape")]
+        detail = f"{op.name}: shapes {' and '.join(shapes)} do not broadcast together"
     if detail is None:
         shapes = ", ".join(describe(d) for d in datas)
         dtypes = ", ".join(str(getattr(d, "dtype", type(d).__name__)) for d in datas)

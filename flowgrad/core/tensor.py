@@ -402,7 +402,7 @@ class Tensor:
     # ----- printing -------------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(
-            self.data, separator=", ", prefix="tensor(", floatmode="maxprec", precision=4
+            self.data, separator=", ", prefix="tensor(", floatmode="maxprec_equal", precision=4
         )
         extras = []
         d = self.data.dtype

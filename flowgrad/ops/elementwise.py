@@ -37,7 +37,7 @@ DIV = defop(
     "div",
     np.true_divide,
     lambda xp, g, ans, a, b: g / b,
-    lambda xp, g, ans, a, b: -g * ans / b,
+    lambda xp, g, ans, a, b: -g * a / (b * b),  # HIPS autograd's form: same digits
 )
 
 
@@ -157,7 +157,7 @@ def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
     # last digit), with -x capped where exp would overflow: no warnings at ±1e4.
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    out = np.negative(x)
+    out = np.negative(x, out=np.empty(x.shape, x.dtype))  # out= keeps 0-d results arrays
     np.minimum(out, _exp_cap(out.dtype), out=out)
     np.exp(out, out=out)
     out += 1

@@ -7,6 +7,7 @@ between tied maxima, so it always sums to the upstream gradient.
 
 from __future__ import annotations
 
+import builtins
 import math
 from typing import Any
 
@@ -36,7 +37,7 @@ def expand(xp: Any, g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 
 def _count(x: Any, ans: Any) -> int:
     """How many elements were reduced into each output element."""
-    return max(math.prod(x.shape) // max(math.prod(ans.shape), 1), 1)
+    return builtins.max(math.prod(x.shape) // builtins.max(math.prod(ans.shape), 1), 1)
 
 
 SUM = defop(
