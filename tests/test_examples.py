@@ -1,0 +1,41 @@
+"""Every example runs (with a quick option) and prints what it promises."""
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+QUICK = {
+    "autograd_gradient_descent.py": ["--steps", "3"],
+    "torch_style_two_layer.py": ["--steps", "5"],
+}
+
+
+def run(name: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *QUICK.get(name, [])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_every_example_has_a_quick_option():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(QUICK)
+
+
+@pytest.mark.parametrize("name", sorted(QUICK))
+def test_example_runs(name):
+    assert run(name).strip()
+
+
+def test_autograd_example_prints_the_tutorial_numbers():
+    out = run("autograd_gradient_descent.py")
+    assert "y1=[0.16798161 0.75026011]" in out
+    assert "error=0.43208904098296796" in out
+    assert "n=0, y=[0.99999386 0.98201379], error=1.8720128308662338" in out
+    assert "n=1, y=[0.99999405 0.9817841 ], error=1.8686479260568558" in out
