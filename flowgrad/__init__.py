@@ -83,6 +83,7 @@ from .ops.elementwise import (
     ceil,
     cos,
     cosh,
+    erf,
     exp,
     expm1,
     floor,
@@ -160,3 +161,14 @@ absolute = abs
 def numel(input: Tensor) -> int:  # noqa: A002
     """Number of elements of a tensor."""
     return input.data.size
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    # Layers above the core load on first use, keeping `import flowgrad` light.
+    import importlib
+
+    if name in ("nn", "optim", "func", "testing"):
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'flowgrad' has no attribute {name!r}")

@@ -185,6 +185,11 @@ def _sh_broadcast(a: Any, b: Any) -> list:
     return [_sh.broadcast_to(a, shape), _sh.broadcast_to(b, shape)]
 
 
+def erf(x: Any) -> Any:
+    """The error function (not in NumPy), differentiable."""
+    return _ew.erf(x)
+
+
 def sigmoid(x: Any) -> Any:
     """The logistic function (not in NumPy; an overflow-free ``1 / (1 + exp(-x))``)."""
     return _ew.sigmoid(x)
@@ -193,6 +198,20 @@ def sigmoid(x: Any) -> Any:
 def sum_to(x: Any, shape: Any) -> Any:
     """Sum ``x`` down to ``shape`` (the inverse of broadcasting)."""
     return _sh.sum_to(x, shape)
+
+
+def unfold2d(x: Any, kernel: Any, stride: Any, padding: Any, dilation: Any, pad_value: float = 0.0) -> Any:
+    """Sliding windows of an (N, C, H, W) array (see ``flowgrad.ops.conv``)."""
+    from .ops import conv
+
+    return conv.unfold2d(x, kernel, stride, padding, dilation, pad_value)
+
+
+def fold2d(cols: Any, shape: Any, kernel: Any, stride: Any, padding: Any, dilation: Any) -> Any:
+    """The adjoint of ``unfold2d``."""
+    from .ops import conv
+
+    return conv.fold2d(cols, shape, kernel, stride, padding, dilation)
 
 
 def index_scatter(g: Any, shape: Any, index: Any) -> Any:

@@ -74,6 +74,26 @@ def _output(x: Any, was_tensor: bool, like: Any) -> Any:
     return data
 
 
+def _leaves_of(x: Any, fname: str, leaves: list) -> Any:
+    """Replace every array in a (nested) dict/list/tuple by a fresh leaf tensor."""
+    if isinstance(x, dict):
+        return type(x)((k, _leaves_of(v, fname, leaves)) for k, v in x.items())
+    if isinstance(x, (list, tuple)) and not isinstance(x, Tensor):
+        return type(x)(_leaves_of(v, fname, leaves) for v in x)
+    leaf, was_tensor = _as_leaf(x, fname)
+    leaves.append((leaf, was_tensor, x))
+    return leaf
+
+
+def _rebuild(x: Any, grads: Any) -> Any:
+    """The gradients in the structure of the original argument ``x``."""
+    if isinstance(x, dict):
+        return type(x)((k, _rebuild(v, grads)) for k, v in x.items())
+    if isinstance(x, (list, tuple)) and not isinstance(x, Tensor):
+        return type(x)(_rebuild(v, grads) for v in x)
+    return next(grads)
+
+
 def value_and_grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., tuple]:
     """Like :func:`grad`, but the function returns ``(value, gradient)``.
 
@@ -88,19 +108,19 @@ def value_and_grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., tu
         for i in nums:
             if i >= len(args):
                 raise TypeError(f"grad: argnum {i} given, but the function was called with {len(args)} arguments")
-        leaves, kinds = [], []
+        originals = {i: args[i] for i in nums}
+        leaves: list = []
         for i in nums:
-            leaf, was_tensor = _as_leaf(args[i], "grad")
-            leaves.append(leaf)
-            kinds.append(was_tensor)
-            args[i] = leaf
+            args[i] = _leaves_of(args[i], "grad", leaves)
+        tensors = [leaf for leaf, _, _ in leaves]
+        kinds = [k for _, k, _ in leaves]
         with mode.enable_grad():
             out = fun(*args, **kwargs)
         if not isinstance(out, Tensor):
             out_arr = np.asarray(out)
             if out_arr.size != 1:
                 raise ShapeError(f"grad: the function must return a scalar, got shape {out_arr.shape}")
-            grads = [None] * len(leaves)
+            grads = [None] * len(tensors)
             value = out
         else:
             if out.data.size != 1:
@@ -108,13 +128,14 @@ def value_and_grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., tu
                     f"grad: the function must return a scalar, got shape {out.shape}; "
                     "use fg.jacobian or fg.vjp for non-scalar outputs"
                 )
-            nested = any(kinds) and any(leaf.grad_fn is not None for leaf in leaves)
+            nested = any(kinds) and any(leaf.grad_fn is not None for leaf in tensors)
             if out.requires_grad:
-                grads = list(engine.grad(out, leaves, create_graph=nested, allow_unused=True))
+                grads = list(engine.grad(out, tensors, create_graph=nested, allow_unused=True))
             else:
-                grads = [None] * len(leaves)
+                grads = [None] * len(tensors)
             value = out if any(kinds) else _value(out)
-        results = [_output(g, k, leaf) for g, k, leaf in zip(grads, kinds, leaves)]
+        flat = iter([_output(g, k, orig) for g, (_, k, orig) in zip(grads, leaves)])
+        results = [_rebuild(originals[i], flat) for i in nums]
         return value, (tuple(results) if multiple else results[0])
 
     return wrapped

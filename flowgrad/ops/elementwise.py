@@ -151,6 +151,18 @@ ARCSIN = defop("arcsin", np.arcsin, lambda xp, g, ans, x: g / xp.sqrt(1 - x * x)
 ARCCOS = defop("arccos", np.arccos, lambda xp, g, ans, x: -g / xp.sqrt(1 - x * x))
 
 
+_erf_elementwise = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf_forward(x: np.ndarray) -> np.ndarray:
+    # NumPy has no erf; math.erf per element is exact and fast enough for activations.
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    return np.asarray(_erf_elementwise(x), dtype=dtype)
+
+
+ERF = defop("erf", _erf_forward, lambda xp, g, ans, x: g * (2 / math.sqrt(math.pi)) * xp.exp(-(x * x)))
+
+
 # ----- activations ------------------------------------------------------------------------
 def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
     # 1 / (1 + exp(-x)), the textbook formula (so tutorial numbers match to the
@@ -223,6 +235,7 @@ cosh = _unary(COSH)
 arctan = _unary(ARCTAN)
 arcsin = _unary(ARCSIN)
 arccos = _unary(ARCCOS)
+erf = _unary(ERF)
 negative = _unary(NEG)
 sigmoid = _unary(SIGMOID)
 relu = _unary(RELU)

@@ -35,9 +35,16 @@ def expand(xp: Any, g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     return xp.expand_dims(g, axis)
 
 
-def _count(x: Any, ans: Any) -> int:
-    """How many elements were reduced into each output element."""
-    return builtins.max(math.prod(x.shape) // builtins.max(math.prod(ans.shape), 1), 1)
+def _count(x: Any, axis: Any) -> int:
+    """How many elements were reduced into each output element.
+
+    Counted from the reduced axes, not as x.size // ans.size: that ratio is 0 when
+    the output is empty (x of shape (2, 0), axis 0), which made var's gradient
+    divide by zero (ddof=1) and mean's use the wrong count.
+    """
+    if axis is None:
+        return builtins.max(math.prod(x.shape), 1)
+    return builtins.max(math.prod(x.shape[a] for a in axis), 1)
 
 
 SUM = defop(
@@ -49,13 +56,13 @@ MEAN = defop(
     "mean",
     lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
     lambda xp, g, ans, x, axis, keepdims: xp.broadcast_to(
-        expand(xp, g, x, axis, keepdims) / _count(x, ans), x.shape
+        expand(xp, g, x, axis, keepdims) / _count(x, axis), x.shape
     ),
 )
 
 
 def _var_rule(xp: Any, g: Any, ans: Any, x: Any, axis: Any, ddof: int, keepdims: bool) -> Any:
-    n = _count(x, ans)
+    n = _count(x, axis)
     centered = x - xp.mean(x, axis=axis, keepdims=True)
     return expand(xp, g, x, axis, keepdims) * centered * (2.0 / (n - ddof))
 
@@ -94,6 +101,8 @@ MIN = defop(
 
 def _prod_others(x: np.ndarray, axis: Any) -> np.ndarray:
     """Product of all other elements along ``axis`` (exact with zeros, no division)."""
+    if x.size == 0:  # nothing to multiply (the reshapes below cannot infer -1 with a 0 dim)
+        return np.ones_like(x)
     if axis is None:
         flat = x.reshape(-1)
         return _prod_others(flat, (0,)).reshape(x.shape)
@@ -112,7 +121,25 @@ def _prod_rule(xp: Any, g: Any, ans: Any, x: Any, axis: Any, keepdims: bool) -> 
     if isinstance(x, np.ndarray):
         return ge * _prod_others(x, axis)
     # Differentiable pass: ans / x is exact away from zeros.
-    return ge * expand(xp, ans, x, axis, keepdims) / x
+    if not np.any(x.data == 0):
+        return ge * expand(xp, ans, x, axis, keepdims) / x
+    # With a zero, ans / x is 0/0 = nan (so second derivatives of prod were nan):
+    # multiply the others out instead, differentiably.
+    return ge * _prod_others_graph(xp, x, axis)
+
+
+def _prod_others_graph(xp: Any, x: Any, axis: Any) -> Any:
+    """``_prod_others`` built from differentiable ops: row k of an (..., n, n) stack is
+    the reduced elements with element k replaced by 1, and its product is the others'."""
+    nd = len(x.shape)
+    axes = tuple(range(nd)) if axis is None else axis
+    last = tuple(range(nd - len(axes), nd))
+    moved = xp.moveaxis(x, axes, last)
+    n = math.prod(moved.shape[nd - len(axes) :])
+    flat = xp.reshape(moved, moved.shape[: nd - len(axes)] + (n,))
+    rows = xp.where(np.eye(n, dtype=bool), 1, xp.expand_dims(flat, -2))
+    others = xp.reshape(xp.prod(rows, axis=-1), moved.shape)
+    return xp.moveaxis(others, last, axes)
 
 
 PROD = defop(

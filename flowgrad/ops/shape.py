@@ -152,10 +152,12 @@ def _pad_rule(xp: Any, g: Any, ans: Any, x: Any, pad_width: tuple, mode: str, co
 
 PAD = defop(
     "pad",
+    # ``pad_width or 0``: a 0-d input has pad_width (), which np.pad rejects ("must be
+    # of integral type"), while np.pad(x0d, 0) returns it unchanged as NumPy users expect.
     lambda x, pad_width, mode, constant_values: (
-        np.pad(x, pad_width, mode=mode, constant_values=constant_values)
+        np.pad(x, pad_width or 0, mode=mode, constant_values=constant_values)
         if mode == "constant"
-        else np.pad(x, pad_width, mode=mode)
+        else np.pad(x, pad_width or 0, mode=mode)
     ),
     _pad_rule,
 )

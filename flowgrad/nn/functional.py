@@ -1,0 +1,224 @@
+"""``flowgrad.nn.functional`` (import it as ``F``): layers and losses as functions.
+
+Everything here is composed from flowgrad's public primitives, so gradients
+(and second derivatives) come from the core's rules.
+
+>>> import flowgrad as fg
+>>> import flowgrad.nn.functional as F
+>>> F.relu(fg.tensor([-1.0, 2.0]))
+tensor([0., 2.])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import flowgrad as fg
+from flowgrad.ops.conv import unfold2d
+
+from .losses import (  # noqa: F401  (re-exported: F.mse_loss, F.cross_entropy, ...)
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+
+relu = fg.relu
+sigmoid = fg.sigmoid
+tanh = fg.tanh
+leaky_relu = fg.leaky_relu
+softplus = fg.softplus
+log_softmax = fg.log_softmax
+
+
+def as_input(x: Any, like: fg.Tensor | None = None) -> fg.Tensor:
+    """A tensor from ``x``; floats are cast to ``like``'s dtype (a float32 layer stays float32)."""
+    if not isinstance(x, fg.Tensor):
+        x = fg.Tensor._wrap(np.asarray(x)) if isinstance(x, np.ndarray) else fg.tensor(x)
+    if like is not None and x.dtype != like.dtype and x.dtype.kind == "f":
+        x = x.astype(like.dtype)
+    return x
+
+
+def _softmax_dim(ndim: int) -> int:
+    return 0 if ndim in (0, 1, 3) else 1  # PyTorch's rule when dim is not given
+
+
+def softmax(x: Any, dim: int | None = None) -> fg.Tensor:
+    """Softmax along ``dim`` (PyTorch's implicit choice when None)."""
+    x = as_input(x)
+    return fg.softmax(x, _softmax_dim(x.ndim) if dim is None else dim)
+
+
+def gelu(x: Any, approximate: str = "none") -> fg.Tensor:
+    """GELU: ``x * Phi(x)`` (exact, with erf) or its tanh approximation."""
+    x = as_input(x)
+    if approximate == "tanh":
+        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)
+        return 0.5 * x * (1 + fg.tanh(inner))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1 + fg.erf(x * (1 / math.sqrt(2.0))))
+
+
+def silu(x: Any) -> fg.Tensor:
+    """SiLU (swish): ``x * sigmoid(x)``."""
+    x = as_input(x)
+    return x * fg.sigmoid(x)
+
+
+def linear(x: Any, weight: fg.Tensor, bias: fg.Tensor | None = None) -> fg.Tensor:
+    """``x @ weight.T + bias`` with weight of shape (out, in), as PyTorch."""
+    x = as_input(x, weight)
+    if x.shape[-1:] != weight.shape[-1:]:
+        raise fg.ShapeError(
+            f"linear: input has {x.shape[-1] if x.ndim else 'no'} features (shape {x.shape}) but the "
+            f"weight expects {weight.shape[-1]} (weight shape {weight.shape})"
+        )
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def dropout(x: Any, p: float = 0.5, training: bool = True) -> fg.Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training only)."""
+    x = as_input(x)
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0
+    keep = fg.default_generator().random(x.shape) >= p
+    return x * (keep.astype(x.dtype) / (1 - p))
+
+
+def conv2d(
+    x: Any,
+    weight: fg.Tensor,
+    bias: fg.Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> fg.Tensor:
+    """2-D convolution (cross-correlation, as PyTorch): windows as a strided view, one matmul."""
+    x = as_input(x, weight)
+    if x.ndim != 4:
+        raise fg.ShapeError(f"conv2d: expected an (N, C, H, W) input, got shape {x.shape}")
+    n, c = x.shape[:2]
+    out_ch, c_per_group, kh, kw = weight.shape
+    if c != c_per_group * groups or out_ch % groups:
+        raise fg.ShapeError(
+            f"conv2d: input has {c} channels but the weight {weight.shape} with groups={groups} "
+            f"expects {c_per_group * groups}"
+        )
+    cols = unfold2d(x, (kh, kw), stride, padding, dilation)  # (N, C, kh, kw, oh, ow)
+    oh, ow = cols.shape[-2:]
+    cols = cols.reshape(n, groups, c_per_group * kh * kw, oh * ow)
+    w = weight.reshape(groups, out_ch // groups, c_per_group * kh * kw)
+    out = (w @ cols).reshape(n, out_ch, oh, ow)
+    if bias is not None:
+        out = out + bias.reshape(1, out_ch, 1, 1)
+    return out
+
+
+def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> fg.Tensor:
+    """Max over each window (ties share the gradient)."""
+    x = as_input(x)
+    cols = unfold2d(x, kernel_size, kernel_size if stride is None else stride, padding, dilation, -np.inf)
+    n, c, kh, kw, oh, ow = cols.shape
+    return cols.reshape(n, c, kh * kw, oh, ow).max(axis=2)
+
+
+def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> fg.Tensor:
+    """Mean over each window (padding counts as zeros, as PyTorch's default)."""
+    x = as_input(x)
+    cols = unfold2d(x, kernel_size, kernel_size if stride is None else stride, padding, 1)
+    n, c, kh, kw, oh, ow = cols.shape
+    return cols.reshape(n, c, kh * kw, oh, ow).mean(axis=2)
+
+
+def batch_norm(
+    x: Any,
+    running_mean: fg.Tensor | None,
+    running_var: fg.Tensor | None,
+    weight: fg.Tensor | None = None,
+    bias: fg.Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> fg.Tensor:
+    """Normalize over the batch (and spatial) axes per channel (axis 1)."""
+    x = as_input(x, weight)
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if training or running_mean is None:
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True, ddof=0)
+        if training and running_mean is not None:
+            n = x.size // x.shape[1]
+            with fg.no_grad():
+                unbiased = var.detach().reshape(-1) * (n / max(n - 1, 1))
+                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(-1) * momentum)
+                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+    else:
+        mean = running_mean.reshape(shape)
+        var = running_var.reshape(shape)
+    out = (x - mean) / fg.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> fg.Tensor:
+    """Normalize over the last ``len(normalized_shape)`` axes."""
+    x = as_input(x, weight)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if x.shape[x.ndim - len(shape) :] != shape:
+        raise fg.ShapeError(f"layer_norm: input shape {x.shape} does not end with normalized_shape {shape}")
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True, ddof=0)
+    out = (x - mean) / fg.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(indices: Any, weight: fg.Tensor) -> fg.Tensor:
+    """Rows of ``weight`` picked by integer ``indices``."""
+    idx = indices.data if isinstance(indices, fg.Tensor) else np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise fg.DTypeError(f"embedding: indices must be integers, got {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
+        raise fg.ShapeError(f"embedding: indices must be in [0, {weight.shape[0]}), got {idx.min()}..{idx.max()}")
+    return weight[idx]
+
+
+def one_hot(labels: Any, num_classes: int = -1) -> fg.Tensor:
+    """Integer labels as one-hot int64 rows."""
+    idx = labels.data if isinstance(labels, fg.Tensor) else np.asarray(labels)
+    n = int(idx.max()) + 1 if num_classes < 0 else num_classes
+    return fg.tensor(np.eye(n, dtype=np.int64)[idx])
+
+
+def pad(x: Any, pad: Any, mode: str = "constant", value: float = 0.0) -> fg.Tensor:
+    """PyTorch's pad: ``pad = (left, right, top, bottom, ...)`` from the last axis backwards."""
+    x = as_input(x)
+    if len(pad) % 2:
+        raise ValueError(f"pad: expected an even number of sizes, got {len(pad)}")
+    widths = [(0, 0)] * x.ndim
+    for k in range(len(pad) // 2):
+        widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    return fg.pad(x, widths, mode=mode, constant_values=value)

@@ -1,0 +1,34 @@
+"""``Parameter``: a tensor that a ``Module`` registers as learnable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import flowgrad as fg
+
+
+class Parameter(fg.Tensor):
+    """A tensor that requires grad and is found by ``Module.parameters()``.
+
+    Made from a tensor it shares that tensor's data, as in PyTorch.
+
+    >>> import flowgrad as fg
+    >>> p = fg.nn.Parameter(fg.zeros(2))
+    >>> p.requires_grad, p.is_leaf
+    (True, True)
+    """
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            arr = np.empty(0, dtype=fg.get_default_dtype())
+        elif isinstance(data, fg.Tensor):
+            arr = data.data
+        else:
+            arr = fg.tensor(data).data
+        super().__init__(arr, requires_grad=requires_grad)
+        self.data = arr  # share, do not copy
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()

@@ -1,0 +1,174 @@
+"""``Optimizer``: parameter groups, per-parameter state, state dicts - PyTorch's contract.
+
+Subclasses implement ``_update(group)`` (or ``step`` itself for closure-driven
+methods such as L-BFGS); updates work on the parameters' ndarrays in place.
+
+>>> import flowgrad as fg
+>>> w = fg.tensor([1.0, 2.0], requires_grad=True)
+>>> opt = fg.optim.SGD([w], lr=0.1)
+>>> (w * w).sum().backward(); opt.step(); opt.zero_grad()
+>>> w
+tensor([0.8, 1.6], requires_grad=True)
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+import flowgrad as fg
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    """Base class: ``Optimizer(params, defaults)`` with params tensors or dicts of groups."""
+
+    def __init__(self, params: Any, defaults: dict) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        if isinstance(params, fg.Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or dicts, got one tensor")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own hyper-parameters."""
+        group = dict(param_group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, fg.Tensor) else list(params)
+        for p in group["params"]:
+            if not isinstance(p, fg.Tensor):
+                raise TypeError(f"{type(self).__name__}: expected tensors to optimize, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf tensor")
+        for key, value in self.defaults.items():
+            if value is required and key not in group:
+                raise ValueError(f"{type(self).__name__}: parameter group didn't specify a value of required '{key}'")
+            group.setdefault(key, value)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in group["params"]):
+            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of every parameter (to None, or to zeros)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.zero_()
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update. ``closure`` re-evaluates the loss (with gradients) and returns it."""
+        loss = None
+        if closure is not None:
+            with fg.enable_grad():
+                loss = closure()
+        with fg.no_grad():
+            for group in self.param_groups:
+                self._update(group)
+        return loss
+
+    def _update(self, group: dict) -> None:
+        raise NotImplementedError
+
+    # ----- state dicts (PyTorch's layout: parameters by index) ---------------------------------
+    def state_dict(self) -> dict:
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``."""
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state and self.state[p]:
+                    state[index[id(p)]] = {k: _copy_value(v) for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyper-parameters and state saved by :meth:`state_dict`."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: {len(groups)} parameter groups saved, "
+                f"{len(self.param_groups)} here"
+            )
+        params = [p for g in self.param_groups for p in g["params"]]
+        for saved, group in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: a group has {len(saved['params'])} parameters "
+                    f"saved and {len(group['params'])} here"
+                )
+        self.state = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            p = params[int(key)]
+            self.state[p] = {k: _restore_value(v, p) for k, v in value.items()}
+        for saved, group in zip(groups, self.param_groups):
+            for k, v in saved.items():
+                if k != "params":
+                    group[k] = copy.deepcopy(v)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(group):
+                if k != "params":
+                    lines.append(f"    {k}: {group[k]}")
+        return "\n".join(lines) + "\n)"
+
+
+def _copy_value(v: Any) -> Any:
+    if isinstance(v, fg.Tensor):
+        return fg.Tensor(v.data.copy())
+    if isinstance(v, np.ndarray):
+        return v.copy()
+    return copy.deepcopy(v)
+
+
+def _restore_value(v: Any, p: fg.Tensor) -> Any:
+    if isinstance(v, fg.Tensor):
+        arr = v.data
+    elif isinstance(v, np.ndarray):
+        arr = v
+    else:
+        return copy.deepcopy(v)
+    arr = np.array(arr, copy=True)
+    if arr.shape == p.shape and arr.dtype.kind == "f":
+        arr = arr.astype(p.dtype)
+    return arr
+
+
+def params_with_grad(group: dict) -> Iterable[fg.Tensor]:
+    """The parameters of a group that received a gradient."""
+    for p in group["params"]:
+        if p.grad is not None:
+            yield p
