@@ -10,6 +10,9 @@ EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 QUICK = {
     "autograd_gradient_descent.py": ["--steps", "3"],
     "torch_style_two_layer.py": ["--steps", "5"],
+    "two_layer_relu.py": ["--steps", "3"],
+    "gender_network.py": ["--epochs", "2"],
+    "and_perceptron.py": [],
 }
 
 
@@ -39,3 +42,13 @@ def test_autograd_example_prints_the_tutorial_numbers():
     assert "error=0.43208904098296796" in out
     assert "n=0, y=[0.99999386 0.98201379], error=1.8720128308662338" in out
     assert "n=1, y=[0.99999405 0.9817841 ], error=1.8686479260568558" in out
+
+
+def test_and_perceptron_prints_the_tutorial_weights():
+    out = run("and_perceptron.py")
+    assert "0.4514297388906616 0.2369025056182418 -0.611635769357402" in out
+    assert "1&1 1" in out and "0&1 0" in out
+
+
+def test_gender_example_prints_alice():
+    assert "Alice: y_pred = 0.524" in run("gender_network.py")
