@@ -166,7 +166,8 @@ def _run(
             elif ik in owned:
                 add(prev, gi, out=prev)
             else:
-                grads[ik] = prev + gi
+                acc = prev + gi
+                grads[ik] = acc if type(acc) is ndarray else np.asarray(acc)  # 0-d sums are scalars
                 owned.add(ik)
             c = counts[ik] - 1
             counts[ik] = c
@@ -277,7 +278,8 @@ def _accumulate(grads: dict, owned: set, k: int, g: Any, create_graph: bool, fre
     elif k in owned:
         np.add(prev, g, out=prev)
     else:
-        grads[k] = prev + g
+        acc = prev + g
+        grads[k] = acc if type(acc) is np.ndarray else np.asarray(acc)  # 0-d sums are scalars
         owned.add(k)
 
 
