@@ -33,6 +33,7 @@ __all__ = ["Op", "Node", "defop", "apply", "REGISTRY", "RAW", "DIFF", "tick"]
 
 REGISTRY: dict[str, "Op"] = {}
 _EMPTY: dict[str, Any] = {}
+_PY_SCALARS = (float, int, bool)
 _ndarray = np.ndarray
 _asarray = np.asarray
 
@@ -133,8 +134,11 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
                     needs = [i]
                 else:
                     needs.append(i)
-        else:
+        elif type(a) in _PY_SCALARS or not isinstance(a, np.generic):
             datas.append(a)
+        else:
+            # A NumPy scalar beside tensors is weak, like a Python one: float32 stays float32.
+            datas.append(a.item())
     try:
         out = op.forward(*datas, **params)
     except FlowgradError:

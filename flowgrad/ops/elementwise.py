@@ -299,9 +299,9 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """``x`` for x > 0, else ``negative_slope * x``."""
-    return apply(LEAKY_RELU, (x,), {"negative_slope": negative_slope})
+    return apply(LEAKY_RELU, (x,), {"negative_slope": float(negative_slope)})
 
 
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` (as PyTorch)."""
-    return apply(SOFTPLUS, (x,), {"beta": beta, "threshold": threshold})
+    return apply(SOFTPLUS, (x,), {"beta": float(beta), "threshold": float(threshold)})

@@ -31,6 +31,15 @@ def pick(name: str, dim: Any, axis: Any, default: Any = None) -> Any:
     return dim if dim is not None else (axis if axis is not None else default)
 
 
+def wrap_0d(input: Any, dim: Any) -> Any:  # noqa: A002
+    """PyTorch lets a 0-d tensor be reduced over dim 0 or -1 (as if it had one dim)."""
+    if dim is not None and getattr(input, "ndim", 1) == 0:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        if all(d in (0, -1) for d in dims):
+            return None
+    return dim
+
+
 def keep(keepdim: Any, keepdims: Any) -> bool:
     return builtins.bool(keepdim if keepdim is not None else (keepdims or False))
 
@@ -47,7 +56,7 @@ def _reduce(fn: Any, name: str) -> Any:
     ) -> Tensor:
         if dtype is not None:
             input = sh.astype(input, dtype)
-        return fn(input, pick(name, dim, axis), keep(keepdim, keepdims))
+        return fn(input, wrap_0d(input, pick(name, dim, axis)), keep(keepdim, keepdims))
 
     reducer.__name__ = name
     reducer.__doc__ = f"``{name}`` over ``dim`` (or ``axis``); all elements when neither is given."
@@ -76,8 +85,9 @@ def _extreme(values_fn: Any, index_fn: Any, pair_fn: Any, name: str) -> Any:
         if isinstance(dim, Tensor):  # fg.max(a, b): elementwise, as in PyTorch
             return pair_fn(input, dim)
         if dim is None:
-            return values_fn(input, axis, keep(keepdim, keepdims))
+            return values_fn(input, wrap_0d(input, axis), keep(keepdim, keepdims))
         k = keep(keepdim, keepdims)
+        dim = wrap_0d(input, dim)
         return MaxResult(values_fn(input, dim, k), index_fn(input, dim, k))
 
     extreme.__name__ = name
@@ -122,7 +132,8 @@ def var(
     keepdims: Any = None,
 ) -> Tensor:
     """Variance; unbiased (n - 1) by default as in PyTorch, ``ddof=0`` for NumPy's."""
-    return red.var(input, pick("var", dim, axis), _ddof(unbiased, correction, ddof), keep(keepdim, keepdims))
+    d = wrap_0d(input, pick("var", dim, axis))
+    return red.var(input, d, _ddof(unbiased, correction, ddof), keep(keepdim, keepdims))
 
 
 def std(
@@ -137,7 +148,8 @@ def std(
     keepdims: Any = None,
 ) -> Tensor:
     """Standard deviation; unbiased by default as in PyTorch."""
-    return red.std(input, pick("std", dim, axis), _ddof(unbiased, correction, ddof), keep(keepdim, keepdims))
+    d = wrap_0d(input, pick("std", dim, axis))
+    return red.std(input, d, _ddof(unbiased, correction, ddof), keep(keepdim, keepdims))
 
 
 def softmax(input: Any, dim: Any = -1, *, axis: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -187,6 +199,8 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noq
 def squeeze(input: Any, dim: Any = None, *, axis: Any = None) -> Tensor:  # noqa: A002
     """Drop axes of size 1 (only ``dim`` if given and of size 1, as PyTorch)."""
     d = pick("squeeze", dim, axis)
+    if d is not None and getattr(input, "ndim", 1) == 0:
+        return sh.copy(input)  # nothing to squeeze; PyTorch accepts dim 0 / -1 here
     if d is not None:
         dims = (d,) if isinstance(d, int) else tuple(d)
         dims = tuple(x for x in dims if input.shape[x] == 1)
