@@ -74,7 +74,7 @@ from .dtypes import (
     short,
     uint8,
 )
-from .errors import AnomalyError, CheckpointError, DataError, DTypeError, FlowgradError, ShapeError
+from .errors import AnomalyError, CheckpointError, DataError, DivergedError, DTypeError, FlowgradError, ShapeError
 from .ops.elementwise import (
     abs,
     arccos,
@@ -167,7 +167,13 @@ def __getattr__(name: str):  # noqa: ANN202
     # Layers above the core load on first use, keeping `import flowgrad` light.
     import importlib
 
-    if name in ("nn", "optim", "func", "testing"):
+    if name in ("Model", "callbacks", "metrics"):
+        from . import train
+
+        value = getattr(train, name)
+        globals()[name] = value
+        return value
+    if name in ("nn", "optim", "func", "testing", "train"):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module

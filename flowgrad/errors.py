@@ -24,6 +24,7 @@ __all__ = [
     "DataError",
     "CheckpointError",
     "AnomalyError",
+    "DivergedError",
     "user_location",
 ]
 
@@ -48,6 +49,10 @@ class DataError(FlowgradError, ValueError):
 
 class CheckpointError(FlowgradError, ValueError):
     """A checkpoint file that is missing, truncated, corrupted or unsafe."""
+
+
+class DivergedError(FlowgradError, FloatingPointError):
+    """Training produced a NaN or infinite loss (names the epoch and step)."""
 
 
 class AnomalyError(FlowgradError, FloatingPointError):

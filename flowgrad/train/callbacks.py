@@ -1,0 +1,308 @@
+"""Callbacks for ``Model.fit`` / ``Model.train``: progress, logging, early stopping, checkpoints.
+
+A callback overrides any of ``on_train_begin``, ``on_epoch_begin``,
+``on_batch_begin``, ``on_batch_end``, ``on_epoch_end``, ``on_train_end``
+(Keras's hooks); ``self.model`` is the ``fg.Model`` being trained, and
+``model.stop_training = True`` ends training after the current epoch.
+
+>>> from flowgrad.train.callbacks import Callback
+>>> class CountBatches(Callback):
+...     def on_train_begin(self, logs=None):
+...         self.n = 0
+...     def on_batch_end(self, batch, logs=None):
+...         self.n += 1
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    model: Any = None
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+
+    def on_train_begin(self, logs: dict | None = None) -> None: ...
+
+    def on_train_end(self, logs: dict | None = None) -> None: ...
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
+
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+
+class CallbackList(Callback):
+    """Calls each hook on every callback, in order."""
+
+    def __init__(self, callbacks: list[Callback]) -> None:
+        self.callbacks = list(callbacks)
+
+    def set_model(self, model: Any) -> None:
+        for c in self.callbacks:
+            c.set_model(model)
+
+    def _call(self, hook: str, *args: Any) -> None:
+        for c in self.callbacks:
+            getattr(c, hook)(*args)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._call("on_train_begin", logs)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._call("on_train_end", logs)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._call("on_epoch_begin", epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._call("on_epoch_end", epoch, logs)
+
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self._call("on_batch_begin", batch, logs)
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._call("on_batch_end", batch, logs)
+
+
+def _fmt(logs: dict) -> str:
+    return " - ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items())
+
+
+class ProgressBar(Callback):
+    """One progress bar per epoch (tqdm, when installed and writing to a terminal) with loss and
+    metrics; plain lines, one per epoch, otherwise. The default callback of ``fit``."""
+
+    def __init__(self, stream: Any = None, use_tqdm: bool | None = None) -> None:
+        self.stream = stream
+        self.use_tqdm = use_tqdm
+        self._bar: Any = None
+
+    def _out(self) -> Any:
+        return self.stream or sys.stdout
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        use = self.use_tqdm
+        if use is None:
+            use = hasattr(self._out(), "isatty") and self._out().isatty()
+        self._tqdm = None
+        if use:
+            try:
+                from tqdm.auto import tqdm
+
+                self._tqdm = tqdm
+            except ImportError:
+                self._tqdm = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+        self._epoch = epoch
+        if self._tqdm is not None:
+            total = (self.model.params or {}).get("steps")
+            self._bar = self._tqdm(total=total, desc=f"epoch {epoch + 1}/{self.model.params.get('epochs')}", file=self._out(), leave=True)
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+            if logs and "loss" in logs:
+                self._bar.set_postfix(loss=f"{logs['loss']:.4g}")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        seconds = time.perf_counter() - self._start
+        if self._bar is not None:
+            self._bar.set_postfix_str(_fmt(logs or {}))
+            self._bar.close()
+            self._bar = None
+        else:
+            total = self.model.params.get("epochs")
+            print(f"epoch {epoch + 1}/{total} - {seconds:.2f}s - {_fmt(logs or {})}", file=self._out(), flush=True)
+
+
+class LossMonitor(Callback):
+    """MindSpore's LossMonitor: prints ``epoch: E step: S, loss is L`` every ``per_print_times`` steps."""
+
+    def __init__(self, per_print_times: int = 1, stream: Any = None) -> None:
+        if per_print_times < 1:
+            raise ValueError(f"LossMonitor: per_print_times must be >= 1, got {per_print_times}")
+        self.per_print_times = per_print_times
+        self.stream = stream
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if (batch + 1) % self.per_print_times == 0 and logs and "loss" in logs:
+            print(f"epoch: {self._epoch + 1} step: {batch + 1}, loss is {logs['loss']}", file=self.stream or sys.stdout)
+
+
+class _Monitor(Callback):
+    """Shared: which logged number to watch, and whether lower or higher is better."""
+
+    def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
+        self.monitor, self.min_delta = monitor, abs(min_delta)
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        if mode == "auto":
+            mode = "max" if any(k in monitor for k in ("acc", "r2", "f1", "precision", "recall")) else "min"
+        self.mode = mode
+
+    def _value(self, logs: dict | None) -> float | None:
+        if not logs or self.monitor not in logs:
+            return None
+        return float(logs[self.monitor])
+
+    def _improved(self, value: float, best: float) -> bool:
+        if self.mode == "min":
+            return value < best - self.min_delta
+        return value > best + self.min_delta
+
+
+class EarlyStopping(_Monitor):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
+    optionally put back the best weights seen."""
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0, mode: str = "auto", restore_best_weights: bool = False) -> None:
+        super().__init__(monitor, mode, min_delta)
+        self.patience, self.restore_best_weights = patience, restore_best_weights
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.wait, self.stopped_epoch, self.best_epoch = 0, None, None
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_weights: dict | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        value = self._value(logs)
+        if value is None:
+            return
+        if self._improved(value, self.best):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = {k: v.numpy().copy() for k, v in self.model.network.state_dict().items()}
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.network.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(_Monitor):
+    """Save a checkpoint (model, optimizer, epoch, RNG) after each epoch, or only when ``monitor``
+    improves. ``path`` may hold ``{epoch}`` and metric names, e.g. ``'ckpt-{epoch:02d}.safetensors'``."""
+
+    def __init__(self, path: str, monitor: str = "val_loss", save_best_only: bool = False, mode: str = "auto") -> None:
+        super().__init__(monitor, mode, 0.0)
+        self.path, self.save_best_only = str(path), save_best_only
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        if self.save_best_only:
+            value = self._value(logs)
+            if value is None or not self._improved(value, self.best):
+                return
+            self.best = value
+        path = self.path.format(epoch=epoch + 1, **logs)
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        self.model.save_checkpoint(path, epoch=epoch + 1, logs=dict(logs))
+
+
+class CSVLogger(Callback):
+    """Append one row per epoch (epoch and every logged number) to a CSV file."""
+
+    def __init__(self, filename: str, separator: str = ",", append: bool = False) -> None:
+        self.filename, self.separator, self.append = str(filename), separator, append
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._keys: list[str] | None = None
+        exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self._header_written = exists
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        if self._keys is None:
+            self._keys = list(logs)
+        writer = csv.writer(self._file, delimiter=self.separator)
+        if not self._header_written:
+            writer.writerow(["epoch", *self._keys])
+            self._header_written = True
+        writer.writerow([epoch, *(logs.get(k, "") for k in self._keys)])
+        self._file.flush()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._file.close()
+
+
+class TerminateOnNaN(Callback):
+    """Stop training at the first batch whose loss is NaN or infinite."""
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print(f"batch {batch}: invalid loss {loss}, terminating training", file=sys.stderr)
+            self.model.stop_training = True
+            self.model.diverged = True
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at each epoch's start to ``schedule(epoch, lr)``."""
+
+    def __init__(self, schedule: Callable[[int, float], float], verbose: int = 0) -> None:
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        groups = self.model.optimizer.param_groups
+        lr = float(self.schedule(epoch, groups[0]["lr"]))
+        for g in groups:
+            g["lr"] = lr
+        if self.verbose:
+            print(f"epoch {epoch + 1}: learning rate {lr:.6g}")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["lr"] = float(self.model.optimizer.param_groups[0]["lr"])
+
+
+class ReduceLROnPlateau(Callback):
+    """Keras's callback over ``fg.optim.lr_scheduler.ReduceLROnPlateau``: multiply the learning
+    rate by ``factor`` when ``monitor`` stops improving for ``patience`` epochs."""
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0) -> None:
+        self.monitor = monitor
+        self.kwargs = dict(factor=factor, patience=patience, threshold=min_delta, threshold_mode="abs", cooldown=cooldown, min_lr=min_lr)
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        self.kwargs["mode"] = mode
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        from flowgrad.optim.lr_scheduler import ReduceLROnPlateau as Plateau
+
+        self.scheduler = Plateau(self.model.optimizer, **self.kwargs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs and self.monitor in logs:
+            self.scheduler.step(float(logs[self.monitor]))
+            logs["lr"] = float(self.model.optimizer.param_groups[0]["lr"])

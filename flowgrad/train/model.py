@@ -1,0 +1,284 @@
+"""``fg.Model``: train, evaluate and predict with Keras's and MindSpore's signatures.
+
+>>> import numpy as np, flowgrad as fg
+>>> _ = fg.manual_seed(0)
+>>> x = np.linspace(-1, 1, 64, dtype=np.float32)[:, None]
+>>> y = 3 * x + 1
+>>> model = fg.Model(fg.nn.Linear(1, 1), "mse", fg.optim.SGD, metrics=["mae"], lr=0.1)
+>>> history = model.fit(x, y, batch_size=16, epochs=60, verbose=0)
+>>> round(float(model.network.weight.item()), 2), round(float(model.network.bias.item()), 2)
+(3.0, 1.0)
+>>> sorted(history.history)
+['loss', 'mae']
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import flowgrad as fg
+
+from . import metrics as metric_lib
+from .batches import as_array, batches, count, split_batch
+from .callbacks import Callback, CallbackList, ProgressBar
+
+_LOSSES = {
+    "mse": "MSELoss", "mean_squared_error": "MSELoss", "mae": "L1Loss", "l1": "L1Loss",
+    "mean_absolute_error": "L1Loss", "huber": "HuberLoss", "smooth_l1": "SmoothL1Loss",
+    "cross_entropy": "CrossEntropyLoss", "crossentropy": "CrossEntropyLoss",
+    "sparse_categorical_crossentropy": "CrossEntropyLoss", "nll": "NLLLoss",
+    "bce": "BCELoss", "binary_crossentropy": "BCELoss", "bce_with_logits": "BCEWithLogitsLoss",
+}  # fmt: skip
+_OPTIMIZERS = {
+    "sgd": "SGD", "momentum": "Momentum", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
+    "adagrad": "Adagrad", "lbfgs": "LBFGS", "cg": "ConjugateGradient", "conjugate_gradient": "ConjugateGradient",
+}  # fmt: skip
+
+
+class History(Callback):
+    """What ``fit`` returns: ``.history`` maps each logged name to its per-epoch values."""
+
+    def __init__(self) -> None:
+        self.history: dict[str, list] = {}
+        self.epoch: list[int] = []
+        self.params: dict = {}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch.append(epoch)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(v)
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+def _resolve_loss(loss_fn: Any) -> Any:
+    if isinstance(loss_fn, str):
+        key = loss_fn.lower()
+        if key not in _LOSSES:
+            raise ValueError(f"Model: unknown loss {loss_fn!r} (known: {', '.join(sorted(_LOSSES))})")
+        return getattr(fg.nn, _LOSSES[key])()
+    if isinstance(loss_fn, type):
+        return loss_fn()
+    return loss_fn
+
+
+def _resolve_optimizer(optimizer: Any, network: Any, options: dict) -> Any:
+    if isinstance(optimizer, str):
+        key = optimizer.lower()
+        if key not in _OPTIMIZERS:
+            raise ValueError(f"Model: unknown optimizer {optimizer!r} (known: {', '.join(sorted(_OPTIMIZERS))})")
+        optimizer = getattr(fg.optim, _OPTIMIZERS[key])
+    if isinstance(optimizer, type):
+        if optimizer.__name__ == "Momentum":
+            options = {"learning_rate": options.pop("lr", 0.01), "momentum": options.pop("momentum", 0.9), **options}
+        return optimizer(network.parameters(), **options)
+    if options:
+        raise TypeError(f"Model: optimizer options {sorted(options)} given for an optimizer that already exists")
+    return optimizer
+
+
+class Model:
+    """A network with its loss, optimizer and metrics, trained with ``fit`` or ``train``.
+
+    ``loss_fn`` and ``optimizer`` may be objects, classes or names (``'mse'``,
+    ``'cross_entropy'``, ``'adam'``, ...); extra keyword arguments (``lr=0.01``)
+    configure an optimizer given by class or name.
+    """
+
+    def __init__(self, network: Any, loss_fn: Any = None, optimizer: Any = None, metrics: Any = None, **optimizer_options: Any) -> None:
+        self.network = network
+        self.loss_fn = _resolve_loss(loss_fn) if loss_fn is not None else None
+        self.optimizer = _resolve_optimizer(optimizer, network, dict(optimizer_options)) if optimizer is not None else None
+        self.metrics = [metric_lib.get(m) for m in (metrics or [])]
+        self.stop_training = False
+        self.diverged = False
+        self.params: dict = {}
+
+    # ----- one step -------------------------------------------------------------------------------
+    def _loss(self, out: fg.Tensor, y: Any) -> fg.Tensor:
+        if self.loss_fn is None:
+            raise ValueError("Model: no loss_fn given; pass one to Model(network, loss_fn, optimizer)")
+        if isinstance(y, fg.Tensor) and y.dtype.kind == "f" and out.shape == y.shape + (1,):
+            y = y.reshape(out.shape)  # targets (N,) for a network ending in one unit (N, 1)
+        return self.loss_fn(out, y)
+
+    def train_step(self, x: Any, y: Any) -> tuple[float, fg.Tensor]:
+        """One optimisation step on a batch; returns (loss, outputs)."""
+        if self.optimizer is None:
+            raise ValueError("Model: no optimizer given; pass one to Model(network, loss_fn, optimizer)")
+        seen: dict = {}
+
+        def closure() -> fg.Tensor:
+            self.optimizer.zero_grad()
+            out = self.network(x)
+            loss = self._loss(out, y)
+            loss.backward()
+            seen.setdefault("out", out)
+            seen.setdefault("loss", loss)
+            return loss
+
+        self.optimizer.step(closure)
+        return float(seen["loss"].item()), seen["out"].detach()
+
+    # ----- fit / train ----------------------------------------------------------------------------------
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int = 32,
+        epochs: int = 1,
+        validation_data: Any = None,
+        validation_split: float = 0.0,
+        shuffle: bool = True,
+        callbacks: list | None = None,
+        verbose: Any = "auto",
+        initial_epoch: int = 0,
+        resume_from: str | None = None,
+    ) -> History:
+        """Train for ``epochs`` (Keras's signature). ``x`` may be arrays (with ``y``), a
+        ``Dataset``, a ``DataLoader`` or a ``GeneratorDataset``. ``resume_from`` continues a run
+        from a checkpoint written by ``ModelCheckpoint`` (weights, optimizer, epoch and RNG),
+        giving the same weights as an uninterrupted run."""
+        if validation_split and validation_data is None:
+            if y is None:
+                raise ValueError("fit: validation_split needs arrays x and y")
+            xa, ya = as_array(x), as_array(y)
+            cut = int(len(xa) * (1 - validation_split))  # the last fraction, before shuffling (Keras)
+            x, y, validation_data = xa[:cut], ya[:cut], (xa[cut:], ya[cut:])
+        train_data = batches(x, y, batch_size, shuffle, "fit")
+        val_data = None
+        if validation_data is not None:
+            if isinstance(validation_data, tuple) and len(validation_data) == 2:
+                val_data = batches(validation_data[0], validation_data[1], batch_size, False, "fit validation_data")
+            else:
+                val_data = batches(validation_data, None, batch_size, False, "fit validation_data")
+        if resume_from is not None:
+            info = fg.load_checkpoint(resume_from, model=self.network, optimizer=self.optimizer)
+            initial_epoch = int(info.get("epoch", initial_epoch))
+        if verbose == "auto":
+            verbose = 1
+        default = [ProgressBar()] if verbose else []
+        return self._run(train_data, val_data, epochs, initial_epoch, default + list(callbacks or []))
+
+    def train(self, epoch: int, train_dataset: Any, callbacks: Any = None, dataset_sink_mode: bool = False) -> History:
+        """MindSpore's ``Model.train(epoch, train_dataset, callbacks)``: ``train_dataset`` is any
+        re-iterable of (data, label) batches, such as ``GeneratorDataset(...).batch(16)``."""
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            callbacks = [callbacks]
+        return self._run(batches(train_dataset, None, 1, False, "train"), None, epoch, 0, list(callbacks or []))
+
+    def _run(self, train_data: Any, val_data: Any, epochs: int, initial_epoch: int, callbacks: list) -> History:
+        history = History()
+        cbs = CallbackList([*callbacks, history])
+        self.params = {"epochs": epochs, "steps": count(train_data)}
+        history.params = dict(self.params)
+        cbs.set_model(self)
+        self.stop_training = False
+        cbs.on_train_begin({})
+        logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            cbs.on_epoch_begin(epoch, {})
+            logs = self._train_epoch(train_data, epoch, cbs)
+            if val_data is not None:
+                logs.update({f"val_{k}": v for k, v in self._evaluate(val_data).items()})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs)
+        return history
+
+    def _train_epoch(self, data: Any, epoch: int, cbs: CallbackList) -> dict:
+        self.network.train()
+        total, seen = 0.0, 0
+        outs, targets = [], []
+        for step, batch in enumerate(data):
+            xb, yb = split_batch(batch, "fit")
+            cbs.on_batch_begin(step, {})
+            loss, out = self.train_step(xb, yb)
+            n = len(out) if out.ndim else 1
+            if not math.isfinite(loss):
+                cbs.on_batch_end(step, {"loss": loss, "size": n})  # TerminateOnNaN may stop quietly
+                if self.stop_training:
+                    break
+                self.diverged = True
+                raise fg.DivergedError(
+                    f"training diverged at epoch {epoch + 1}, step {step + 1}: the loss is {loss}; lower the "
+                    "learning rate, scale the inputs, or clip gradients"
+                )
+            total, seen = total + loss * n, seen + n
+            if self.metrics:
+                outs.append(out.numpy())
+                targets.append(as_array(yb))
+            cbs.on_batch_end(step, {"loss": loss, "size": n})
+            if self.stop_training:
+                break
+        logs = {"loss": total / max(seen, 1)}
+        logs.update(self._metric_values(outs, targets))
+        return logs
+
+    def _metric_values(self, outs: list, targets: list) -> dict:
+        if not self.metrics or not outs:
+            return {}
+        out, target = np.concatenate(outs), np.concatenate(targets)
+        return {name: float(fn(target, out)) for name, fn in self.metrics}
+
+    # ----- evaluate / predict --------------------------------------------------------------------------------
+    def _evaluate(self, data: Any) -> dict:
+        was_training = self.network.training
+        self.network.eval()
+        total, seen, outs, targets = 0.0, 0, [], []
+        try:
+            with fg.no_grad():
+                for batch in data:
+                    xb, yb = split_batch(batch, "evaluate")
+                    out = self.network(xb)
+                    n = len(out) if out.ndim else 1
+                    if self.loss_fn is not None:
+                        total += float(self._loss(out, yb).item()) * n
+                    seen += n
+                    outs.append(out.numpy())
+                    targets.append(as_array(yb))
+        finally:
+            self.network.train(was_training)
+        logs = {"loss": total / max(seen, 1)} if self.loss_fn is not None else {}
+        logs.update(self._metric_values(outs, targets))
+        return logs
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int = 32, verbose: int = 0) -> dict:
+        """Loss and metrics on data, in eval mode and without recording gradients."""
+        result = self._evaluate(batches(x, y, batch_size, False, "evaluate"))
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4g}" for k, v in result.items()))
+        return result
+
+    def predict(self, x: Any, batch_size: int = 32) -> np.ndarray:
+        """The network's outputs as one ndarray, in eval mode and without recording gradients."""
+        was_training = self.network.training
+        self.network.eval()
+        outs = []
+        try:
+            with fg.no_grad():
+                if isinstance(x, (np.ndarray, fg.Tensor, list)):
+                    arr = as_array(x)
+                    for start in range(0, len(arr), batch_size):
+                        outs.append(self.network(fg.from_numpy(arr[start : start + batch_size])).numpy())
+                else:
+                    for batch in x:
+                        xb = batch[0] if isinstance(batch, (tuple, list)) else batch
+                        outs.append(self.network(xb).numpy())
+        finally:
+            self.network.train(was_training)
+        return np.concatenate(outs) if outs else np.zeros((0,))
+
+    # ----- checkpoints ---------------------------------------------------------------------------------------------
+    def save_checkpoint(self, path: str, epoch: int, **extra: Any) -> None:
+        """Save network, optimizer, epoch, RNG state and ``extra`` (atomically)."""
+        fg.save_checkpoint(path, model=self.network, optimizer=self.optimizer, epoch=epoch, **extra)
+
+    def load_checkpoint(self, path: str) -> dict:
+        """Restore network and optimizer from ``path``; returns the saved epoch and extras."""
+        return fg.load_checkpoint(path, model=self.network, optimizer=self.optimizer)
