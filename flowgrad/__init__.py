@@ -173,7 +173,7 @@ def __getattr__(name: str):  # noqa: ANN202
         value = getattr(train, name)
         globals()[name] = value
         return value
-    if name in ("nn", "optim", "func", "testing", "train"):
+    if name in ("nn", "optim", "func", "testing", "train", "plot"):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module
