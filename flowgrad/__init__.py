@@ -173,7 +173,13 @@ def __getattr__(name: str):  # noqa: ANN202
         value = getattr(train, name)
         globals()[name] = value
         return value
-    if name in ("nn", "optim", "func", "testing", "train", "plot"):
+    if name in ("save", "load", "save_checkpoint", "load_checkpoint"):
+        from . import io
+
+        value = getattr(io, name)
+        globals()[name] = value
+        return value
+    if name in ("nn", "optim", "func", "testing", "train", "plot", "io", "data", "flow", "viz", "datasets"):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module

@@ -13,6 +13,7 @@ QUICK = {
     "two_layer_relu.py": ["--steps", "3"],
     "gender_network.py": ["--epochs", "2"],
     "and_perceptron.py": [],
+    "linear_regression.py": ["--epochs", "2", "--numpy-epochs", "1", "--plot", ""],
 }
 
 

@@ -108,12 +108,16 @@ class Module:
 
     # ----- running ----------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if type(self).construct is not Module.construct:  # a MindSpore-style Cell
+            return self.construct(*args, **kwargs)
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define it in your subclass")
+
+    def construct(self, *args: Any, **kwargs: Any) -> Any:
+        """MindSpore's name for ``forward``: define either one."""
+        return self.forward(*args, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
-
-    construct = forward  # MindSpore's name for forward
 
     # ----- walking ------------------------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:

@@ -55,9 +55,17 @@ def batches(x: Any, y: Any, batch_size: int, shuffle: bool, where: str) -> Any:
 
         if not isinstance(x, DataLoader):
             return DataLoader(x, batch_size=batch_size, shuffle=shuffle)
+    if where == "fit" and _unbatched_pipeline(x):
+        return x.batch(batch_size)  # rows from a CSVDataset or GeneratorDataset: batch them as asked
     if not hasattr(x, "__iter__"):
         raise TypeError(f"{where}: cannot iterate over {type(x).__name__}; expected arrays or a dataset of (x, y) batches")
     return x
+
+
+def _unbatched_pipeline(x: Any) -> bool:
+    from flowgrad.data import Pipeline
+
+    return isinstance(x, Pipeline) and not x.is_batched
 
 
 def split_batch(batch: Any, where: str) -> tuple[Any, Any]:

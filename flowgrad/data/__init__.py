@@ -1,0 +1,34 @@
+"""``flowgrad.data``: data sets, loaders and pipelines.
+
+Two ways in, one set of tensors out:
+
+- PyTorch's: ``Dataset`` / ``ArrayDataset`` (``TensorDataset``) / ``Subset`` /
+  ``random_split`` read by index, batched by ``DataLoader``;
+- MindSpore's: ``GeneratorDataset`` and ``CSVDataset`` sources with lazy, chainable
+  ``.shuffle .map .batch .repeat .take`` stages, read with ``create_tuple_iterator``.
+
+>>> import numpy as np, flowgrad as fg
+>>> x, y = np.ones((10, 3), np.float32), np.zeros((10, 1), np.float32)
+>>> [xb.shape for xb, yb in fg.data.DataLoader(fg.data.ArrayDataset(x, y), batch_size=4)]
+[(4, 3), (4, 3), (2, 3)]
+"""
+
+from .csvdata import CSVDataset
+from .dataset import ArrayDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .generator import GeneratorDataset
+from .loader import DataLoader, default_collate
+from .pipeline import Pipeline
+
+__all__ = [
+    "ArrayDataset",
+    "CSVDataset",
+    "DataLoader",
+    "Dataset",
+    "GeneratorDataset",
+    "IterableDataset",
+    "Pipeline",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "random_split",
+]

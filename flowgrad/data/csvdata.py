@@ -1,0 +1,265 @@
+"""``CSVDataset``: a numeric CSV file streamed a block of lines at a time, in bounded memory.
+
+>>> import os, tempfile, flowgrad as fg
+>>> path = os.path.join(tempfile.mkdtemp(), "xor.csv")
+>>> _ = open(path, "w").write("a,b,y\\n0,0,0\\n0,1,1\\n1,0,1\\n1,1,0\\n")
+>>> ds = fg.data.CSVDataset(path, label_columns="y")
+>>> len(ds), [(x.shape, y.tolist()) for x, y in ds.batch(3)]
+(4, [((3, 2), [[0.0], [1.0], [1.0]]), ((1, 2), [[0.0]])])
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import operator
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+import flowgrad as fg
+
+from .pipeline import Pipeline, Row
+
+__all__ = ["CSVDataset"]
+
+
+class CSVDataset(Pipeline):
+    """Rows ``(features, labels)`` of a numeric CSV file, read lazily ``chunk_size`` lines at a time.
+
+    Only one block of lines is in memory at once, so a file larger than memory trains with
+    memory bounded by ``chunk_size``. It is a pipeline source: iterate it for rows of
+    tensors, chain ``.batch(n)`` (which stacks a block at a time), ``.shuffle(buffer_size)``,
+    ``.map``, ``.repeat``..., or hand it to ``DataLoader(ds, batch_size=n)``.
+
+    - ``label_columns``: a name (or list of names) of the header, or column numbers; those
+      columns form the ``labels`` column, the others ``features`` (or give
+      ``feature_columns``). Without labels the rows are ``(features,)``.
+    - ``header``: whether the first line names the columns. Without a header, name
+      columns by number.
+    - ``dtype``: of the features; ``label_dtype`` defaults to ``dtype`` (use ``fg.int64``
+      for class indices).
+    - ``len(ds)`` counts the rows with one pass over the file the first time (cached until
+      the file changes).
+
+    Problems are ``fg.DataError``s that name the file, the line and the column, e.g.
+    ``housing.csv:57: column 'RM': could not convert 'abc' to float``.
+
+    >>> import os, tempfile, flowgrad as fg
+    >>> path = os.path.join(tempfile.mkdtemp(), "h.csv")
+    >>> _ = open(path, "w").write("RM,AGE,MEDV\\n6.5,65.2,24.0\\n6.4,78.9,21.6\\n")
+    >>> x, y = next(iter(fg.data.CSVDataset(path, label_columns=["MEDV"])))
+    >>> x, y
+    (tensor([ 6.5, 65.2]), tensor([24.]))
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        label_columns: str | int | Sequence[str | int] | None = None,
+        feature_columns: Sequence[str | int] | None = None,
+        header: bool = True,
+        dtype: Any = np.float32,
+        label_dtype: Any = None,
+        chunk_size: int = 1024,
+        delimiter: str = ",",
+    ) -> None:
+        self.path = os.fspath(path)
+        self.header = bool(header)
+        self.dtype = np.dtype(dtype)
+        self.label_dtype = self.dtype if label_dtype is None else np.dtype(label_dtype)
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise fg.DataError(f"CSVDataset: chunk_size must be a positive integer, got {chunk_size!r}")
+        self.chunk_size = chunk_size
+        self.delimiter = delimiter
+        self._count: tuple | None = None  # (file size, mtime, rows): len() without re-reading
+
+        first, first_line = self._first_row()
+        if self.header:
+            self.columns: list[str | int] = [c.strip() for c in first]
+            self._width_source = "the header"
+        else:
+            self.columns = list(range(len(first)))
+            self._width_source = f"line {first_line}"
+        labels = [] if label_columns is None else self._resolve(label_columns, "label")
+        if feature_columns is None:
+            features = [k for k in range(len(self.columns)) if k not in labels]
+        else:
+            features = self._resolve(feature_columns, "feature")
+        if not features:
+            raise fg.DataError(f"{self.path}: no feature columns left after taking the label columns")
+        self.feature_idx, self.label_idx = features, labels
+        self.column_names = ["features", "labels"] if labels else ["features"]
+
+    # -- reading the file --------------------------------------------------------------
+    def _open(self) -> Any:
+        try:
+            return open(self.path, newline="", encoding="utf-8-sig")  # -sig: drop the BOM spreadsheets write
+        except OSError as e:
+            raise fg.DataError(f"{self.path}: cannot open the file: {e.strerror or e}") from None
+
+    def _first_row(self) -> tuple[list[str], int]:
+        with self._open() as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            try:
+                first = next((r for r in reader if r), None)
+                line = reader.line_num
+                if first is None:
+                    raise fg.DataError(f"{self.path}: the file is empty")
+                if self.header and next((r for r in reader if r), None) is None:
+                    raise fg.DataError(f"{self.path}: the file has a header line but no data rows")
+            except (csv.Error, UnicodeDecodeError) as e:
+                raise self._unreadable(e, reader) from None
+        return first, line
+
+    def _unreadable(self, e: Exception, reader: Any) -> fg.DataError:
+        # Not CSV text at all (binary data, another encoding): say where, as for values.
+        if isinstance(e, UnicodeDecodeError):
+            # The text decoder reads ahead in blocks, so find the line from the bytes: a
+            # newline byte never occurs inside a UTF-8 sequence, so lines decode alone.
+            with open(self.path, "rb") as f:
+                line = next((n for n, b in enumerate(f, 1) if not _is_utf8(b)), "?")
+            return fg.DataError(f"{self.path}:{line}: not UTF-8 text ({e.reason})")
+        return fg.DataError(f"{self.path}:{reader.line_num}: not readable as CSV: {e}")
+
+    def _resolve(self, columns: Any, kind: str) -> list[int]:
+        wanted = [columns] if isinstance(columns, (str, int)) else list(columns)
+        out = []
+        for c in wanted:
+            if isinstance(c, int) and not isinstance(c, bool) and 0 <= c < len(self.columns):
+                out.append(c)
+            elif isinstance(c, str) and c in self.columns:
+                out.append(self.columns.index(c))
+            else:
+                shown = ", ".join(map(repr, self.columns)) if self.header else f"0 to {len(self.columns) - 1}"
+                raise fg.DataError(f"{self.path}: no {kind} column {c!r}; the columns are {shown}")
+        return out
+
+    def _name(self, k: int) -> str:
+        return f"column {self.columns[k]!r}" if self.header else f"column {k}"
+
+    def chunks(self) -> Iterator[tuple[np.ndarray, ...]]:
+        """The file as blocks of up to ``chunk_size`` rows: ``(features, labels)`` arrays each."""
+        width = len(self.columns)
+        with self._open() as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            if self.header:
+                next(r for r in reader if r)
+            seen = 0  # data rows before this block: enough to find a bad row's line again
+            while True:
+                try:
+                    rows = list(itertools.islice(reader, self.chunk_size))
+                except (csv.Error, UnicodeDecodeError) as e:
+                    raise self._unreadable(e, reader) from None
+                if not rows:
+                    return
+                # Checks over the whole block run at C speed; per-row Python runs only on errors.
+                widths = set(map(len, rows))
+                if 0 in widths:  # csv gives [] for a blank line
+                    rows = [r for r in rows if r]
+                    widths.discard(0)
+                if widths - {width}:
+                    k = next(i for i, r in enumerate(rows) if len(r) != width)
+                    self._convert(rows[:k], seen)  # a bad value on an earlier line is reported first
+                    raise fg.DataError(
+                        f"{self.path}:{self._line_of(seen + k)}: expected {width} fields "
+                        f"(as in {self._width_source}), found {len(rows[k])}"
+                    )
+                if rows:
+                    yield self._convert(rows, seen)
+                    seen += len(rows)
+
+    def _convert(self, rows: list[list[str]], seen: int) -> tuple[np.ndarray, ...]:
+        used = sorted(set(self.feature_idx) | set(self.label_idx))
+        if used == list(range(len(self.columns))):
+            text: Any = rows
+        else:  # leave unused (perhaps non-numeric) columns unparsed
+            text = list(map(operator.itemgetter(*used), rows))
+        try:
+            # Through float64 so that integer labels may be written "3" or "3.0".
+            values = np.array(text, dtype=np.float64).reshape(len(rows), len(used))
+        except ValueError:
+            self._raise_bad_value(rows, seen, used)
+        out = [values[:, [used.index(k) for k in self.feature_idx]].astype(self.dtype)]
+        if self.label_idx:
+            out.append(values[:, [used.index(k) for k in self.label_idx]].astype(self.label_dtype))
+        return tuple(out)
+
+    def _raise_bad_value(self, rows: list[list[str]], seen: int, used: list[int]) -> None:
+        for i, row in enumerate(rows):
+            for k in used:
+                try:
+                    float(row[k])
+                except ValueError:
+                    raise fg.DataError(
+                        f"{self.path}:{self._line_of(seen + i)}: {self._name(k)}: could not convert {row[k]!r} to float"
+                    ) from None
+        raise fg.DataError(f"{self.path}: a value after data row {seen} could not be converted to float")
+
+    def _line_of(self, row: int) -> int | str:
+        """The line number of data row ``row`` (from 0), found by reading the file again.
+
+        Only error paths call this; quoted fields may span lines, so the line cannot be
+        computed from the row number.
+        """
+        with self._open() as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            rows = (reader.line_num for r in reader if r)
+            return next(itertools.islice(rows, row + self.header, None), "?")
+
+    # -- the pipeline interface --------------------------------------------------------
+    def _iter_rows(self) -> Iterator[Row]:
+        for block in self.chunks():
+            yield from zip(*block)
+
+    def _iter_batches(self, batch_size: int, drop_remainder: bool) -> Iterator[Row]:
+        # Cut batches out of whole blocks instead of stacking rows one by one.
+        pending: list[tuple[np.ndarray, ...]] = []
+        count = 0
+        for block in self.chunks():
+            n, start = len(block[0]), 0
+            while start < n:
+                take = min(batch_size - count, n - start)
+                pending.append(tuple(a[start : start + take] for a in block))
+                count, start = count + take, start + take
+                if count == batch_size:
+                    yield _join(pending)
+                    pending, count = [], 0
+        if count and not drop_remainder:
+            yield _join(pending)
+
+    def _num_rows(self) -> int:
+        return len(self)
+
+    def __len__(self) -> int:
+        stat = os.stat(self.path)
+        key = (stat.st_size, stat.st_mtime_ns)
+        if self._count is None or self._count[:2] != key:
+            with self._open() as f:
+                reader = csv.reader(f, delimiter=self.delimiter)
+                try:
+                    rows = sum(1 for r in reader if r)
+                except (csv.Error, UnicodeDecodeError) as e:
+                    raise self._unreadable(e, reader) from None
+            self._count = (*key, rows - self.header)
+        return self._count[2]
+
+    def __repr__(self) -> str:
+        labels = [self.columns[k] for k in self.label_idx]
+        return f"CSVDataset({self.path!r}, label_columns={labels}, features={len(self.feature_idx)})"
+
+
+def _join(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(cols) for cols in zip(*parts))
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

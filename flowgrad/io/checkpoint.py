@@ -1,0 +1,424 @@
+"""``fg.save`` / ``fg.load`` and ``fg.save_checkpoint`` / ``fg.load_checkpoint``.
+
+State of any shape goes into one safetensors file: every tensor or array, wherever it sits in
+the state, becomes a named tensor; everything else (nested dicts, lists, tuples, numbers,
+strings, None) is one JSON string in the header's ``__metadata__["flowgrad"]``, where each
+tensor is a reference by name. SHA-256 sums of each tensor and of the header detect
+corruption. Nothing is ever unpickled, and every write is atomic.
+
+>>> import os, tempfile, numpy as np, flowgrad as fg
+>>> with tempfile.TemporaryDirectory() as d:
+...     fg.save({"w": fg.ones(2), "ids": np.arange(3), "lr": 0.1}, os.path.join(d, "s.safetensors"))
+...     state = fg.load(os.path.join(d, "s.safetensors"))
+>>> state
+{'w': tensor([1., 1.]), 'ids': array([0, 1, 2]), 'lr': 0.1}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import secrets
+from collections.abc import Callable
+from typing import IO, Any
+
+import numpy as np
+
+import flowgrad as fg
+
+from ..errors import CheckpointError
+from . import safetensors_format as st
+
+__all__ = ["save", "load", "save_checkpoint", "load_checkpoint"]
+
+META_KEY = "flowgrad"  # __metadata__ key of the JSON tree (with the per-tensor SHA-256 sums)
+DIGEST_KEY = "flowgrad.sha256"  # __metadata__ key of the SHA-256 of the rest of the header
+FORMAT_VERSION = 1
+CHECKPOINT_FORMAT = "flowgrad.checkpoint"
+_TAG = "$fg"  # marks a JSON object that stands for something JSON has no word for
+_MAX_DEPTH = 200  # deeper trees are refused rather than overflowing the interpreter's stack
+_SCALARS = (type(None), bool, int, str)
+_KEYS = (*_SCALARS, float, np.generic)  # what a dict key may be (tuples of these too)
+
+
+# ----- the state tree <-> JSON + named arrays -------------------------------------------------
+class _Encoder:
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.arrays: dict[str, np.ndarray] = {}
+        self.names: dict[int, str] = {}  # id of a saved array or tensor -> its name: shared ones stay shared
+        self.keep: list = []  # keeps every object whose id is in `names` alive while encoding
+        self.open: set[int] = set()  # containers being encoded: meeting one again is a cycle
+
+    def fail(self, path: tuple, why: str) -> CheckpointError:
+        at = ".".join(map(str, path)) or "the top level"
+        return CheckpointError(f"{self.where}: cannot save {at}: {why}")
+
+    def encode(self, obj: Any, path: tuple) -> Any:
+        if isinstance(obj, (fg.Tensor, np.ndarray, np.generic)):  # first: np.float64 is a float too
+            return self.array(obj, path)
+        if isinstance(obj, _SCALARS):
+            return obj
+        if isinstance(obj, float):
+            return obj if math.isfinite(obj) else {_TAG: "float", "value": repr(obj)}
+        if id(obj) in self.open:
+            raise self.fail(path, "the state contains itself (a cycle)")
+        if len(path) > _MAX_DEPTH:
+            raise self.fail(path, f"nested more than {_MAX_DEPTH} levels deep")
+        self.open.add(id(obj))
+        try:
+            if isinstance(obj, list):
+                return [self.encode(v, (*path, i)) for i, v in enumerate(obj)]
+            if isinstance(obj, tuple):
+                return {_TAG: "tuple", "items": [self.encode(v, (*path, i)) for i, v in enumerate(obj)]}
+            if isinstance(obj, dict):
+                if all(isinstance(k, str) for k in obj) and _TAG not in obj:
+                    return {k: self.encode(v, (*path, k)) for k, v in obj.items()}
+                # Keys that JSON cannot hold (optimizer state is keyed by int) keep their type.
+                return {
+                    _TAG: "dict",
+                    "items": [[self.key(k, path), self.encode(v, (*path, k))] for k, v in obj.items()],
+                }
+        finally:
+            self.open.discard(id(obj))
+        raise self.fail(path, f"{type(obj).__name__} is not a tensor, array, number, string, None, list, tuple or dict")
+
+    def key(self, k: Any, path: tuple) -> Any:
+        if isinstance(k, _KEYS):
+            return self.encode(k, path)
+        if isinstance(k, tuple) and all(isinstance(v, _KEYS) for v in k):
+            return self.encode(k, path)
+        raise self.fail(path, f"dict key {k!r:.60} of type {type(k).__name__} cannot be stored")
+
+    def array(self, obj: Any, path: tuple) -> dict:
+        kind = "tensor" if isinstance(obj, fg.Tensor) else "ndarray" if isinstance(obj, np.ndarray) else "scalar"
+        ref: dict[str, Any] = {_TAG: kind}
+        if kind == "tensor" and obj.requires_grad:
+            ref["requires_grad"] = True
+        if id(obj) in self.names:
+            ref["name"] = self.names[id(obj)]
+            return ref
+        arr = np.asarray(obj.data if kind == "tensor" else obj)
+        if st.dtype_name(arr.dtype) is None:
+            raise self.fail(path, f"dtype {arr.dtype} cannot be stored (flowgrad stores {' '.join(st.DTYPES)})")
+        name = ".".join(map(str, path)) or "tensor"  # model.state_dict() keys stay the tensor names
+        if name in self.arrays or name == "__metadata__":
+            name = next(f"{name}~{i}" for i in range(1, len(self.arrays) + 2) if f"{name}~{i}" not in self.arrays)
+        self.arrays[name] = st.as_little_endian(arr)
+        self.names[id(obj)] = ref["name"] = name
+        self.keep.append(obj)
+        return ref
+
+
+def _decode(node: Any, arrays: dict[str, np.ndarray], used: dict[tuple, Any], where: str, depth: int = 0) -> Any:
+    bad = f"{where}: flowgrad metadata"
+    if depth > _MAX_DEPTH + 2:
+        raise CheckpointError(f"{bad} is nested more than {_MAX_DEPTH} levels deep")
+    if isinstance(node, (*_SCALARS, float)):
+        return node
+    if isinstance(node, list):
+        return [_decode(v, arrays, used, where, depth + 1) for v in node]
+    if not isinstance(node, dict):  # JSON has nothing else, but stay defensive
+        raise CheckpointError(f"{bad}: unexpected {type(node).__name__}")
+    if _TAG not in node:
+        return {k: _decode(v, arrays, used, where, depth + 1) for k, v in node.items()}
+    tag = node[_TAG]
+    if tag == "tuple" and set(node) == {_TAG, "items"} and isinstance(node["items"], list):
+        return tuple(_decode(v, arrays, used, where, depth + 1) for v in node["items"])
+    if tag == "float" and set(node) == {_TAG, "value"} and node["value"] in ("nan", "inf", "-inf"):
+        return float(node["value"])
+    if tag == "dict" and set(node) == {_TAG, "items"} and isinstance(node["items"], list):
+        out = {}
+        for item in node["items"]:
+            if not (isinstance(item, list) and len(item) == 2):
+                raise CheckpointError(f"{bad}: a dict item is not a [key, value] pair")
+            k = _decode(item[0], arrays, used, where, depth + 1)
+            if not (isinstance(k, _KEYS) or isinstance(k, tuple) and all(isinstance(v, _KEYS) for v in k)) or k in out:
+                raise CheckpointError(f"{bad}: dict key {k!r:.60} is not a valid, unique key")
+            out[k] = _decode(item[1], arrays, used, where, depth + 1)
+        return out
+    if tag in ("tensor", "ndarray", "scalar") and set(node) <= {_TAG, "name", "requires_grad"}:
+        name, requires_grad = node.get("name"), node.get("requires_grad", False)
+        if not isinstance(name, str) or name not in arrays:
+            raise CheckpointError(f"{bad}: reference to a missing tensor {name!r:.60}")
+        if requires_grad is not False and (requires_grad is not True or tag != "tensor"):
+            raise CheckpointError(f"{bad}: malformed requires_grad for tensor {name!r:.60}")
+        if (name, tag) not in used:  # the same name twice is one shared object, as it was saved
+            arr = arrays[name]
+            value = fg.from_numpy(arr) if tag == "tensor" else arr if tag == "ndarray" else arr[()]
+            used[name, tag] = value
+        value = used[name, tag]
+        if requires_grad and not value.requires_grad:
+            value.requires_grad_(True)
+        return value
+    raise CheckpointError(f"{bad}: unknown or malformed entry {node!r:.100}")
+
+
+def _sha256(arr: np.ndarray) -> str:
+    return hashlib.sha256(memoryview(st.as_little_endian(arr).reshape(-1).view(np.uint8))).hexdigest()
+
+
+def _header_digest(metadata: dict[str, str], arrays: dict[str, np.ndarray]) -> str:
+    # Covers the whole header except the data offsets (whose layout the writer chooses and the
+    # reader checks exactly): the JSON tree, the per-tensor sums, every name, dtype and shape.
+    canonical = {
+        "metadata": {k: v for k, v in metadata.items() if k != DIGEST_KEY},
+        "tensors": {name: [st.dtype_name(a.dtype), list(a.shape)] for name, a in arrays.items()},
+    }
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+# ----- atomic writes ---------------------------------------------------------------------------
+def _fsync_folder(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder; there the rename alone has to do
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a folder; the data itself is synced
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes], str], None]) -> None:
+    """Call ``write(file, temp_path)`` on a new file next to ``path``, then move it over ``path``.
+
+    The temporary file is flushed and fsynced before ``os.replace`` and the folder after, so
+    a crash at any moment leaves the old file or the new one, never a torn one. On any error
+    the temporary file is removed and ``path`` is untouched.
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     atomic_write(os.path.join(d, "note.txt"), lambda f, temp: f.write(b"hello"))
+    ...     os.listdir(d), open(os.path.join(d, "note.txt"), "rb").read()
+    (['note.txt'], b'hello')
+    """
+    target = os.path.abspath(os.fspath(path))
+    folder, base = os.path.split(target)
+    temp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666 (not mkstemp's 0o600) so the file gets the permissions the umask gives.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        mode = os.fstat(fd).st_mode
+        with os.fdopen(fd, "wb") as f:
+            write(f, temp)
+            f.flush()
+        # Reopen by name to sync: the safetensors package writes its own temporary file (mode
+        # 0o600) and renames it onto ours, so our handle may no longer be the file at `temp`.
+        with open(temp, "rb+") as f:
+            if os.fstat(f.fileno()).st_mode != mode:
+                os.chmod(temp, mode & 0o7777)
+            os.fsync(f.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_folder(folder)
+
+
+# ----- public API ------------------------------------------------------------------------------
+def save(obj: Any, path: str | os.PathLike, *, backend: str = "auto") -> None:
+    """Save a state (a tensor, or dicts/lists/tuples of tensors, arrays and JSON data) to ``path``.
+
+    The file is safetensors; non-tensor values live as JSON in its ``__metadata__``. The write
+    is atomic. ``backend``: ``'auto'`` (the ``safetensors`` package when installed),
+    ``'safetensors'`` or ``'builtin'``; both write the same format.
+
+    >>> import os, tempfile, flowgrad as fg
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = os.path.join(d, "state.safetensors")
+    ...     fg.save({"w": fg.ones(2, 3), "step": 7, "betas": (0.9, 0.999)}, path)
+    ...     state = fg.load(path)
+    >>> state["w"].shape, state["step"], state["betas"]
+    ((2, 3), 7, (0.9, 0.999))
+    """
+    where = os.fspath(path)
+    if backend not in ("auto", "safetensors", "builtin"):
+        raise ValueError(f"fg.save: backend must be 'auto', 'safetensors' or 'builtin', got {backend!r}")
+    if backend == "auto":
+        try:
+            import safetensors.numpy  # noqa: F401
+        except ImportError:
+            backend = "builtin"
+        else:
+            backend = "safetensors"
+    encoder = _Encoder(where)
+    tree = encoder.encode(obj, ())
+    arrays = encoder.arrays
+    try:
+        meta = {"version": FORMAT_VERSION, "tree": tree, "sha256": {n: _sha256(a) for n, a in arrays.items()}}
+        metadata = {META_KEY: json.dumps(meta, separators=(",", ":"), ensure_ascii=True, allow_nan=False)}
+    except ValueError as e:  # e.g. an int with more digits than Python will print
+        raise CheckpointError(f"{where}: cannot save: {e}") from e
+    metadata[DIGEST_KEY] = _header_digest(metadata, arrays)
+
+    def write(f: IO[bytes], temp: str) -> None:
+        if backend == "builtin":
+            st.write(f, arrays, metadata)
+        else:
+            st.write_with_package(temp, arrays, metadata)
+
+    atomic_write(path, write)
+
+
+def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
+    """Load what :func:`save` wrote: the same structure, bit-exact.
+
+    Tensors come back as ``fg.Tensor`` and NumPy arrays and scalars as NumPy ones, as saved
+    (tuples stay tuples, int keys stay ints). A safetensors file from another tool gives
+    ``{name: fg.Tensor}``. Missing, truncated, corrupted or pickle files raise
+    ``fg.CheckpointError``. ``verify=False`` skips the SHA-256 check of the tensor data.
+
+    >>> import os, tempfile, numpy as np, flowgrad as fg
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = os.path.join(d, "x.safetensors")
+    ...     fg.save({0: np.float16(1.5), "mask": fg.tensor([True, False])}, path)
+    ...     fg.load(path)
+    {0: np.float16(1.5), 'mask': tensor([ True, False])}
+    """
+    where = os.fspath(path)
+    arrays, metadata = st.read(path)
+    if META_KEY not in metadata and DIGEST_KEY not in metadata:
+        return {name: fg.from_numpy(arr) for name, arr in arrays.items()}  # a plain safetensors file
+    if META_KEY not in metadata or DIGEST_KEY not in metadata:
+        raise CheckpointError(f"{where}: flowgrad metadata is incomplete; the file is corrupted")
+    if metadata[DIGEST_KEY] != _header_digest(metadata, arrays):
+        raise CheckpointError(f"{where}: header checksum mismatch: the metadata, a name, dtype or shape is corrupted")
+    meta = st.parse_json(metadata[META_KEY], where, "flowgrad metadata")
+    if isinstance(meta, dict) and meta.get("version", FORMAT_VERSION) != FORMAT_VERSION:
+        raise CheckpointError(f"{where}: format version {meta['version']!r:.20}; this flowgrad reads {FORMAT_VERSION}")
+    if not (isinstance(meta, dict) and set(meta) == {"version", "tree", "sha256"} and isinstance(meta["sha256"], dict)):
+        raise CheckpointError(f"{where}: flowgrad metadata is malformed")
+    if set(meta["sha256"]) != set(arrays):
+        raise CheckpointError(f"{where}: the checksums do not list exactly the file's tensors")
+    if verify:
+        for name, arr in arrays.items():
+            if meta["sha256"][name] != _sha256(arr):
+                raise CheckpointError(f"{where}: tensor {name!r}: SHA-256 mismatch, its data is corrupted")
+    used: dict[tuple, Any] = {}  # (name, kind) -> the object made for it
+    try:
+        tree = _decode(meta["tree"], arrays, used, where)
+    except CheckpointError:
+        raise
+    except RecursionError:
+        raise CheckpointError(f"{where}: flowgrad metadata is nested too deeply") from None
+    except (fg.FlowgradError, TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
+        # A safety net: whatever a damaged tree trips over, the caller sees a CheckpointError.
+        raise CheckpointError(f"{where}: flowgrad metadata: {e}") from e
+    unused = set(arrays) - {name for name, _ in used}
+    if unused:
+        raise CheckpointError(f"{where}: tensors {sorted(unused)[:5]} are not referenced by the metadata")
+    return tree
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: Any = None,
+    optimizer: Any = None,
+    epoch: Any = None,
+    *,
+    backend: str = "auto",
+    **extra: Any,
+) -> None:
+    """Save a training checkpoint atomically: model and optimizer state, epoch, RNG state, extras.
+
+    Extras are any data :func:`save` takes; an extra with a ``state_dict()`` method (a
+    scheduler, another model) is saved as its state dict and restored by passing it to
+    :func:`load_checkpoint` under the same name.
+
+    >>> import os, tempfile, flowgrad as fg
+    >>> net = fg.nn.Linear(2, 1); opt = fg.optim.Adam(net.parameters())
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     fg.save_checkpoint(os.path.join(d, "ckpt.safetensors"), net, opt, epoch=3, best=0.25)
+    ...     info = fg.load_checkpoint(os.path.join(d, "ckpt.safetensors"), net, opt)
+    >>> info["epoch"], info["best"]
+    (3, 0.25)
+    """
+    if "rng_state" in extra:
+        raise ValueError("save_checkpoint: 'rng_state' is saved automatically; choose another name for the extra")
+    stateful = {k: v.state_dict() for k, v in extra.items() if callable(getattr(v, "state_dict", None))}
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "epoch": epoch,
+        "rng_state": fg.get_rng_state(),
+        "model": None if model is None else model.state_dict(),
+        "optimizer": None if optimizer is None else optimizer.state_dict(),
+        "stateful": stateful,
+        "extra": {k: v for k, v in extra.items() if k not in stateful},
+    }
+    save(state, path, backend=backend)
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    model: Any = None,
+    optimizer: Any = None,
+    *,
+    restore_rng: bool = True,
+    strict: bool = True,
+    **stateful: Any,
+) -> dict:
+    """Restore a :func:`save_checkpoint` file into ``model``, ``optimizer`` and ``stateful`` objects.
+
+    All or nothing: if any restore fails, everything is put back as it was and a
+    ``fg.CheckpointError`` names the file. Returns ``{'epoch', 'rng_state', **extras}`` (stateful
+    extras as their state dicts). With ``restore_rng`` the saved RNG state is restored too.
+
+    >>> import os, tempfile, flowgrad as fg
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     fg.save_checkpoint(os.path.join(d, "c.safetensors"), epoch=1, note="warm-up")
+    ...     info = fg.load_checkpoint(os.path.join(d, "c.safetensors"))
+    >>> info["epoch"], info["note"]
+    (1, 'warm-up')
+    """
+    where = os.fspath(path)
+    state = load(path)
+    keys = {"format", "epoch", "rng_state", "model", "optimizer", "stateful", "extra"}
+    if not (
+        isinstance(state, dict)
+        and state.get("format") == CHECKPOINT_FORMAT
+        and set(state) == keys
+        and isinstance(state["stateful"], dict)
+        and isinstance(state["extra"], dict)
+    ):
+        raise CheckpointError(f"{where}: not a checkpoint written by fg.save_checkpoint (use fg.load for other states)")
+    targets = {"model": (model, state["model"]), "optimizer": (optimizer, state["optimizer"])}
+    targets.update({k: (v, state["stateful"].get(k)) for k, v in stateful.items()})
+    for label, (obj, saved) in targets.items():
+        if obj is not None and saved is None:
+            raise CheckpointError(f"{where}: the checkpoint has no {label} state to restore")
+    # Snapshot first, so a model that does not fit leaves nothing half-restored.
+    undo = [(obj, _snapshot(obj)) for obj, saved in targets.values() if obj is not None]
+    rng = fg.get_rng_state()
+    label = "rng_state"
+    try:
+        for label, (obj, saved) in targets.items():
+            if obj is None:
+                continue
+            if label == "model":
+                obj.load_state_dict(saved, strict=strict)
+            else:
+                obj.load_state_dict(saved)
+        label = "rng_state"
+        if restore_rng:
+            fg.set_rng_state(state["rng_state"])
+    except Exception as e:
+        for obj, snapshot in undo:
+            obj.load_state_dict(snapshot)
+        fg.set_rng_state(rng)
+        raise CheckpointError(f"{where}: cannot restore {label}: {e}") from e
+    return {"epoch": state["epoch"], "rng_state": state["rng_state"], **state["extra"], **state["stateful"]}
+
+
+def _snapshot(obj: Any) -> Any:
+    state = obj.state_dict()
+    if isinstance(obj, fg.nn.Module):  # a module's state dict shares its live arrays: copy them
+        return {k: v.clone() if isinstance(v, fg.Tensor) else np.array(v, copy=True) for k, v in state.items()}
+    return state
