@@ -1,0 +1,149 @@
+"""The ``flowgrad`` command (also ``python -m flowgrad``).
+
+    flowgrad train                      the default job: an MLP on the 8x8 digits
+    flowgrad train CONFIG.toml          a job described by a config file
+    flowgrad train --example housing    a tutorial's job (housing, linear, gender, and)
+    flowgrad train --resume RUN_DIR     continue a run from its last complete epoch
+    flowgrad evaluate RUN_DIR [--data rows.csv]
+    flowgrad predict RUN_DIR --input rows.csv [--output preds.csv]
+    flowgrad info                       versions, BLAS, threads, default dtype
+
+Exit codes: 0 done, 2 usage or config error, 3 data error, 4 training diverged,
+130 interrupted (after saving a checkpoint and saying how to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import flowgrad as fg
+
+from . import config as cfg_lib
+
+EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flowgrad", description="Train, evaluate and use flowgrad models.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,evaluate,predict,info}")
+    t = sub.add_parser("train", help="train a model (the default job on built-in data, or a config)")
+    t.add_argument("config", nargs="?", help="a TOML config file (see docs/cli.md)")
+    t.add_argument("--example", choices=sorted(_examples()), help="run one of the tutorials' jobs")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    t.add_argument("--epochs", type=int, help="override train.epochs")
+    t.add_argument("--lr", type=float, help="override optimizer.lr")
+    t.add_argument("--batch-size", type=int, help="override train.batch_size")
+    t.add_argument("--seed", type=int, help="override run.seed")
+    t.add_argument("--name", help="override run.name (the run folder's name)")
+    t.add_argument("--runs-dir", help="override run.runs_dir (default: runs)")
+    e = sub.add_parser("evaluate", help="evaluate a trained run on its test split or on a CSV file")
+    e.add_argument("run_dir")
+    e.add_argument("--data", help="a CSV file with the run's feature and label columns")
+    p = sub.add_parser("predict", help="predict for the rows of a CSV file")
+    p.add_argument("run_dir")
+    p.add_argument("--input", required=True, help="a CSV file of feature columns, with a header")
+    p.add_argument("--output", help="where to write the predictions (default: standard output)")
+    sub.add_parser("info", help="versions, BLAS, threads, default dtype")
+    return parser
+
+
+def _examples() -> dict:
+    from .jobs import EXAMPLES
+
+    return EXAMPLES
+
+
+def _train(args: argparse.Namespace) -> int:
+    from . import jobs
+
+    if args.resume and (args.config or args.example):
+        raise cfg_lib.ConfigError("train: --resume continues a run with its own config; do not give a config or --example too")
+    if args.config and args.example:
+        raise cfg_lib.ConfigError("train: give a config file or --example, not both")
+    if args.resume:
+        folder = Path(args.resume)
+        if not (folder / "config.toml").exists():
+            raise cfg_lib.ConfigError(f"{folder}: not a run folder (no config.toml)")
+        config = cfg_lib.load(folder / "config.toml")
+    elif args.config:
+        config = cfg_lib.load(args.config)
+    elif args.example:
+        config = cfg_lib.merge(cfg_lib.defaults(), jobs.EXAMPLES[args.example])
+    else:
+        config = cfg_lib.defaults()
+    overrides: dict = {}
+    for flag, section, key in (
+        ("epochs", "train", "epochs"), ("lr", "optimizer", "lr"), ("batch_size", "train", "batch_size"),
+        ("seed", "run", "seed"), ("name", "run", "name"), ("runs_dir", "run", "runs_dir"),
+    ):  # fmt: skip
+        value = getattr(args, flag)
+        if value is not None:
+            overrides.setdefault(section, {})[key] = value
+    if overrides:
+        config = cfg_lib.merge(config, overrides)
+    return jobs.train(config, Path(args.resume) if args.resume else None)
+
+
+def info() -> int:
+    """Print versions, the BLAS NumPy uses, thread settings and the default dtype."""
+    print(f"flowgrad {fg.__version__}")
+    print(f"python {platform.python_version()} ({platform.python_implementation()}, {platform.machine()})")
+    print(f"numpy {np.__version__}")
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        print(f"blas {blas.get('name')} {blas.get('version', '')}".rstrip())
+    except Exception:  # older NumPy: no dict form
+        print("blas (see numpy.show_config())")
+    threads = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
+    print(f"threads {threads or 'not set (the BLAS decides)'}; cpus {os.cpu_count()}")
+    print(f"default dtype {fg.get_default_dtype()}")
+    for name in ("matplotlib", "tqdm", "safetensors", "torch"):
+        try:
+            module = __import__(name)
+            print(f"{name} {getattr(module, '__version__', 'installed')}")
+        except ImportError:
+            print(f"{name} not installed")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns its exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return _train(args)
+        if args.command == "evaluate":
+            from .jobs import evaluate
+
+            return evaluate(Path(args.run_dir), args.data)
+        if args.command == "predict":
+            from .jobs import predict
+
+            return predict(Path(args.run_dir), args.input, args.output)
+        return info()
+    except cfg_lib.ConfigError as e:
+        print(f"flowgrad: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except fg.CheckpointError as e:
+        print(f"flowgrad: {e}", file=sys.stderr)
+        return EXIT_DATA
+    except fg.DataError as e:
+        print(f"flowgrad: {e}", file=sys.stderr)
+        return EXIT_DATA
+    except fg.DivergedError as e:
+        print(f"flowgrad: {e}", file=sys.stderr)
+        return EXIT_DIVERGED
+    except KeyboardInterrupt:
+        print("flowgrad: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def entry_point() -> None:
+    """The console script."""
+    sys.exit(main())

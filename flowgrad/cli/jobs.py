@@ -1,0 +1,291 @@
+"""What the ``flowgrad`` subcommands do: build a run from a config, train it, evaluate, predict."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import flowgrad as fg
+from flowgrad import nn
+
+from . import config as cfg_lib
+from . import sources
+
+# ``flowgrad train --example NAME``: each tutorial's job, as config overrides.
+EXAMPLES: dict[str, dict] = {
+    "housing": {  # seed 002: MiniFlow on Boston housing, 13 -> 10 sigmoid -> 1, SGD 1e-2, batch 11
+        "run": {"name": "housing"},
+        "data": {"source": "housing", "test_split": 0.2},
+        "model": {"layers": [10], "activation": "sigmoid"},
+        "train": {"epochs": 100, "batch_size": 11, "loss": "mse", "metrics": ["mae", "r2"]},
+        "optimizer": {"name": "sgd", "lr": 0.01},
+    },
+    "linear": {  # seed 003: Dense(1, 1), MSELoss, Momentum(0.005, 0.9), batch 16, 10 epochs
+        "run": {"name": "linear"},
+        "data": {"source": "linear", "test_split": 0.0, "standardize": False},
+        "model": {"layers": []},
+        "train": {"epochs": 10, "batch_size": 16, "loss": "mse", "metrics": ["mae"]},
+        "optimizer": {"name": "momentum", "lr": 0.005, "momentum": 0.9},
+    },
+    "gender": {  # seed 004: 2 -> 2 sigmoid -> 1 sigmoid, MSE, SGD 0.1, one sample at a time
+        "run": {"name": "gender"},
+        "data": {"source": "gender", "test_split": 0.0, "standardize": False},
+        "model": {"layers": [2], "activation": "sigmoid", "output_activation": "sigmoid"},
+        "train": {"epochs": 1000, "batch_size": 1, "loss": "mse", "metrics": ["accuracy"]},
+        "optimizer": {"name": "sgd", "lr": 0.1},
+    },
+    "and": {  # seed 001: one linear neuron, squared error, SGD 0.01, 20 epochs, one sample at a time
+        "run": {"name": "and"},
+        "data": {"source": "and", "test_split": 0.0, "standardize": False},
+        "model": {"layers": []},
+        "train": {"epochs": 20, "batch_size": 1, "loss": "mse", "metrics": ["mse"], "shuffle": False},
+        "optimizer": {"name": "sgd", "lr": 0.01},
+    },
+}
+
+
+class Run:
+    """Everything one run needs, rebuilt the same way from its config (for resume, evaluate, predict)."""
+
+    def __init__(self, config: dict, folder: Path) -> None:
+        self.config, self.folder = config, folder
+        seed = config["run"]["seed"]
+        data = sources.load(config["data"], seed)
+        self.task, self.n_classes = data.task, data.n_classes
+        self.feature_names, self.label_names = data.feature_names, data.label_names
+        train_idx, test_idx = sources.split(len(data.X), config["data"]["test_split"], seed)
+        self.X_train, self.y_train = data.X[train_idx], data.y[train_idx]
+        self.X_test, self.y_test = data.X[test_idx], data.y[test_idx]
+        if config["data"]["standardize"]:
+            self.mean = self.X_train.mean(0)
+            self.std = np.where(self.X_train.std(0) > 0, self.X_train.std(0), 1.0).astype(np.float32)
+        else:
+            self.mean = np.zeros(data.X.shape[1], np.float32)
+            self.std = np.ones(data.X.shape[1], np.float32)
+        fg.manual_seed(seed)
+        self.network = self._network(data.X.shape[1], data.y)
+        loss, metrics = self._loss_and_metrics()
+        self.model = fg.Model(self.network, loss, self._optimizer(), metrics=metrics)
+
+    def scale(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
+        return ((X - self.mean) / self.std).astype(np.float32)
+
+    def _binary_sigmoid(self) -> bool:
+        return self.task == "classification" and self.config["model"]["output_activation"] == "sigmoid"
+
+    def _network(self, n_in: int, y: np.ndarray) -> nn.Module:
+        m = self.config["model"]
+        act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU, "silu": nn.SiLU, "leaky_relu": nn.LeakyReLU}[m["activation"]]
+        layers: list[nn.Module] = []
+        width = n_in
+        for hidden in m["layers"]:
+            layers += [nn.Linear(width, hidden), act()]
+            if m["dropout"]:
+                layers.append(nn.Dropout(m["dropout"]))
+            width = hidden
+        if self.task == "classification":
+            n_out = 1 if self._binary_sigmoid() else self.n_classes
+        else:
+            n_out = y.shape[1]
+        layers.append(nn.Linear(width, n_out))
+        if m["output_activation"] == "sigmoid":
+            layers.append(nn.Sigmoid())
+        elif m["output_activation"] == "softmax":
+            layers.append(nn.Softmax(dim=-1))
+        return nn.Sequential(*layers)
+
+    def targets(self, y: np.ndarray) -> np.ndarray:
+        if self._binary_sigmoid():
+            return y.astype(np.float32).reshape(-1, 1)  # probabilities against 0/1 labels
+        return y
+
+    def _loss_and_metrics(self) -> tuple[str, list]:
+        t = self.config["train"]
+        loss = t["loss"]
+        if loss == "auto":
+            loss = ("bce" if self._binary_sigmoid() else "cross_entropy") if self.task == "classification" else "mse"
+        metrics = t["metrics"]
+        if metrics == ["auto"]:
+            metrics = ["accuracy"] if self.task == "classification" else ["mae", "r2"]
+        return loss, metrics
+
+    def _optimizer(self) -> Any:
+        o = self.config["optimizer"]
+        params = self.network.parameters()
+        if o["name"] == "sgd":
+            return fg.optim.SGD(params, lr=o["lr"], weight_decay=o["weight_decay"])
+        if o["name"] == "momentum":
+            return fg.optim.Momentum(params, learning_rate=o["lr"], momentum=o["momentum"], weight_decay=o["weight_decay"])
+        cls = {"adam": fg.optim.Adam, "adamw": fg.optim.AdamW, "rmsprop": fg.optim.RMSprop, "adagrad": fg.optim.Adagrad}[o["name"]]
+        return cls(params, lr=o["lr"], weight_decay=o["weight_decay"])
+
+    def extras(self) -> dict:
+        return {"mean": self.mean, "std": self.std, "task": self.task, "label_names": self.label_names}
+
+    def save(self, path: Path, epoch: int) -> None:
+        fg.save_checkpoint(str(path), model=self.network, optimizer=self.model.optimizer, epoch=epoch, **self.extras())
+
+    def restore(self, path: Path) -> int:
+        if not path.exists():
+            raise fg.CheckpointError(f"{path}: no checkpoint in this run folder")
+        info = fg.load_checkpoint(str(path), model=self.network, optimizer=self.model.optimizer)
+        return int(info["epoch"])
+
+
+class _EpochCheckpoint(fg.callbacks.Callback):
+    """Saves the run's checkpoint after every epoch (and before the first), atomically."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.epochs_done = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epochs_done = epoch + 1
+        self.run.save(self.run.folder / "checkpoint.safetensors", epoch + 1)
+
+
+class _Schedule(fg.callbacks.Callback):
+    def __init__(self, run: Run, steps_per_epoch: int) -> None:
+        s, o = run.config["schedule"], run.config["optimizer"]
+        epochs = run.config["train"]["epochs"]
+        sched = fg.optim.lr_scheduler
+        opt = run.model.optimizer
+        self.per_batch = s["name"] == "onecycle"
+        if s["name"] == "step":
+            self.scheduler = sched.StepLR(opt, step_size=s["step_size"], gamma=s["gamma"])
+        elif s["name"] == "exponential":
+            self.scheduler = sched.ExponentialLR(opt, gamma=s["gamma"])
+        elif s["name"] == "cosine":
+            self.scheduler = sched.CosineAnnealingLR(opt, T_max=s["t_max"] or epochs)
+        else:
+            self.scheduler = sched.OneCycleLR(opt, max_lr=s["max_lr"] or 10 * o["lr"], total_steps=epochs * steps_per_epoch)
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.per_batch:
+            self.scheduler.step()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not self.per_batch:
+            self.scheduler.step()
+        if logs is not None:
+            logs["lr"] = self.run_lr()
+
+    def run_lr(self) -> float:
+        return float(self.scheduler.get_last_lr()[0])
+
+
+def train(config: dict, resume: Path | None = None) -> int:
+    """Train a run to completion; write its folder; print a summary. Returns the exit code."""
+    folder = resume if resume is not None else Path(config["run"]["runs_dir"]) / config["run"]["name"]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.toml").write_text(cfg_lib.dumps(config), encoding="utf-8")
+    run = Run(config, folder)
+    start_epoch = run.restore(folder / "checkpoint.safetensors") if resume is not None else 0
+    if resume is None:
+        run.save(folder / "checkpoint.safetensors", 0)
+    t = config["train"]
+    x_train, y_train = run.scale(run.X_train), run.targets(run.y_train)
+    validation = (run.scale(run.X_test), run.targets(run.y_test)) if len(run.X_test) else None
+    steps = -(-len(x_train) // t["batch_size"])
+    checkpoint = _EpochCheckpoint(run)
+    callbacks: list = [fg.callbacks.CSVLogger(str(folder / "metrics.csv"), append=resume is not None), checkpoint]
+    if config["schedule"]["name"] != "none":
+        callbacks.append(_Schedule(run, steps))
+    print(f"flowgrad train: {config['run']['name']} - {len(x_train)} training and {len(run.X_test)} test samples, "
+          f"{run.task}, writing {folder}/", flush=True)  # fmt: skip
+    began = time.perf_counter()
+    try:
+        history = run.model.fit(
+            x_train, y_train, batch_size=t["batch_size"], epochs=t["epochs"], validation_data=validation,
+            shuffle=t["shuffle"], callbacks=callbacks, initial_epoch=start_epoch, verbose=1,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        done = max(checkpoint.epochs_done, start_epoch)
+        run.save(folder / "interrupted.safetensors", done)
+        print(
+            f"\ninterrupted during epoch {done + 1}: the last complete epoch ({done}) is in "
+            f"{folder}/checkpoint.safetensors and the weights so far in {folder}/interrupted.safetensors.\n"
+            f"resume with: flowgrad train --resume {folder}",
+            file=sys.stderr,
+        )
+        return 130
+    seconds = time.perf_counter() - began
+    _pictures(run, history, folder)
+    result = run.model.evaluate(*validation) if validation else run.model.evaluate(x_train, y_train)
+    which = "test" if validation else "training"
+    print(f"done in {seconds:.1f} s; {which} " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()))
+    print(f"run folder: {folder}/ (config.toml, metrics.csv, checkpoint.safetensors" +
+          (", loss.png" if (folder / "loss.png").exists() else "") +
+          (", confusion.png" if (folder / "confusion.png").exists() else "") + ")")  # fmt: skip
+    return 0
+
+
+def _pictures(run: Run, history: Any, folder: Path) -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print('(no loss.png / confusion.png: install matplotlib, pip install "flowgrad[plot]")')
+        return
+    if history.history:
+        fg.plot.loss_curve(history, folder / "loss.png")
+    if run.task == "classification" and len(run.X_test):
+        pred = run.model.predict(run.scale(run.X_test))
+        fg.plot.confusion_matrix(run.targets(run.y_test), pred, folder / "confusion.png", labels=[str(v) for v in run.label_names])
+
+
+def load_run(folder: Path) -> Run:
+    if not (folder / "config.toml").exists():
+        raise cfg_lib.ConfigError(f"{folder}: not a run folder (no config.toml)")
+    run = Run(cfg_lib.load(folder / "config.toml"), folder)
+    run.restore(folder / "checkpoint.safetensors")
+    return run
+
+
+def evaluate(folder: Path, data: str | None) -> int:
+    run = load_run(folder)
+    if data is None:
+        X, y = run.X_test if len(run.X_test) else run.X_train, run.y_test if len(run.X_test) else run.y_train  # noqa: N806
+    else:
+        X, y, _ = sources.read_csv(data, run.config["data"]["label_columns"] or None)  # noqa: N806
+        if y is None:
+            raise fg.DataError(f"{data}: no label columns to evaluate against")
+        if run.task == "classification":
+            index = {float(v): k for k, v in enumerate(run.label_names)}
+            y = np.array([index[float(v)] for v in y.reshape(-1)])
+    result = run.model.evaluate(run.scale(X.astype(np.float32)), run.targets(y))
+    print(", ".join(f"{k} {v:.4f}" for k, v in result.items()))
+    return 0
+
+
+def predict(folder: Path, input_csv: str, output: str | None) -> int:
+    run = load_run(folder)
+    X, _, _ = sources.read_csv(input_csv, None)  # noqa: N806
+    if X.shape[1] != len(run.mean):
+        raise fg.DataError(f"{input_csv}: rows have {X.shape[1]} columns but the model takes {len(run.mean)} features")
+    out = run.model.predict(run.scale(X))
+    if run.task == "classification":
+        probs = out if out.shape[1] > 1 else np.c_[1 - out, out]
+        if out.shape[1] > 1:
+            probs = np.exp(out - out.max(1, keepdims=True))
+            probs /= probs.sum(1, keepdims=True)
+        labels = np.asarray(run.label_names)[probs.argmax(1)]
+        header = ["prediction"] + [f"p_{v}" for v in run.label_names]
+        rows = [[_num(lab)] + [f"{p:.6g}" for p in row] for lab, row in zip(labels, probs)]
+    else:
+        header = ["prediction"] if out.shape[1] == 1 else [f"prediction_{k}" for k in range(out.shape[1])]
+        rows = [[f"{v:.6g}" for v in row] for row in out]
+    text = "\n".join(",".join(r) for r in [header, *rows]) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {len(rows)} predictions to {output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _num(v: Any) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
