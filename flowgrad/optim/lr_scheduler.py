@@ -1,0 +1,427 @@
+"""Learning-rate schedulers with PyTorch's names, arguments, defaults and numbers.
+
+A scheduler rewrites ``group["lr"]`` of every parameter group of an optimizer (anything with
+``param_groups``, so a ``torch.optim`` optimizer works too). As in PyTorch, constructing one
+already takes the first step (``last_epoch`` becomes 0), and ``step()`` is called once per
+epoch (or batch) *after* ``optimizer.step()``. Schedules that PyTorch computes recursively from
+the current ``lr`` (``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR`` ...) are computed the
+same way here, so the sequences agree to the last bit rather than only to rounding.
+
+>>> import flowgrad as fg
+>>> w = fg.tensor([1.0], requires_grad=True)
+>>> opt = fg.optim.SGD([w], lr=0.1)
+>>> sched = fg.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+>>> lrs = []
+>>> for epoch in range(5):
+...     opt.step(); lrs.append(sched.get_last_lr()[0]); sched.step()
+>>> lrs
+[0.1, 0.1, 0.05, 0.05, 0.025]
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import warnings
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = [
+    "LRScheduler",
+    "StepLR",
+    "MultiStepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "LambdaLR",
+    "OneCycleLR",
+    "ReduceLROnPlateau",
+]
+
+
+def _check_optimizer(optimizer: Any) -> None:
+    if not isinstance(getattr(optimizer, "param_groups", None), list):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer (it has no param_groups)")
+
+
+def _per_group(name: str, optimizer: Any, value: Any) -> list:
+    """One value per parameter group: a list of that length, or one value repeated."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(
+                f"{name} must have the same length as optimizer.param_groups. "
+                f"{name} has {len(value)} values, param_groups has {len(optimizer.param_groups)}."
+            )
+        return list(value)
+    return [value] * len(optimizer.param_groups)
+
+
+class LRScheduler:
+    """Base class: ``step()``, ``get_last_lr()``, ``last_epoch``, ``base_lrs``, state dicts.
+
+    Subclasses implement ``get_lr()``: the learning rates for epoch ``last_epoch``, given the
+    current ``group["lr"]`` values (``_is_initial`` is true during the step made by the
+    constructor). ``last_epoch=-1`` starts fresh and records ``initial_lr`` in every group;
+    a larger value resumes and needs ``initial_lr`` there already.
+
+    >>> import flowgrad as fg
+    >>> opt = fg.optim.SGD([fg.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> class Halving(LRScheduler):
+    ...     def get_lr(self):
+    ...         return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
+    >>> sched = Halving(opt)
+    >>> sched.step(); sched.step()
+    >>> sched.last_epoch, sched.get_last_lr(), opt.param_groups[0]["lr"]
+    (2, [0.25], 0.25)
+    """
+
+    _is_initial = False
+
+    def __init__(self, optimizer: Any, last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a scheduler "
+                        f"with last_epoch={last_epoch}: load the optimizer's state dict first"
+                    )
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self) -> list[float]:
+        """The learning rates for ``last_epoch`` (called by :meth:`step`)."""
+        raise NotImplementedError
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates the last :meth:`step` set, one per parameter group."""
+        return self._last_lr
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch and write the new learning rates into the optimizer.
+
+        ``epoch`` (deprecated in PyTorch, kept for compatibility) jumps to that epoch, using
+        the closed form where the schedule has one.
+        """
+        self._step_count += 1
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            warnings.warn(
+                "The epoch parameter in `scheduler.step()` is deprecated, as in PyTorch; call step() without it",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.last_epoch = epoch
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            values = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict:
+        """Everything but the optimizer (PyTorch's layout): save it next to the optimizer's."""
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.__dict__.update(state_dict)
+
+    def _current(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+class StepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs.
+
+    >>> import flowgrad as fg
+    >>> opt = fg.optim.SGD([fg.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = StepLR(opt, step_size=3, gamma=0.1)
+    >>> for _ in range(3):
+    ...     sched.step()
+    >>> sched.get_last_lr()
+    [0.1]
+    """
+
+    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current()
+        return [lr * self.gamma for lr in self._current()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` at each milestone epoch (repeats multiply again).
+
+    >>> import flowgrad as fg
+    >>> opt = fg.optim.SGD([fg.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = MultiStepLR(opt, milestones=[1, 3], gamma=0.5)
+    >>> lrs = [sched.get_last_lr()[0]] + [(sched.step(), sched.get_last_lr()[0])[1] for _ in range(3)]
+    >>> lrs
+    [1.0, 0.5, 0.5, 0.25]
+    """
+
+    def __init__(self, optimizer: Any, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1) -> None:
+        self.milestones = Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch not in self.milestones:
+            return self._current()
+        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        milestones = sorted(self.milestones.elements())
+        return [base * self.gamma ** bisect_right(milestones, self.last_epoch) for base in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every epoch.
+
+    >>> import flowgrad as fg
+    >>> opt = fg.optim.SGD([fg.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = ExponentialLR(opt, gamma=0.5)
+    >>> sched.step(); sched.step()
+    >>> sched.get_last_lr()
+    [0.25]
+    """
+
+    def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:  # resuming must not advance one epoch ahead of itself
+            return self._current()
+        return [lr * self.gamma for lr in self._current()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Cosine annealing from the base lr to ``eta_min`` over ``T_max`` epochs (SGDR without restarts).
+
+    The target is ``eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2``; like PyTorch
+    it is reached by a recursion on the current ``lr``, so another scheduler or the user may
+    change ``lr`` in between. Past ``T_max`` it climbs back up, a cosine of period ``2 T_max``.
+
+    >>> import flowgrad as fg
+    >>> opt = fg.optim.SGD([fg.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = CosineAnnealingLR(opt, T_max=2)
+    >>> sched.step(); round(sched.get_last_lr()[0], 12)
+    0.5
+    """
+
+    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:  # noqa: N803
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        epoch, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current()
+        if self._step_count == 1 and epoch > 0:  # resumed: no previous lr to recurse from
+            return [eta_min + (base - eta_min) * (1 + math.cos(epoch * math.pi / t_max)) / 2 for base in self.base_lrs]
+        if (epoch - 1 - t_max) % (2 * t_max) == 0:  # leaving the minimum: the ratio below would be 0/0
+            return [
+                lr + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+                for base, lr in zip(self.base_lrs, self._current())
+            ]
+        ratio = (1 + math.cos(math.pi * epoch / t_max)) / (1 + math.cos(math.pi * (epoch - 1) / t_max))
+        return [ratio * (lr - eta_min) + eta_min for lr in self._current()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        c = 1 + math.cos(math.pi * self.last_epoch / self.T_max)
+        return [self.eta_min + (base - self.eta_min) * c / 2 for base in self.base_lrs]
+
+
+class LambdaLR(LRScheduler):
+    """``lr = base_lr * lr_lambda(epoch)``, with one function, or one per parameter group.
+
+    ``state_dict()`` keeps the attributes of callable *objects* given as ``lr_lambda``; plain
+    functions and lambdas cannot be saved and are stored as ``None``.
+
+    >>> import flowgrad as fg
+    >>> opt = fg.optim.SGD([fg.tensor([1.0], requires_grad=True)], lr=0.5)
+    >>> sched = LambdaLR(opt, lr_lambda=lambda epoch: 1 / (epoch + 1))
+    >>> sched.step(); sched.get_last_lr()
+    [0.25]
+    """
+
+    def __init__(
+        self, optimizer: Any, lr_lambda: Callable[[int], float] | list[Callable[[int], float]], last_epoch: int = -1
+    ) -> None:
+        _check_optimizer(optimizer)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != len(optimizer.param_groups):
+                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [
+            None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in self.lr_lambdas
+        ]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas")
+        self.__dict__.update(state)
+        for fn, attrs in zip(self.lr_lambdas, saved):
+            if attrs is not None:
+                fn.__dict__.update(attrs)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin): warm up to ``max_lr``, then anneal far below the start.
+
+    Phases (``total_steps`` = ``epochs * steps_per_epoch`` if not given): from
+    ``max_lr / div_factor`` up to ``max_lr`` over the first ``pct_start`` of the steps, then down
+    to ``initial_lr / final_div_factor``; with ``three_phase=True`` it first comes back down to
+    the initial lr symmetrically and only then anneals to the minimum. ``anneal_strategy`` is
+    ``"cos"`` or ``"linear"``. With ``cycle_momentum`` the momentum (``group["momentum"]``, or
+    ``betas[0]`` for Adam-style optimizers) moves inversely between ``max_momentum`` and
+    ``base_momentum``. Stepping more than ``total_steps`` times is an error.
+
+    >>> import flowgrad as fg
+    >>> opt = fg.optim.SGD([fg.tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    >>> sched = OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    >>> [round(sched.get_last_lr()[0], 12)], opt.param_groups[0]["momentum"]
+    ([0.04], 0.95)
+    >>> for _ in range(2):
+    ...     sched.step()
+    >>> sched.get_last_lr(), opt.param_groups[0]["momentum"]
+    ([1.0], 0.85)
+    """
+
+    def __init__(
+        self,
+        optimizer: Any,
+        max_lr: float | list[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.85,
+        max_momentum: float | list[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        if total_steps is not None:
+            if not isinstance(total_steps, int) or total_steps <= 0:
+                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            for name, v in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+                if not isinstance(v, int) or v <= 0:
+                    raise ValueError(f"Expected positive integer {name}, but got {v}")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
+        self.anneal_strategy = anneal_strategy
+
+        # (last step of the phase, lr key at its start, at its end, momentum keys likewise)
+        warmup_end = float(pct_start * self.total_steps) - 1
+        if three_phase:
+            self._phases = [
+                (warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
+        else:
+            self._phases = [
+                (warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+            ]
+
+        if last_epoch == -1:
+            for group, peak in zip(optimizer.param_groups, _per_group("max_lr", optimizer, max_lr)):
+                group["initial_lr"] = peak / div_factor
+                group["max_lr"] = peak
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            defaults = getattr(optimizer, "defaults", {})
+            if "momentum" not in defaults and "betas" not in defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in defaults
+            highs = _per_group("max_momentum", optimizer, max_momentum)
+            lows = _per_group("base_momentum", optimizer, base_momentum)
+            if last_epoch == -1:
+                for group, high, low in zip(optimizer.param_groups, highs, lows):
+                    self._set_momentum(group, high)
+                    group["max_momentum"] = high
+                    group["base_momentum"] = low
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr_from, lr_to, m_from, m_to) in enumerate(self._phases):
+                if step <= end or i == len(self._phases) - 1:
+                    pct = (step - start) / (end - start)
+                    lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[m_from], group[m_to], pct))
+                    break
+                start = end
+        return lrs
+
+
+# Metric-driven, so it lives apart; imported last because it subclasses LRScheduler.
+from .plateau import ReduceLROnPlateau  # noqa: E402
