@@ -8,10 +8,10 @@ BIN    := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The main job on built-in data.
+# The main job on built-in data: an MLP on the 8x8 digits, written to runs/digits-mlp/.
 demo: $(BIN)/python
-	$(BIN)/pip install -q -e .
-	$(BIN)/python examples/autograd_gradient_descent.py
+	$(BIN)/pip install -q -e ".[plot,progress,io]"
+	$(BIN)/flowgrad train
 
 # The whole suite: unit tests, golden numbers from the tutorials, doctests, lint.
 test: $(BIN)/python
