@@ -42,6 +42,8 @@ from .core.factories import (
     zeros,
     zeros_like,
 )
+from .core import compiler
+from .core.compiler import compile
 from .core.functional import elementwise_grad, grad, hessian, hvp, jacobian, value_and_grad, vjp
 from .core.mode import (
     detect_anomaly,

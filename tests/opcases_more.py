@@ -13,6 +13,7 @@ import numpy as np
 
 import flowgrad as fg
 import flowgrad.numpy as fnp
+from flowgrad.ops.random import uniform
 
 from .opcases import UNARY, UNIF, OpCase, Shape, boolean, distinct, each, one, signed, unif, with_zeros
 
@@ -313,4 +314,15 @@ WINDOW_CASES = [
     *[OpCase("fold2d", lambda x, c=c, t=t: fnp.fold2d(x, t, *c), lambda x, c=c, t=t: fold_ref(x, t, *c), one([cols_shape(t, *c)]), label=f"{t},k={c[0]},s={c[1]},p={c[2]},d={c[3]}") for *c, shapes in WINDOWS for t in shapes],
 ]  # fmt: skip
 
-CASES: list[OpCase] = REDUCTIONS + PRODUCTS + SHAPES + JOIN + INDEXING + WINDOW_CASES
+
+
+def _seeded_uniform(x: Any) -> Any:
+    fg.manual_seed(7)
+    return uniform(x.shape, x.dtype)
+
+
+RANDOM_CASES = [
+    OpCase("uniform", _seeded_uniform, lambda x: np.random.default_rng(7).random(x.shape).astype(x.dtype), one(UNARY), grad_inputs=()),
+]  # fmt: skip
+
+CASES: list[OpCase] = REDUCTIONS + PRODUCTS + SHAPES + JOIN + INDEXING + WINDOW_CASES + RANDOM_CASES

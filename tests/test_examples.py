@@ -13,7 +13,9 @@ QUICK = {
     "two_layer_relu.py": ["--steps", "3"],
     "gender_network.py": ["--epochs", "2"],
     "and_perceptron.py": [],
+    "miniflow_housing.py": ["--epochs", "2", "--no-plot"],
     "linear_regression.py": ["--epochs", "2", "--numpy-epochs", "1", "--plot", ""],
+    "conjugate_gradient.py": ["--evals", "10", "--plot", ""],
 }
 
 

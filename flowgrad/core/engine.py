@@ -20,6 +20,8 @@ tensor([2., 4.], grad_fn=<AddBackward>)
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -114,8 +116,11 @@ def _run(
     for r in roots:
         if counts[id(r)] == 0 and all(r is not q for q in ready):
             ready.append(r)
-    if create_graph or mode.state.anomaly:
-        return _walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph)
+    tracer = _ops.TRACER
+    if create_graph or mode.state.anomaly or tracer is not None:
+        if tracer is not None and create_graph:
+            raise FlowgradError("fg.compile: create_graph=True (higher derivatives) cannot be compiled; call it eagerly")
+        return _walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph, tracer)
 
     # The first-order walk, kept lean: it is most of the cost of a training step.
     results: dict[int, Any] = {}
@@ -194,10 +199,20 @@ def _check_versions(node: Any, inputs: tuple, needs: list) -> None:
 
 
 def _walk_general(
-    ready: list, grads: dict, owned: set, counts: dict, targets: Any, retain_graph: bool, create_graph: bool
+    ready: list,
+    grads: dict,
+    owned: set,
+    counts: dict,
+    targets: Any,
+    retain_graph: bool,
+    create_graph: bool,
+    tracer: Any = None,
 ) -> dict[int, Any]:
-    """The walk for create_graph=True (rules run on tensors) and for anomaly mode."""
+    """The walk for create_graph=True (rules run on tensors), anomaly mode and fg.compile's
+    tracing (every array computation goes through ``call``, which records it)."""
     xp = DIFF if create_graph else RAW
+    call = tracer.call if tracer is not None else _call
+    store = tracer.call_with_tensors if tracer is not None else _call
     anomaly = mode.state.anomaly
     results: dict[int, Any] = {}
     while ready:
@@ -210,10 +225,10 @@ def _walk_general(
             continue
         if node is None:
             if targets is None:
-                _store_leaf_grad(t, g, k in owned, create_graph)
+                store(_store_leaf_grad, t, g, k in owned, create_graph)
             continue
         if t._retains_grad and targets is None:
-            _store_leaf_grad(t, g, False, create_graph)
+            store(_store_leaf_grad, t, g, False, create_graph)
         op = node.op
         inputs = node.inputs
         needs = node.needs
@@ -222,18 +237,34 @@ def _walk_general(
         ans = t if create_graph else t.data
         params = node.params
         if op.vjp_all is not None:
-            gins = op.vjp_all(xp, g, ans, [i in needs for i in range(len(inputs))], *args, **params)
+            mask = [i in needs for i in range(len(inputs))]
+            every = call(functools.partial(op.vjp_all, xp), g, ans, mask, *args, **params)
+            gins = {i: call(operator.getitem, every, i) for i in needs}
         else:
-            gins = {i: op.vjps[i](xp, g, ans, *args, **params) for i in needs}
+            gins = {i: call(functools.partial(op.vjps[i], xp), g, ans, *args, **params) for i in needs}
         for i in needs:
             inp = inputs[i]
             gi = gins[i]
             fresh = gi is not g
-            gi = _fit(gi, inp, create_graph)
+            d = inp.data
+            if create_graph or type(gi) is not np.ndarray or gi.shape != d.shape or gi.dtype != d.dtype:
+                gi = call(_fit, gi, d.shape, d.dtype, create_graph)
             if anomaly:
                 check_finite(op, gi, "backward", node)
             ik = id(inp)
-            _accumulate(grads, owned, ik, gi, create_graph, fresh)
+            prev = grads.get(ik)
+            if prev is None:
+                grads[ik] = gi
+                # A rule's fresh result is ours to add into; the upstream g or a view is not.
+                if fresh and not create_graph and gi.base is None:
+                    owned.add(ik)
+            elif create_graph:
+                grads[ik] = prev + gi
+            elif ik in owned:
+                call(np.add, prev, gi, out=prev)
+            else:
+                grads[ik] = call(_add_new, prev, gi)
+                owned.add(ik)
             counts[ik] -= 1
             if counts[ik] == 0:
                 ready.append(inp)
@@ -243,10 +274,17 @@ def _walk_general(
     return results
 
 
-def _fit(gi: Any, inp: Tensor, create_graph: bool) -> Any:
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
+def _add_new(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    acc = a + b
+    return acc if type(acc) is np.ndarray else np.asarray(acc)  # 0-d sums are scalars
+
+
+def _fit(gi: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
     """Bring a rule's result to its input's shape and dtype."""
-    shape = inp.data.shape
-    dtype = inp.data.dtype
     if create_graph:
         if not isinstance(gi, Tensor):
             gi = Tensor._wrap(np.asarray(gi))

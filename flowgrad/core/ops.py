@@ -20,6 +20,7 @@ same rule builds a graph and higher derivatives come for free.
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,26 @@ _asarray = np.asarray
 # tensor the time it was last changed in place. A tensor changed after a node
 # saved it would give a wrong gradient, so backward refuses it.
 clock = 0
+
+
+# The fg.compile tracer while one is recording (see core/compile.py), else None.
+TRACER: Any = None
+
+
+def _as_array_result(forward: Callable[..., Any], *args: Any, **kwargs: Any) -> np.ndarray:
+    out = forward(*args, **kwargs)
+    return out if type(out) is _ndarray else _asarray(out)
+
+
+def _forward_of(op: "Op") -> Callable[..., Any]:
+    """The op's forward as replayed: always an ndarray out, as apply gives."""
+    fn = _FORWARDS.get(op)
+    if fn is None:
+        fn = _FORWARDS[op] = functools.partial(_as_array_result, op.forward)
+    return fn
+
+
+_FORWARDS: dict = {}
 
 
 def tick() -> int:
@@ -147,6 +168,11 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
         raise op_error(op, datas, params, exc) from exc
     if type(out) is not _ndarray:
         out = _asarray(out)
+        forward = _forward_of(op)  # replay must make the same conversion
+    else:
+        forward = op.forward
+    if TRACER is not None:
+        TRACER.record(forward, [a if isinstance(a, Tensor) else d for a, d in zip(args, datas)], params, out)
     t = _new(Tensor)
     t.data = out
     t.grad = None

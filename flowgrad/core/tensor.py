@@ -188,6 +188,8 @@ class Tensor:
     # ----- conversion -------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
+        if _ops.TRACER is not None:
+            _ops.TRACER.warn(".numpy()")
         return self.data
 
     def item(self) -> Any:
@@ -197,9 +199,13 @@ class Tensor:
                 f"item: only one-element tensors can be converted to a Python number, "
                 f"got shape {self.data.shape}"
             )
+        if _ops.TRACER is not None:
+            _ops.TRACER.warn(".item()")
         return self.data.item()
 
     def tolist(self) -> Any:
+        if _ops.TRACER is not None:
+            _ops.TRACER.warn(".tolist()")
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -224,6 +230,8 @@ class Tensor:
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
+        if _ops.TRACER is not None:
+            _ops.TRACER.warn("bool()")
         return builtins.bool(self.data)
 
     def __hash__(self) -> builtins.int:
@@ -324,7 +332,7 @@ class Tensor:
             index = index.data
         elif isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        self.data[index] = value
+        _inplace_call(_setitem, self, index, value)
         self._mark_changed()
 
     def _inplace(self, ufunc: np.ufunc, other: Any, what: str) -> "Tensor":
@@ -332,7 +340,7 @@ class Tensor:
         if isinstance(other, Tensor):
             other = other.data
         try:
-            ufunc(self.data, other, out=self.data, casting="same_kind")
+            _inplace_call(_ufunc_into, self, ufunc, other)
         except (ValueError, TypeError) as exc:
             raise ShapeError(
                 f"{what}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} "
@@ -363,19 +371,19 @@ class Tensor:
 
     def fill_(self, value: Any) -> "Tensor":
         self._check_inplace("fill_")
-        self.data[...] = value.data if isinstance(value, Tensor) else value
+        _inplace_call(_setitem, self, Ellipsis, value.data if isinstance(value, Tensor) else value)
         self._mark_changed()
         return self
 
     def copy_(self, src: Any) -> "Tensor":
         self._check_inplace("copy_")
-        self.data[...] = src.data if isinstance(src, Tensor) else src
+        _inplace_call(_setitem, self, Ellipsis, src.data if isinstance(src, Tensor) else src)
         self._mark_changed()
         return self
 
     def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
         self._check_inplace("clamp_")
-        np.clip(self.data, min, max, out=self.data)
+        _inplace_call(_clip_into, self, min, max)
         self._mark_changed()
         return self
 
@@ -419,6 +427,26 @@ class Tensor:
         if self.data.ndim == 0:
             return format(self.data.item(), spec)
         return format(repr(self), spec) if spec else repr(self)
+
+
+def _setitem(target: np.ndarray, index: Any, value: Any) -> None:
+    target[index] = value
+
+
+def _ufunc_into(target: np.ndarray, ufunc: np.ufunc, other: Any) -> None:
+    ufunc(target, other, out=target, casting="same_kind")
+
+
+def _clip_into(target: np.ndarray, lo: Any, hi: Any) -> None:
+    np.clip(target, lo, hi, out=target)
+
+
+def _inplace_call(fn: Any, target: Tensor, *args: Any) -> None:
+    """Run an in-place update of ``target``'s data; while fg.compile traces, record it too."""
+    if _ops.TRACER is not None:
+        _ops.TRACER.call(fn, target, *args)
+    else:
+        fn(target.data, *args)
 
 
 def _is_dtype_name(x: Any) -> builtins.bool:

@@ -9,4 +9,15 @@ from ._bundled import load_diabetes, load_digits, load_iris
 from ._housing import Bunch, load_housing
 from .toy import and_gate, gender, make_blobs, make_linear, make_moons
 
-__all__ = ["Bunch", "load_housing", "load_digits", "load_iris", "load_diabetes", "and_gate", "gender", "make_linear", "make_moons", "make_blobs"]
+__all__ = [
+    "Bunch",
+    "load_housing",
+    "load_digits",
+    "load_iris",
+    "load_diabetes",
+    "and_gate",
+    "gender",
+    "make_linear",
+    "make_moons",
+    "make_blobs",
+]

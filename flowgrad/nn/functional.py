@@ -18,6 +18,7 @@ import numpy as np
 
 import flowgrad as fg
 from flowgrad.ops.conv import unfold2d
+from flowgrad.ops.random import uniform
 
 from .losses import (  # noqa: F401  (re-exported: F.mse_loss, F.cross_entropy, ...)
     binary_cross_entropy,
@@ -95,8 +96,8 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> fg.Tensor:
         return x
     if p == 1:
         return x * 0
-    keep = fg.default_generator().random(x.shape) >= p
-    return x * (keep.astype(x.dtype) / (1 - p))
+    keep = uniform(x.shape) >= p  # an op, so a compiled step draws a new mask every time
+    return x * (keep.astype(x.dtype) * (1 / (1 - p)))
 
 
 def conv2d(

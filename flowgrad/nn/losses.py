@@ -130,6 +130,34 @@ def _check_labels(name: str, input: fg.Tensor, labels: np.ndarray, ignore_index:
         raise fg.ShapeError(f"{name}: labels must be in [0, {n_classes}), got values {valid.min()}..{valid.max()}")
 
 
+def _label_tensor(target: Any, name: str) -> fg.Tensor:
+    t = target if isinstance(target, fg.Tensor) else fg.from_numpy(np.asarray(target))
+    if t.dtype.kind not in "iu":
+        raise fg.DTypeError(f"{name}: target must hold integer class labels, got {t.dtype}")
+    return t
+
+
+def _picked(logp: fg.Tensor, labels: fg.Tensor, weight: Any, ignore_index: int, name: str) -> tuple:
+    """(log p of each sample's class, each sample's weight: 0 where ignored).
+
+    Everything that depends on the labels is computed with flowgrad ops, so a compiled
+    step (fg.compile) replays it on each batch's labels instead of baking in the first.
+    """
+    _check_labels(name, logp, labels.data, ignore_index)
+    cd = _class_dim(logp)
+    keep = labels != ignore_index
+    safe = fg.where(keep, labels, 0)
+    if logp.ndim == 1:
+        picked = logp[safe.data]
+    else:
+        moved = fg.moveaxis(logp, cd, -1)  # (N, d1.., C)
+        picked = moved[tuple(np.indices(labels.shape)) + (safe.data,)]
+    n_classes = logp.shape[cd]
+    w = fg.ones(n_classes, dtype=logp.dtype) if weight is None else fg.tensor(_as_array(weight, logp.dtype))
+    sample_w = fg.where(keep, w[safe.data], 0).astype(logp.dtype)
+    return picked, sample_w, keep
+
+
 def nll_loss(
     input: Any,  # noqa: A002
     target: Any,
@@ -139,16 +167,7 @@ def nll_loss(
 ) -> fg.Tensor:
     """Negative log-likelihood of integer labels given log-probabilities."""
     input = input if isinstance(input, fg.Tensor) else fg.tensor(input)
-    labels = target.data if isinstance(target, fg.Tensor) else np.asarray(target)
-    if labels.dtype.kind not in "iu":
-        raise fg.DTypeError(f"nll_loss: target must hold integer class labels, got {labels.dtype}")
-    _check_labels("nll_loss", input, labels, ignore_index)
-    cd = _class_dim(input)
-    keep = labels != ignore_index
-    safe = np.where(keep, labels, 0)
-    picked = _take_classes(input, safe, cd)  # log p of the true class, shape of labels
-    w = np.ones(input.shape[cd], dtype=input.dtype) if weight is None else _as_array(weight, input.dtype)
-    sample_w = np.where(keep, w[safe], 0).astype(input.dtype)
+    picked, sample_w, _ = _picked(input, _label_tensor(target, "nll_loss"), weight, ignore_index, "nll_loss")
     loss = -picked * sample_w
     if reduction == "mean":
         return loss.sum() / sample_w.sum()
@@ -157,14 +176,6 @@ def nll_loss(
 
 def _as_array(x: Any, dtype: Any) -> np.ndarray:
     return (x.data if isinstance(x, fg.Tensor) else np.asarray(x)).astype(dtype, copy=False)
-
-
-def _take_classes(input: fg.Tensor, labels: np.ndarray, cd: int) -> fg.Tensor:
-    if input.ndim == 1:
-        return input[int(labels)]
-    moved = fg.moveaxis(input, cd, -1)  # (N, d1.., C)
-    index = tuple(np.indices(labels.shape)) + (labels,)
-    return moved[index]
 
 
 def cross_entropy(
@@ -184,36 +195,32 @@ def cross_entropy(
     cd = _class_dim(input)
     n_classes = input.shape[cd]
     logp = fg.log_softmax(input, cd)
-    w = None if weight is None else _as_array(weight, input.dtype)
     w_shape = [1] * input.ndim
     w_shape[cd] = n_classes
-    labels = target.data if isinstance(target, fg.Tensor) else np.asarray(target)
-    if labels.dtype.kind == "f":  # class probabilities
-        if labels.shape != input.shape:
+    w = None if weight is None else _as_array(weight, input.dtype).reshape(w_shape)
+    t = target if isinstance(target, fg.Tensor) else fg.from_numpy(np.asarray(target))
+    if t.dtype.kind == "f":  # class probabilities
+        if t.shape != input.shape:
             raise fg.ShapeError(
-                f"cross_entropy: probability targets must have the input's shape {input.shape}, got {labels.shape}"
+                f"cross_entropy: probability targets must have the input's shape {input.shape}, got {t.shape}"
             )
-        probs = labels.astype(input.dtype)
+        probs = t.astype(input.dtype)
         if label_smoothing > 0:
             probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
-        terms = logp * probs if w is None else logp * (probs * w.reshape(w_shape))
+        terms = logp * probs if w is None else logp * probs * w
         loss = -terms.sum(axis=cd)
         if reduction == "mean":
             return loss.sum() / (input.size // n_classes if input.size else 1)
         return _reduce("cross_entropy", loss, reduction)
-    if labels.dtype.kind not in "iu":
-        raise fg.DTypeError(f"cross_entropy: target must be integer labels or float probabilities, got {labels.dtype}")
-    nll = nll_loss(logp, labels, weight=w, ignore_index=ignore_index, reduction=reduction)
+    labels = _label_tensor(t, "cross_entropy")
+    picked, sample_w, keep = _picked(logp, labels, weight, ignore_index, "cross_entropy")
+    nll = -picked * sample_w
+    nll = nll.sum() / sample_w.sum() if reduction == "mean" else _reduce("cross_entropy", nll, reduction)
     if label_smoothing <= 0:
         return nll
-    keep = labels != ignore_index
-    smooth = -(logp if w is None else logp * w.reshape(w_shape)).sum(axis=cd)
-    smooth = smooth * keep.astype(input.dtype)
+    smooth = -(logp if w is None else logp * w).sum(axis=cd) * keep.astype(input.dtype)
     if reduction == "mean":
-        if w is None:
-            smooth = smooth.sum() / keep.sum()
-        else:
-            smooth = smooth.sum() / w[labels[keep]].sum()
+        smooth = smooth.sum() / (keep.astype(input.dtype).sum() if w is None else sample_w.sum())
     else:
         smooth = _reduce("cross_entropy", smooth, reduction)
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)

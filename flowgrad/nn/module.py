@@ -198,6 +198,10 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every parameter."""
+        fg.compiler.replay_call(lambda: self._zero_grad(set_to_none))
+        self._zero_grad(set_to_none)
+
+    def _zero_grad(self, set_to_none: bool) -> None:
         for p in self.parameters():
             if p.grad is None:
                 continue

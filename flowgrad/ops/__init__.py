@@ -2,7 +2,7 @@
 
 from ..core.engine import sum_to as _sum_to_array
 from ..core.ops import RAW
-from . import conv, elementwise, linalg, reduce, shape
+from . import conv, elementwise, linalg, random, reduce, shape
 
 # Rules may call these internal primitives through ``xp`` as if NumPy had them.
 RAW.__dict__.update(
@@ -11,4 +11,4 @@ RAW.__dict__.update(
     sum_to=lambda x, shape: _sum_to_array(x, tuple(shape)),
 )
 
-__all__ = ["conv", "elementwise", "linalg", "reduce", "shape"]
+__all__ = ["conv", "elementwise", "linalg", "random", "reduce", "shape"]

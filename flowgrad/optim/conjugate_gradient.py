@@ -119,6 +119,7 @@ class ConjugateGradient(Optimizer):
         """Run up to ``max_iter`` CG iterations; returns the loss of the first closure call."""
         if closure is None:
             raise TypeError("ConjugateGradient.step needs a closure that re-evaluates the model and returns the loss")
+        self._refuse_compile("line searches")
         group = self.param_groups[0]
         flat = self._flat
         restart = group["restart"] or flat.numel

@@ -165,6 +165,7 @@ class LBFGS(Optimizer):
         """Run up to ``max_iter`` L-BFGS iterations; returns the loss of the first closure call."""
         if closure is None:
             raise TypeError("LBFGS.step needs a closure that re-evaluates the model and returns the loss")
+        self._refuse_compile("line searches")
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]

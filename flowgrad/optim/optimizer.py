@@ -69,6 +69,10 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every parameter (to None, or to zeros)."""
+        fg.compiler.replay_call(lambda: self._zero_grad(set_to_none))
+        self._zero_grad(set_to_none)
+
+    def _zero_grad(self, set_to_none: bool) -> None:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -82,12 +86,24 @@ class Optimizer:
         """One update. ``closure`` re-evaluates the loss (with gradients) and returns it."""
         loss = None
         if closure is not None:
+            self._refuse_compile("a closure")
             with fg.enable_grad():
                 loss = closure()
+        fg.compiler.replay_call(self._update_all)  # fg.compile replays the update as a whole
+        self._update_all()
+        return loss
+
+    def _update_all(self) -> None:
         with fg.no_grad():
             for group in self.param_groups:
                 self._update(group)
-        return loss
+
+    def _refuse_compile(self, what: str) -> None:
+        if fg.compiler.is_tracing():
+            raise fg.FlowgradError(
+                f"fg.compile: {type(self).__name__}.step with {what} evaluates the loss a data-dependent "
+                "number of times, so it cannot be traced; call the step eagerly"
+            )
 
     def _update(self, group: dict) -> None:
         raise NotImplementedError
