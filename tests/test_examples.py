@@ -16,6 +16,8 @@ QUICK = {
     "miniflow_housing.py": ["--epochs", "2", "--no-plot"],
     "linear_regression.py": ["--epochs", "2", "--numpy-epochs", "1", "--plot", ""],
     "conjugate_gradient.py": ["--evals", "10", "--plot", ""],
+    "digits_mlp.py": ["--epochs", "2"],
+    "housing_regression.py": ["--epochs", "3"],
 }
 
 

@@ -194,3 +194,37 @@ def test_metrics_match_definitions():
     assert metrics.mae(t, q) == pytest.approx(0.5) and metrics.mse(t, q) == pytest.approx(1.25 / 3)
     assert metrics.rmse(t, q) == pytest.approx(np.sqrt(1.25 / 3))
     assert metrics.r2(t, q) == pytest.approx(1 - 1.25 / np.sum((t - t.mean()) ** 2))
+
+
+def test_seed003_mindspore_pipeline_reaches_w3_b1():
+    fg.manual_seed(0)
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(100):
+        x = rng.standard_normal(1)
+        rows.append((x.astype(np.float32), (3 * x + 1 + 0.1 * rng.standard_normal(1)).astype(np.float32)))
+    ds = fg.data.GeneratorDataset(rows, column_names=["data", "label"]).batch(16).repeat(1)
+    net = nn.Dense(1, 1)
+    model = fg.Model(net, nn.MSELoss(), fg.optim.Momentum(net.trainable_params(), learning_rate=0.005, momentum=0.9))
+    model.train(30, ds)
+    assert net.weight.item() == pytest.approx(3.0, abs=0.05) and net.bias.item() == pytest.approx(1.0, abs=0.05)
+
+
+def test_seed002_housing_through_fit_gets_under_25():
+    fg.manual_seed(0)
+    X, y = fg.datasets.load_housing(return_X_y=True)
+    X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+    model = fg.Model(nn.Sequential(nn.Linear(13, 10), nn.Sigmoid(), nn.Linear(10, 1)), "mse", "sgd", lr=1e-2)
+    history = model.fit(X, y.astype(np.float32), batch_size=11, epochs=20, verbose=0)
+    assert history.history["loss"][0] > 50 and history.history["loss"][-1] < 25
+
+
+def test_seed004_gender_through_fit():
+    fg.manual_seed(0)
+    X, y = fg.datasets.gender()
+    net = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid()).double()
+    model = fg.Model(net, "mse", "sgd", metrics=["accuracy"], lr=0.1)
+    history = model.fit(X, y[:, None], batch_size=1, epochs=300, shuffle=False, verbose=0)
+    assert history.history["accuracy"][-1] == 1.0
+    emily_frank = model.predict(np.array([[-7.0, -3.0], [20.0, 2.0]])).ravel()
+    assert emily_frank[0] > 0.5 > emily_frank[1]

@@ -42,7 +42,7 @@ log_softmax = fg.log_softmax
 def as_input(x: Any, like: fg.Tensor | None = None) -> fg.Tensor:
     """A tensor from ``x``; floats are cast to ``like``'s dtype (a float32 layer stays float32)."""
     if not isinstance(x, fg.Tensor):
-        x = fg.Tensor._wrap(np.asarray(x)) if isinstance(x, np.ndarray) else fg.tensor(x)
+        x = fg.from_numpy(x) if isinstance(x, np.ndarray) else fg.tensor(x)
     if like is not None and x.dtype != like.dtype and x.dtype.kind == "f":
         x = x.astype(like.dtype)
     return x
