@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ lint: $(BIN)/python
 
 format: $(BIN)/python
 	$(BIN)/ruff format flowgrad tests examples
+
+# flowgrad against hand-written NumPy, PyTorch, JAX and HIPS autograd (those installed); see
+# docs/performance.md. Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--threads 2".
+bench: $(BIN)/python
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -66,7 +66,9 @@ def run(make_optimizer, closure_driven):
 
 methods = {
     "gradient descent": run(lambda p: fg.optim.SGD(p, lr=0.2), closure_driven=False),
-    "conjugate gradient (PR+)": run(lambda p: fg.optim.ConjugateGradient(p, method="PR+", max_iter=5), closure_driven=True),
+    "conjugate gradient (PR+)": run(
+        lambda p: fg.optim.ConjugateGradient(p, method="PR+", max_iter=5), closure_driven=True
+    ),
     "L-BFGS": run(lambda p: fg.optim.LBFGS(p, max_iter=5, line_search_fn="strong_wolfe"), closure_driven=True),
 }
 

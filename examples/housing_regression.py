@@ -28,9 +28,15 @@ test, train = order[:101], order[101:]
 X = ((X - X[train].mean(0)) / X[train].std(0)).astype(np.float32)
 y = y.astype(np.float32)
 
-model = fg.Model(nn.Sequential(nn.Linear(13, 10), nn.Sigmoid(), nn.Linear(10, 1)), "mse", "sgd", metrics=["mae", "r2"], lr=1e-2)
-history = model.fit(X[train], y[train], batch_size=11, epochs=args.epochs, validation_data=(X[test], y[test]), verbose=0)
+model = fg.Model(
+    nn.Sequential(nn.Linear(13, 10), nn.Sigmoid(), nn.Linear(10, 1)), "mse", "sgd", metrics=["mae", "r2"], lr=1e-2
+)
+history = model.fit(
+    X[train], y[train], batch_size=11, epochs=args.epochs, validation_data=(X[test], y[test]), verbose=0
+)
 for epoch in sorted({0, args.epochs // 4, args.epochs // 2, args.epochs - 1}):
     h = history.history
-    print(f"epoch {epoch + 1:3d}: loss {h['loss'][epoch]:8.3f}  val_loss {h['val_loss'][epoch]:8.3f}  val_r2 {h['val_r2'][epoch]:.3f}")
+    print(
+        f"epoch {epoch + 1:3d}: loss {h['loss'][epoch]:8.3f}  val_loss {h['val_loss'][epoch]:8.3f}  val_r2 {h['val_r2'][epoch]:.3f}"
+    )
 print("test:", {k: round(v, 3) for k, v in model.evaluate(X[test], y[test]).items()})

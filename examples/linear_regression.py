@@ -65,7 +65,9 @@ for i in range(args.numpy_epochs):
     if i % 10 == 9 or i == args.numpy_epochs - 1:
         train_loss = np.sum(network.loss(train_x, train_y)) / data_size
         valid_loss = np.sum(network.loss(valid_x, valid_y)) / (data_size // 3)
-        print(f"epoch:{i + 1}/{args.numpy_epochs} w:{network.w}, b:{network.b}, train_loss:{train_loss:.4f}, valid_loss:{valid_loss:.4f}")
+        print(
+            f"epoch:{i + 1}/{args.numpy_epochs} w:{network.w}, b:{network.b}, train_loss:{train_loss:.4f}, valid_loss:{valid_loss:.4f}"
+        )
 
 
 # ----- 2. MindSpore style ---------------------------------------------------------------------------

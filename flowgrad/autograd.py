@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 
-def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Any = None, create_graph: bool = False, inputs: Any = None) -> None:
+def backward(
+    tensors: Any, grad_tensors: Any = None, retain_graph: Any = None, create_graph: bool = False, inputs: Any = None
+) -> None:
     """Accumulate gradients of ``tensors`` into leaves' ``.grad`` (``torch.autograd.backward``)."""
     ts = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     gs = [grad_tensors] * len(ts) if grad_tensors is None or isinstance(grad_tensors, Tensor) else list(grad_tensors)
@@ -75,9 +77,7 @@ def _function_backward(xp: Any, g: Any, ans: Any, needs: list, *inputs: Any, fn:
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) < len(inputs):
-        raise TypeError(
-            f"{fn.__name__}.backward returned {len(grads)} gradients but forward took {len(inputs)} inputs"
-        )
+        raise TypeError(f"{fn.__name__}.backward returned {len(grads)} gradients but forward took {len(inputs)} inputs")
     out = []
     for gi, need, inp in zip(grads, needs, inputs):
         if not need:

@@ -46,7 +46,9 @@ def functional_call(module: Any, params: dict, args: Any = (), kwargs: dict | No
             if leaf not in store:
                 raise KeyError(f"functional_call: {type(module).__name__} has no parameter or buffer {name!r}")
             saved.append((store, leaf, store[leaf]))
-            store[leaf] = value if isinstance(value, fg.Tensor) else fg.tensor(value, dtype=getattr(value, "dtype", None))
+            store[leaf] = (
+                value if isinstance(value, fg.Tensor) else fg.tensor(value, dtype=getattr(value, "dtype", None))
+            )
         return module(*args, **(kwargs or {}))
     finally:
         for store, leaf, old in reversed(saved):

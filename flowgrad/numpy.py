@@ -57,7 +57,9 @@ def _no_out(name: str, kwargs: dict) -> None:
 
 
 def _reduction(fg_fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-    def on_tensor(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any) -> Any:
+    def on_tensor(
+        a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
+    ) -> Any:
         _no_out(name, {"out": out})
         if dtype is not None:
             a = _sh.astype(a, dtype)
@@ -67,7 +69,9 @@ def _reduction(fg_fn: Callable[..., Any], name: str) -> Callable[..., Any]:
 
 
 def _var_like(fg_fn: Callable[..., Any]) -> Callable[..., Any]:
-    def on_tensor(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    def on_tensor(
+        a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: bool = False
+    ) -> Any:
         if dtype is not None:
             a = _sh.astype(a, dtype)
         return fg_fn(a, axis=axis, ddof=ddof, keepdims=keepdims)
@@ -157,7 +161,10 @@ outer = _dispatch(_np.outer, _la.outer)
 einsum = _dispatch(_np.einsum, lambda subscripts, *ops, **kw: _la.einsum(subscripts, *ops))
 inner = _dispatch(_np.inner, lambda a, b: _red.sum(_ew.multiply(a, b), axis=-1))
 
-reshape = _dispatch(_np.reshape, lambda a, shape=None, order="C", newshape=None: _sh.reshape(a, shape if shape is not None else newshape))
+reshape = _dispatch(
+    _np.reshape,
+    lambda a, shape=None, order="C", newshape=None: _sh.reshape(a, shape if shape is not None else newshape),
+)
 transpose = _dispatch(_np.transpose, _sh.transpose)
 swapaxes = _dispatch(_np.swapaxes, _sh.swapaxes)
 moveaxis = _dispatch(_np.moveaxis, _sh.moveaxis)
@@ -176,7 +183,8 @@ hstack = _dispatch(
     lambda tup, **kw: _sh.concatenate(list(tup), axis=0 if builtins.all(_np.ndim(t) == 1 for t in tup) else 1),
 )
 vstack = _dispatch(
-    _np.vstack, lambda tup, **kw: _sh.concatenate([_sh.reshape(t, (1, -1)) if _np.ndim(t) == 1 else t for t in tup], axis=0)
+    _np.vstack,
+    lambda tup, **kw: _sh.concatenate([_sh.reshape(t, (1, -1)) if _np.ndim(t) == 1 else t for t in tup], axis=0),
 )
 
 

@@ -66,7 +66,9 @@ def loss_curve(history: Any, path: str | None = None, keys: list[str] | None = N
     return _save(fig, path)
 
 
-def fit_line(x: Any, y: Any, predict_fn: Callable[[np.ndarray], Any], path: str | None = None, true_fn: Callable | None = None) -> Any:
+def fit_line(
+    x: Any, y: Any, predict_fn: Callable[[np.ndarray], Any], path: str | None = None, true_fn: Callable | None = None
+) -> Any:
     """Data points and the fitted line ``predict_fn(x)`` over their range (seed 003's picture)."""
     xs = np.asarray(x, dtype=np.float64).reshape(-1)
     ys = np.asarray(y, dtype=np.float64).reshape(-1)
@@ -132,7 +134,15 @@ def confusion_matrix(y_true: Any, y_pred: Any = None, path: str | None = None, l
     top = cm.max() if cm.size else 0
     for i in range(n):
         for j in range(n):
-            ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=8, color="white" if cm[i, j] > top / 2 else "black")
+            ax.text(
+                j,
+                i,
+                str(int(cm[i, j])),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if cm[i, j] > top / 2 else "black",
+            )
     ax.set_title("Confusion matrix")
     return _save(fig, path)
 

@@ -119,7 +119,9 @@ def gradgradcheck(
         os_ = _outputs(fn, xs)
         pairs = [(o, g) for o, g in zip(os_, grad_outputs) if o.requires_grad]
         targets = [x for x in xs if isinstance(x, fg.Tensor) and x.requires_grad]
-        gs = fg.autograd.grad([o for o, _ in pairs], targets, [g for _, g in pairs], create_graph=True, allow_unused=True)
+        gs = fg.autograd.grad(
+            [o for o, _ in pairs], targets, [g for _, g in pairs], create_graph=True, allow_unused=True
+        )
         return tuple(g for g in gs if g is not None)
 
     if not diff:

@@ -315,7 +315,6 @@ WINDOW_CASES = [
 ]  # fmt: skip
 
 
-
 def _seeded_uniform(x: Any) -> Any:
     fg.manual_seed(7)
     return uniform(x.shape, x.dtype)

@@ -75,7 +75,7 @@ def test_config_errors_name_file_line_and_key(tmp_path, capsys):
     assert "config.toml:1: unknown section [trian]; did you mean [train]?" in capsys.readouterr().err
     (tmp_path / "config.toml").write_text('[optimizer]\nname = "adamm"\n')
     assert main(["train", str(tmp_path / "config.toml")]) == 2
-    assert "did you mean \"adam\"?" in capsys.readouterr().err
+    assert 'did you mean "adam"?' in capsys.readouterr().err
     (tmp_path / "config.toml").write_text("[train\n")
     assert main(["train", str(tmp_path / "config.toml")]) == 2
     assert "config.toml:1: not valid TOML" in capsys.readouterr().err
@@ -88,7 +88,9 @@ def test_exit_codes(tmp_path, capsys):
     assert usage.value.code == 2
     (tmp_path / "bad.csv").write_text("a,b,label\n1,2,0\n3,abc,1\n")
     config = tmp_path / "c.toml"
-    config.write_text(f'[run]\nruns_dir = "{tmp_path}"\n[data]\nsource = "{tmp_path / "bad.csv"}"\nlabel_columns = ["label"]\n')
+    config.write_text(
+        f'[run]\nruns_dir = "{tmp_path}"\n[data]\nsource = "{tmp_path / "bad.csv"}"\nlabel_columns = ["label"]\n'
+    )
     assert main(["train", str(config)]) == 3
     assert "bad.csv:3: column 'b': could not convert 'abc' to float" in capsys.readouterr().err
     with np.errstate(all="ignore"):
@@ -103,7 +105,10 @@ def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path):
     assert main(["train", "--example", "housing", "--epochs", "6", "--name", "full", *common]) == 0
     assert main(["train", "--example", "housing", "--epochs", "3", "--name", "part", *common]) == 0
     assert main(["train", "--resume", str(tmp_path / "part"), "--epochs", "6"]) == 0
-    full, part = weights(tmp_path / "full" / "checkpoint.safetensors"), weights(tmp_path / "part" / "checkpoint.safetensors")
+    full, part = (
+        weights(tmp_path / "full" / "checkpoint.safetensors"),
+        weights(tmp_path / "part" / "checkpoint.safetensors"),
+    )
     assert full.keys() == part.keys()
     for key in full:
         np.testing.assert_array_equal(full[key], part[key])

@@ -12,7 +12,13 @@ from flowgrad import nn
 
 def gender():
     X = np.array([[-2, -1], [25, 6], [17, 4], [-15, -6]], dtype=np.float64)
-    return nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid()).double(), X, np.array([[1.0], [0.0], [0.0], [1.0]]), "mse", 1
+    return (
+        nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid()).double(),
+        X,
+        np.array([[1.0], [0.0], [0.0], [1.0]]),
+        "mse",
+        1,
+    )
 
 
 def perceptron():
@@ -23,7 +29,13 @@ def perceptron():
 def housing():
     X, y = fg.datasets.load_housing(return_X_y=True)
     X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
-    return nn.Sequential(nn.Linear(13, 10), nn.Sigmoid(), nn.Linear(10, 1)), X[:99], y[:99, None].astype(np.float32), "mse", 11
+    return (
+        nn.Sequential(nn.Linear(13, 10), nn.Sigmoid(), nn.Linear(10, 1)),
+        X[:99],
+        y[:99, None].astype(np.float32),
+        "mse",
+        11,
+    )
 
 
 def regression():
@@ -42,7 +54,12 @@ def digits_conv():
     d = fg.datasets.load_digits()
     X = (d.images[:96] / 16).astype(np.float32)[:, None]
     net = nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 10)
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4 * 4 * 4, 10),
     )
     return net, X, d.target[:96], "cross_entropy", 32
 
@@ -54,7 +71,11 @@ def train(make, compiled, optimizer="sgd", steps=3):
     fg.manual_seed(0)
     net, X, y, loss_name, batch = make()
     loss_fn = nn.MSELoss() if loss_name == "mse" else nn.CrossEntropyLoss()
-    opt = fg.optim.SGD(net.parameters(), lr=0.05, momentum=0.9) if optimizer == "sgd" else fg.optim.Adam(net.parameters(), lr=1e-2)
+    opt = (
+        fg.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+        if optimizer == "sgd"
+        else fg.optim.Adam(net.parameters(), lr=1e-2)
+    )
 
     def step(xb, yb):
         opt.zero_grad()

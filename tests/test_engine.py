@@ -174,7 +174,9 @@ def test_backward_inputs_restricts_accumulation():
 def test_detect_anomaly_forward_and_backward():
     x = fg.tensor([-1.0, 1.0], requires_grad=True)
     with fg.detect_anomaly():
-        with pytest.raises(fg.AnomalyError, match=r"sqrt produced nan in its forward pass \(called at .*test_engine.py"):
+        with pytest.raises(
+            fg.AnomalyError, match=r"sqrt produced nan in its forward pass \(called at .*test_engine.py"
+        ):
             fg.sqrt(x)
         z = fg.tensor([0.0], requires_grad=True)
         y = fg.sqrt(z)  # forward fine (0), backward divides by zero

@@ -43,7 +43,9 @@ def test_fit_is_reproducible_under_manual_seed():
     def run():
         fg.manual_seed(123)
         x, y = blobs()
-        model = fg.Model(nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.2), nn.Linear(8, 3)), "cross_entropy", "sgd", lr=0.1)
+        model = fg.Model(
+            nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.2), nn.Linear(8, 3)), "cross_entropy", "sgd", lr=0.1
+        )
         model.fit(x, y, batch_size=16, epochs=3, verbose=0)
         return [p.numpy().copy() for p in model.network.parameters()]
 
@@ -162,7 +164,9 @@ def test_divergence_is_an_error_unless_terminate_on_nan():
 def test_learning_rate_scheduler_callback():
     x, y = blobs(8)
     model = fg.Model(classifier(), "cross_entropy", "sgd", lr=1.0)
-    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[cb.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))])
+    history = model.fit(
+        x, y, epochs=3, verbose=0, callbacks=[cb.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))]
+    )
     assert history.history["lr"] == pytest.approx([0.1, 0.05, 0.1 / 3])
 
 

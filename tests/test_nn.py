@@ -163,7 +163,9 @@ def test_second_derivatives_of_a_small_network():
         lambda x, t: F.binary_cross_entropy(fg.sigmoid(x), fg.sigmoid(t).detach()),
         lambda x, t: F.binary_cross_entropy_with_logits(x, fg.sigmoid(t).detach(), pos_weight=2.0),
         lambda x, t: F.cross_entropy(x, np.array([0, 2, 1, 2])),
-        lambda x, t: F.cross_entropy(x, np.array([0, 2, -100, 2]), weight=np.array([1.0, 2.0, 0.5]), label_smoothing=0.1),
+        lambda x, t: F.cross_entropy(
+            x, np.array([0, 2, -100, 2]), weight=np.array([1.0, 2.0, 0.5]), label_smoothing=0.1
+        ),
         lambda x, t: F.cross_entropy(x, fg.softmax(t, 1).detach(), label_smoothing=0.2),
         lambda x, t: F.nll_loss(fg.log_softmax(x, 1), np.array([1, 1, 0, 2]), reduction="sum"),
     ],

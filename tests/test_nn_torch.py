@@ -49,11 +49,18 @@ LAYERS = [
     ("conv", lambda: (nn.Conv2d(3, 4, 3), tnn.Conv2d(3, 4, 3)), (2, 3, 6, 6)),
     (
         "conv-strided",
-        lambda: (nn.Conv2d(4, 6, (3, 2), stride=2, padding=1, dilation=2, groups=2), tnn.Conv2d(4, 6, (3, 2), stride=2, padding=1, dilation=2, groups=2)),
+        lambda: (
+            nn.Conv2d(4, 6, (3, 2), stride=2, padding=1, dilation=2, groups=2),
+            tnn.Conv2d(4, 6, (3, 2), stride=2, padding=1, dilation=2, groups=2),
+        ),
         (2, 4, 9, 8),
     ),
     ("maxpool", lambda: (nn.MaxPool2d(2), tnn.MaxPool2d(2)), (2, 3, 6, 6)),
-    ("maxpool-overlap", lambda: (nn.MaxPool2d(3, stride=2, padding=1), tnn.MaxPool2d(3, stride=2, padding=1)), (1, 2, 7, 7)),
+    (
+        "maxpool-overlap",
+        lambda: (nn.MaxPool2d(3, stride=2, padding=1), tnn.MaxPool2d(3, stride=2, padding=1)),
+        (1, 2, 7, 7),
+    ),
     ("avgpool", lambda: (nn.AvgPool2d(2, stride=1, padding=1), tnn.AvgPool2d(2, stride=1, padding=1)), (2, 3, 5, 5)),
     ("bn1d", lambda: (nn.BatchNorm1d(4), tnn.BatchNorm1d(4)), (6, 4)),
     ("bn1d-3d", lambda: (nn.BatchNorm1d(4), tnn.BatchNorm1d(4)), (3, 4, 5)),
@@ -120,12 +127,32 @@ def _probs(rng, shape):
 
 LOSSES = [
     ("mse", lambda x, y: F.mse_loss(x, y), lambda x, y: TF.mse_loss(x, y), "real"),
-    ("mse-sum", lambda x, y: F.mse_loss(x, y, reduction="sum"), lambda x, y: TF.mse_loss(x, y, reduction="sum"), "real"),
-    ("l1-none", lambda x, y: F.l1_loss(x, y, reduction="none"), lambda x, y: TF.l1_loss(x, y, reduction="none"), "real"),
+    (
+        "mse-sum",
+        lambda x, y: F.mse_loss(x, y, reduction="sum"),
+        lambda x, y: TF.mse_loss(x, y, reduction="sum"),
+        "real",
+    ),
+    (
+        "l1-none",
+        lambda x, y: F.l1_loss(x, y, reduction="none"),
+        lambda x, y: TF.l1_loss(x, y, reduction="none"),
+        "real",
+    ),
     ("huber", lambda x, y: F.huber_loss(x, y, delta=0.7), lambda x, y: TF.huber_loss(x, y, delta=0.7), "real"),
     ("smoothl1", lambda x, y: F.smooth_l1_loss(x, y, beta=0.3), lambda x, y: TF.smooth_l1_loss(x, y, beta=0.3), "real"),
-    ("bce", lambda x, y: F.binary_cross_entropy(fg.sigmoid(x), y), lambda x, y: TF.binary_cross_entropy(torch.sigmoid(x), y), "prob"),
-    ("bce-logits", lambda x, y: F.binary_cross_entropy_with_logits(x, y), lambda x, y: TF.binary_cross_entropy_with_logits(x, y), "prob"),
+    (
+        "bce",
+        lambda x, y: F.binary_cross_entropy(fg.sigmoid(x), y),
+        lambda x, y: TF.binary_cross_entropy(torch.sigmoid(x), y),
+        "prob",
+    ),
+    (
+        "bce-logits",
+        lambda x, y: F.binary_cross_entropy_with_logits(x, y),
+        lambda x, y: TF.binary_cross_entropy_with_logits(x, y),
+        "prob",
+    ),
     (
         "bce-logits-posw",
         lambda x, y: F.binary_cross_entropy_with_logits(x, y, pos_weight=fg.tensor([1.0, 2.0, 3.0], dtype=x.dtype)),
@@ -136,12 +163,29 @@ LOSSES = [
     (
         "ce-all-options",
         lambda x, y: F.cross_entropy(x, y, weight=np.array([0.5, 2.0, 1.0]), ignore_index=1, label_smoothing=0.15),
-        lambda x, y: TF.cross_entropy(x, y, weight=torch.tensor([0.5, 2.0, 1.0], dtype=x.dtype), ignore_index=1, label_smoothing=0.15),
+        lambda x, y: TF.cross_entropy(
+            x, y, weight=torch.tensor([0.5, 2.0, 1.0], dtype=x.dtype), ignore_index=1, label_smoothing=0.15
+        ),
         "label",
     ),
-    ("ce-sum-smooth", lambda x, y: F.cross_entropy(x, y, reduction="sum", label_smoothing=0.2), lambda x, y: TF.cross_entropy(x, y, reduction="sum", label_smoothing=0.2), "label"),
-    ("ce-probs", lambda x, y: F.cross_entropy(x, y, label_smoothing=0.1), lambda x, y: TF.cross_entropy(x, y, label_smoothing=0.1), "probs"),
-    ("nll", lambda x, y: F.nll_loss(fg.log_softmax(x, 1), y, weight=np.array([1.0, 0.2, 3.0])), lambda x, y: TF.nll_loss(torch.log_softmax(x, 1), y, weight=torch.tensor([1.0, 0.2, 3.0], dtype=x.dtype)), "label"),
+    (
+        "ce-sum-smooth",
+        lambda x, y: F.cross_entropy(x, y, reduction="sum", label_smoothing=0.2),
+        lambda x, y: TF.cross_entropy(x, y, reduction="sum", label_smoothing=0.2),
+        "label",
+    ),
+    (
+        "ce-probs",
+        lambda x, y: F.cross_entropy(x, y, label_smoothing=0.1),
+        lambda x, y: TF.cross_entropy(x, y, label_smoothing=0.1),
+        "probs",
+    ),
+    (
+        "nll",
+        lambda x, y: F.nll_loss(fg.log_softmax(x, 1), y, weight=np.array([1.0, 0.2, 3.0])),
+        lambda x, y: TF.nll_loss(torch.log_softmax(x, 1), y, weight=torch.tensor([1.0, 0.2, 3.0], dtype=x.dtype)),
+        "label",
+    ),
 ]
 
 
@@ -179,7 +223,9 @@ def test_state_dict_keys_and_shapes_match_torch_and_torch_weights_load():
     def fg_net():
         return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 10))
 
-    t_net = tnn.Sequential(tnn.Conv2d(1, 4, 3), tnn.BatchNorm2d(4), tnn.ReLU(), tnn.Flatten(), tnn.Linear(4 * 6 * 6, 10))
+    t_net = tnn.Sequential(
+        tnn.Conv2d(1, 4, 3), tnn.BatchNorm2d(4), tnn.ReLU(), tnn.Flatten(), tnn.Linear(4 * 6 * 6, 10)
+    )
     f = fg_net()
     assert list(f.state_dict()) == list(t_net.state_dict())
     for (k, v), (_, tv) in zip(f.state_dict().items(), t_net.state_dict().items()):

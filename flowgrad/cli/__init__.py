@@ -63,7 +63,9 @@ def _train(args: argparse.Namespace) -> int:
     from . import jobs
 
     if args.resume and (args.config or args.example):
-        raise cfg_lib.ConfigError("train: --resume continues a run with its own config; do not give a config or --example too")
+        raise cfg_lib.ConfigError(
+            "train: --resume continues a run with its own config; do not give a config or --example too"
+        )
     if args.config and args.example:
         raise cfg_lib.ConfigError("train: give a config file or --example, not both")
     if args.resume:
@@ -100,7 +102,9 @@ def info() -> int:
         print(f"blas {blas.get('name')} {blas.get('version', '')}".rstrip())
     except Exception:  # older NumPy: no dict form
         print("blas (see numpy.show_config())")
-    threads = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
+    threads = {
+        k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ
+    }
     print(f"threads {threads or 'not set (the BLAS decides)'}; cpus {os.cpu_count()}")
     print(f"default dtype {fg.get_default_dtype()}")
     for name in ("matplotlib", "tqdm", "safetensors", "torch"):

@@ -91,7 +91,11 @@ def _locate(text: str, section: str, key: str | None) -> int | None:
             continue
         if current == section and key is not None and re.match(rf"^\s*{re.escape(key)}\s*=", line):
             return number
-        if current is None and key is not None and re.match(rf"^\s*{re.escape(section)}\s*\.\s*{re.escape(key)}\s*=", line):
+        if (
+            current is None
+            and key is not None
+            and re.match(rf"^\s*{re.escape(section)}\s*\.\s*{re.escape(key)}\s*=", line)
+        ):
             return number
     return None
 
@@ -145,7 +149,9 @@ def validate(config: dict, where: str = "config", text: str | None = None) -> di
         for key, value in values.items():
             if key not in SCHEMA[section]:
                 close = difflib.get_close_matches(key, SCHEMA[section], n=1)
-                hint = f"; did you mean {section}.{close[0]}?" if close else f"; known keys: {', '.join(SCHEMA[section])}"
+                hint = (
+                    f"; did you mean {section}.{close[0]}?" if close else f"; known keys: {', '.join(SCHEMA[section])}"
+                )
                 fail(section, key, f"unknown key {section}.{key}{hint}")
             kind = SCHEMA[section][key][1]
             if not _kind_ok(value, kind):

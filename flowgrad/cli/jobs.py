@@ -79,7 +79,14 @@ class Run:
 
     def _network(self, n_in: int, y: np.ndarray) -> nn.Module:
         m = self.config["model"]
-        act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU, "silu": nn.SiLU, "leaky_relu": nn.LeakyReLU}[m["activation"]]
+        act = {
+            "relu": nn.ReLU,
+            "sigmoid": nn.Sigmoid,
+            "tanh": nn.Tanh,
+            "gelu": nn.GELU,
+            "silu": nn.SiLU,
+            "leaky_relu": nn.LeakyReLU,
+        }[m["activation"]]
         layers: list[nn.Module] = []
         width = n_in
         for hidden in m["layers"]:
@@ -119,8 +126,15 @@ class Run:
         if o["name"] == "sgd":
             return fg.optim.SGD(params, lr=o["lr"], weight_decay=o["weight_decay"])
         if o["name"] == "momentum":
-            return fg.optim.Momentum(params, learning_rate=o["lr"], momentum=o["momentum"], weight_decay=o["weight_decay"])
-        cls = {"adam": fg.optim.Adam, "adamw": fg.optim.AdamW, "rmsprop": fg.optim.RMSprop, "adagrad": fg.optim.Adagrad}[o["name"]]
+            return fg.optim.Momentum(
+                params, learning_rate=o["lr"], momentum=o["momentum"], weight_decay=o["weight_decay"]
+            )
+        cls = {
+            "adam": fg.optim.Adam,
+            "adamw": fg.optim.AdamW,
+            "rmsprop": fg.optim.RMSprop,
+            "adagrad": fg.optim.Adagrad,
+        }[o["name"]]
         return cls(params, lr=o["lr"], weight_decay=o["weight_decay"])
 
     def extras(self) -> dict:
@@ -162,7 +176,9 @@ class _Schedule(fg.callbacks.Callback):
         elif s["name"] == "cosine":
             self.scheduler = sched.CosineAnnealingLR(opt, T_max=s["t_max"] or epochs)
         else:
-            self.scheduler = sched.OneCycleLR(opt, max_lr=s["max_lr"] or 10 * o["lr"], total_steps=epochs * steps_per_epoch)
+            self.scheduler = sched.OneCycleLR(
+                opt, max_lr=s["max_lr"] or 10 * o["lr"], total_steps=epochs * steps_per_epoch
+            )
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self.per_batch:
@@ -234,7 +250,9 @@ def _pictures(run: Run, history: Any, folder: Path) -> None:
         fg.plot.loss_curve(history, folder / "loss.png")
     if run.task == "classification" and len(run.X_test):
         pred = run.model.predict(run.scale(run.X_test))
-        fg.plot.confusion_matrix(run.targets(run.y_test), pred, folder / "confusion.png", labels=[str(v) for v in run.label_names])
+        fg.plot.confusion_matrix(
+            run.targets(run.y_test), pred, folder / "confusion.png", labels=[str(v) for v in run.label_names]
+        )
 
 
 def load_run(folder: Path) -> Run:

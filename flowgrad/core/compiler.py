@@ -308,4 +308,3 @@ def replay_call(fn: Callable[[], Any]) -> None:
     """
     if _ops.TRACER is not None:
         _ops.TRACER.opaque(fn)
-

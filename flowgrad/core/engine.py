@@ -41,9 +41,7 @@ def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
-    )
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     if lead:
@@ -65,9 +63,7 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
         if not (create_graph and isinstance(g, Tensor)):
             g = as_array(g, root.data.dtype)
         if g.shape != root.shape:
-            raise ShapeError(
-                f"backward: gradient has shape {tuple(g.shape)} but the output has shape {root.shape}"
-            )
+            raise ShapeError(f"backward: gradient has shape {tuple(g.shape)} but the output has shape {root.shape}")
     if create_graph and not isinstance(g, Tensor):
         g = Tensor._wrap(g)
     return g
@@ -119,7 +115,9 @@ def _run(
     tracer = _ops.TRACER
     if create_graph or mode.state.anomaly or tracer is not None:
         if tracer is not None and create_graph:
-            raise FlowgradError("fg.compile: create_graph=True (higher derivatives) cannot be compiled; call it eagerly")
+            raise FlowgradError(
+                "fg.compile: create_graph=True (higher derivatives) cannot be compiled; call it eagerly"
+            )
         return _walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph, tracer)
 
     # The first-order walk, kept lean: it is most of the cost of a training step.
@@ -420,4 +418,3 @@ def grad(
         else:
             result.append(Tensor._wrap(g if g.base is None else g.copy()))
     return tuple(result)
-

@@ -110,13 +110,17 @@ def ones_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: 
     return _finish(np.ones(shape, dt), requires_grad, device, "ones_like")
 
 
-def full_like(input: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def full_like(
+    input: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:  # noqa: A002
     """``fill_value`` in ``input``'s shape and dtype."""
     shape, dt = _like(input, dtype)
     return _finish(np.full(shape, fill_value, dt), requires_grad, device, "full_like")
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """``start, start + step, ...`` below ``end``; int64 for ints, else the default float."""
     if end is None:
         start, end = 0, start
@@ -126,7 +130,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     return _finish(np.arange(start, end, step, dtype=dtypes.as_dtype(dtype)), requires_grad, device, "arange")
 
 
-def linspace(start: Any, end: Any, steps: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: Any, end: Any, steps: int, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     return _finish(np.linspace(start, end, int(steps), dtype=_float(dtype)), requires_grad, device, "linspace")
 
@@ -136,21 +142,33 @@ def eye(n: int, m: Any = None, dtype: Any = None, device: Any = None, requires_g
     return _finish(np.eye(int(n), None if m is None else int(m), dtype=_float(dtype)), requires_grad, device, "eye")
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+def randn(
+    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None
+) -> Tensor:
     """Standard normal samples, e.g. ``fg.randn(10, 7, dtype=fg.float, requires_grad=True)``."""
     rng = generator or _generator
     arr = rng.standard_normal(_shape(size)).astype(_float(dtype), copy=False)
     return _finish(arr, requires_grad, device, "randn")
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+def rand(
+    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None
+) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = generator or _generator
     arr = rng.random(_shape(size)).astype(_float(dtype), copy=False)
     return _finish(arr, requires_grad, device, "rand")
 
 
-def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+def randint(
+    low: int,
+    high: Any = None,
+    size: Any = (),
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    generator: Any = None,
+) -> Tensor:
     """Random integers in [low, high) (``randint(high, size=...)`` also works)."""
     if high is None:
         low, high = 0, low
@@ -161,4 +179,6 @@ def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None, devic
 
 def randperm(n: int, dtype: Any = None, device: Any = None) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
-    return _finish(_generator.permutation(int(n)).astype(dtypes.as_dtype(dtype or dtypes.int64)), False, device, "randperm")
+    return _finish(
+        _generator.permutation(int(n)).astype(dtypes.as_dtype(dtype or dtypes.int64)), False, device, "randperm"
+    )

@@ -196,8 +196,7 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ShapeError(
-                f"item: only one-element tensors can be converted to a Python number, "
-                f"got shape {self.data.shape}"
+                f"item: only one-element tensors can be converted to a Python number, got shape {self.data.shape}"
             )
         if _ops.TRACER is not None:
             _ops.TRACER.warn(".item()")
@@ -227,8 +226,7 @@ class Tensor:
     def __bool__(self) -> builtins.bool:
         if self.data.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
-                "use .any() or .all()"
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
             )
         if _ops.TRACER is not None:
             _ops.TRACER.warn("bool()")
@@ -250,9 +248,7 @@ class Tensor:
         if requires_grad:
             _check_requires_grad(self.data.dtype, "requires_grad_")
         if not requires_grad and self._node is not None:
-            raise FlowgradError(
-                "requires_grad_(False): only leaf tensors can stop requiring grad; use .detach()"
-            )
+            raise FlowgradError("requires_grad_(False): only leaf tensors can stop requiring grad; use .detach()")
         self.requires_grad = builtins.bool(requires_grad)
         return self
 
@@ -409,9 +405,7 @@ class Tensor:
 
     # ----- printing -------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = np.array2string(
-            self.data, separator=", ", prefix="tensor(", floatmode="maxprec_equal", precision=4
-        )
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", floatmode="maxprec_equal", precision=4)
         extras = []
         d = self.data.dtype
         if d != dtypes.get_default_dtype() and d not in (np.int64, np.bool_):

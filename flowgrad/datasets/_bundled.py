@@ -26,8 +26,7 @@ from ._housing import Bunch
 __all__ = ["load_digits", "load_iris", "load_diabetes"]
 
 _LICENCE = (
-    "The file is the copy shipped with scikit-learn (BSD 3-clause licence, "
-    "Copyright (c) the scikit-learn developers)."
+    "The file is the copy shipped with scikit-learn (BSD 3-clause licence, Copyright (c) the scikit-learn developers)."
 )
 
 DIGITS_DESCR = f"""\

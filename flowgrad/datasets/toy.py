@@ -29,7 +29,9 @@ def gender() -> tuple[np.ndarray, np.ndarray]:
     return X, np.array([1, 0, 0, 1], dtype=np.float64)
 
 
-def make_linear(n: int = 100, w: float = 3.0, b: float = 1.0, noise: float = 0.1, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def make_linear(
+    n: int = 100, w: float = 3.0, b: float = 1.0, noise: float = 0.1, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Seed 003's data: ``y = w x + b + noise * N(0, 1)`` with x standard normal, as float32
     columns of shape (n, 1)."""
     rng = np.random.default_rng(seed)
@@ -52,7 +54,12 @@ def make_moons(n: int = 200, noise: float = 0.1, seed: int | None = None) -> tup
 
 
 def make_blobs(
-    n: int = 300, centers: int | np.ndarray = 3, n_features: int = 2, std: float = 1.0, box: tuple = (-10.0, 10.0), seed: int | None = None
+    n: int = 300,
+    centers: int | np.ndarray = 3,
+    n_features: int = 2,
+    std: float = 1.0,
+    box: tuple = (-10.0, 10.0),
+    seed: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian clusters around ``centers`` (a count, drawn in ``box``, or an array of points)."""
     rng = np.random.default_rng(seed)

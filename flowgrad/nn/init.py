@@ -104,12 +104,16 @@ def _kaiming_std(tensor: fg.Tensor, a: float, mode: str, nonlinearity: str) -> f
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor: fg.Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> fg.Tensor:
+def kaiming_uniform_(
+    tensor: fg.Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> fg.Tensor:
     """He uniform: U(-b, b) with b = sqrt(3) * gain / sqrt(fan)."""
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound)
 
 
-def kaiming_normal_(tensor: fg.Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> fg.Tensor:
+def kaiming_normal_(
+    tensor: fg.Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> fg.Tensor:
     """He normal: N(0, (gain / sqrt(fan))**2)."""
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))

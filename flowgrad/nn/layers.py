@@ -92,7 +92,9 @@ class Dense(Linear):
 
     def extra_repr(self) -> str:
         act = f", activation={self.activation_name}" if self.activation is not None else ""
-        return f"in_channels={self.in_features}, out_channels={self.out_features}, has_bias={self.bias is not None}{act}"
+        return (
+            f"in_channels={self.in_features}, out_channels={self.out_features}, has_bias={self.bias is not None}{act}"
+        )
 
 
 class Identity(Module):
@@ -199,7 +201,12 @@ class _BatchNorm(Module):
     _dims: tuple = ()
 
     def __init__(
-        self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True, track_running_stats: bool = True
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
     ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum

@@ -17,7 +17,9 @@ def _params(parameters: Any) -> list:
     return [parameters] if isinstance(parameters, fg.Tensor) else list(parameters)
 
 
-def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> fg.Tensor:
+def clip_grad_norm_(
+    parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False
+) -> fg.Tensor:
     """Scale gradients in place so their joint norm is at most ``max_norm``; return the norm before.
 
     >>> import flowgrad as fg

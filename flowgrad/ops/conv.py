@@ -23,7 +23,9 @@ def out_size(size: int, k: int, stride: int, pad: int, dilation: int) -> int:
     return (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
 
 
-def _unfold_forward(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, pad_value: float) -> np.ndarray:
+def _unfold_forward(
+    x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, pad_value: float
+) -> np.ndarray:
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
@@ -41,7 +43,9 @@ def _unfold_forward(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple,
     )
 
 
-def _fold_forward(cols: np.ndarray, shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple) -> np.ndarray:
+def _fold_forward(
+    cols: np.ndarray, shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple
+) -> np.ndarray:
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     n, c, h, w = shape
     oh, ow = cols.shape[-2:]
@@ -76,7 +80,9 @@ def _pair(v: Any, name: str) -> tuple:
     return int(v), int(v)
 
 
-def unfold2d(x: Any, kernel: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, pad_value: float = 0.0) -> Tensor:
+def unfold2d(
+    x: Any, kernel: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, pad_value: float = 0.0
+) -> Tensor:
     """All kernel windows of an (N, C, H, W) input as (N, C, kh, kw, oh, ow).
 
     >>> import flowgrad as fg

@@ -109,8 +109,7 @@ def dot(a: Any, b: Any) -> Tensor:
         return multiply(a, b)
     if np.ndim(_data(b)) > 2:
         raise ShapeError(
-            f"dot: a second operand with {np.ndim(_data(b))} dimensions is not supported; "
-            "use matmul or einsum"
+            f"dot: a second operand with {np.ndim(_data(b))} dimensions is not supported; use matmul or einsum"
         )
     return matmul(a, b)
 

@@ -55,9 +55,7 @@ SUM = defop(
 MEAN = defop(
     "mean",
     lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
-    lambda xp, g, ans, x, axis, keepdims: xp.broadcast_to(
-        expand(xp, g, x, axis, keepdims) / _count(x, axis), x.shape
-    ),
+    lambda xp, g, ans, x, axis, keepdims: xp.broadcast_to(expand(xp, g, x, axis, keepdims) / _count(x, axis), x.shape),
 )
 
 
@@ -85,17 +83,13 @@ MAX = defop(
     "max",
     lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
     _extreme_rule,
-    explain=lambda x, axis, keepdims: (
-        f"max: cannot reduce an empty array of shape {x.shape}" if x.size == 0 else None
-    ),
+    explain=lambda x, axis, keepdims: f"max: cannot reduce an empty array of shape {x.shape}" if x.size == 0 else None,
 )
 MIN = defop(
     "min",
     lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
     _extreme_rule,
-    explain=lambda x, axis, keepdims: (
-        f"min: cannot reduce an empty array of shape {x.shape}" if x.size == 0 else None
-    ),
+    explain=lambda x, axis, keepdims: f"min: cannot reduce an empty array of shape {x.shape}" if x.size == 0 else None,
 )
 
 

@@ -21,9 +21,7 @@ RESHAPE = defop(
     "reshape",
     lambda x, shape: np.reshape(x, shape),
     lambda xp, g, ans, x, shape: xp.reshape(g, x.shape),
-    explain=lambda x, shape: (
-        f"reshape: cannot reshape an array of shape {x.shape} ({x.size} elements) into {shape}"
-    ),
+    explain=lambda x, shape: f"reshape: cannot reshape an array of shape {x.shape} ({x.size} elements) into {shape}",
 )
 
 
@@ -121,9 +119,7 @@ def _concat_explain(*xs: np.ndarray, axis: int) -> str:
     return f"concatenate: shapes {shapes} must match except along axis {axis}"
 
 
-CONCATENATE = defop(
-    "concatenate", _concat_forward, vjp_all=_concat_rule, explain=_concat_explain
-)
+CONCATENATE = defop("concatenate", _concat_forward, vjp_all=_concat_rule, explain=_concat_explain)
 
 
 def _stack_forward(*xs: np.ndarray, axis: int) -> np.ndarray:
@@ -256,7 +252,7 @@ def _unwrap_index(index: Any) -> Any:
 
 def getitem(x: Any, index: Any) -> Tensor:
     """``x[index]`` for basic and advanced indexes; the gradient scatter-adds back."""
-    return apply(GETITEM, (x, ), {"index": _unwrap_index(index)})
+    return apply(GETITEM, (x,), {"index": _unwrap_index(index)})
 
 
 def index_scatter(g: Any, shape: Any, index: Any) -> Tensor:

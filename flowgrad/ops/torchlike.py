@@ -282,8 +282,6 @@ def mm(input: Any, mat2: Any) -> Tensor:  # noqa: A002
     return la.matmul(input, mat2)
 
 
-
-
 def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:  # noqa: A002
     """``value`` where ``mask`` is true, ``input`` elsewhere."""
     return ew.where(mask, value, input)

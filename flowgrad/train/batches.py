@@ -58,7 +58,9 @@ def batches(x: Any, y: Any, batch_size: int, shuffle: bool, where: str) -> Any:
     if where == "fit" and _unbatched_pipeline(x):
         return x.batch(batch_size)  # rows from a CSVDataset or GeneratorDataset: batch them as asked
     if not hasattr(x, "__iter__"):
-        raise TypeError(f"{where}: cannot iterate over {type(x).__name__}; expected arrays or a dataset of (x, y) batches")
+        raise TypeError(
+            f"{where}: cannot iterate over {type(x).__name__}; expected arrays or a dataset of (x, y) batches"
+        )
     return x
 
 
@@ -77,7 +79,9 @@ def split_batch(batch: Any, where: str) -> tuple[Any, Any]:
         return values[0], values[1]
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
         return batch[0], batch[1]
-    raise fg.DataError(f"{where}: each batch must be (inputs, targets), got {type(batch).__name__} of length {len(batch) if hasattr(batch, '__len__') else '?'}")
+    raise fg.DataError(
+        f"{where}: each batch must be (inputs, targets), got {type(batch).__name__} of length {len(batch) if hasattr(batch, '__len__') else '?'}"
+    )
 
 
 def count(data: Any) -> int | None:

@@ -114,7 +114,9 @@ class ProgressBar(Callback):
         self._epoch = epoch
         if self._tqdm is not None:
             total = (self.model.params or {}).get("steps")
-            self._bar = self._tqdm(total=total, desc=f"epoch {epoch + 1}/{self.model.params.get('epochs')}", file=self._out(), leave=True)
+            self._bar = self._tqdm(
+                total=total, desc=f"epoch {epoch + 1}/{self.model.params.get('epochs')}", file=self._out(), leave=True
+            )
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self._bar is not None:
@@ -176,7 +178,14 @@ class EarlyStopping(_Monitor):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs;
     optionally put back the best weights seen."""
 
-    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0, mode: str = "auto", restore_best_weights: bool = False) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 0,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+    ) -> None:
         super().__init__(monitor, mode, min_delta)
         self.patience, self.restore_best_weights = patience, restore_best_weights
 
@@ -290,9 +299,25 @@ class ReduceLROnPlateau(Callback):
     """Keras's callback over ``fg.optim.lr_scheduler.ReduceLROnPlateau``: multiply the learning
     rate by ``factor`` when ``monitor`` stops improving for ``patience`` epochs."""
 
-    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ) -> None:
         self.monitor = monitor
-        self.kwargs = dict(factor=factor, patience=patience, threshold=min_delta, threshold_mode="abs", cooldown=cooldown, min_lr=min_lr)
+        self.kwargs = dict(
+            factor=factor,
+            patience=patience,
+            threshold=min_delta,
+            threshold_mode="abs",
+            cooldown=cooldown,
+            min_lr=min_lr,
+        )
         if mode == "auto":
             mode = "max" if "acc" in monitor else "min"
         self.kwargs["mode"] = mode

@@ -89,10 +89,14 @@ class Model:
     configure an optimizer given by class or name.
     """
 
-    def __init__(self, network: Any, loss_fn: Any = None, optimizer: Any = None, metrics: Any = None, **optimizer_options: Any) -> None:
+    def __init__(
+        self, network: Any, loss_fn: Any = None, optimizer: Any = None, metrics: Any = None, **optimizer_options: Any
+    ) -> None:
         self.network = network
         self.loss_fn = _resolve_loss(loss_fn) if loss_fn is not None else None
-        self.optimizer = _resolve_optimizer(optimizer, network, dict(optimizer_options)) if optimizer is not None else None
+        self.optimizer = (
+            _resolve_optimizer(optimizer, network, dict(optimizer_options)) if optimizer is not None else None
+        )
         self.metrics = [metric_lib.get(m) for m in (metrics or [])]
         self.stop_training = False
         self.diverged = False
