@@ -17,6 +17,7 @@ demo: $(BIN)/python
 test: $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	$(BIN)/ruff check flowgrad tests examples
+	$(BIN)/ruff format --check flowgrad tests examples
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/python
