@@ -232,3 +232,38 @@ def test_seed004_gender_through_fit():
     assert history.history["accuracy"][-1] == 1.0
     emily_frank = model.predict(np.array([[-7.0, -3.0], [20.0, 2.0]])).ravel()
     assert emily_frank[0] > 0.5 > emily_frank[1]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_compiled_fit_matches_eager_fit_bit_for_bit(optimizer):
+    def run(compile):
+        fg.manual_seed(5)
+        x, y = blobs(100)
+        net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 3))
+        model = fg.Model(net, "cross_entropy", optimizer, metrics=["accuracy"], compile=compile, lr=0.05)
+        history = model.fit(x, y, batch_size=32, epochs=3, verbose=0)  # 100 = 3 x 32 + 4: two shapes
+        return history.history, [p.numpy().copy() for p in net.parameters()], model
+
+    (h_eager, w_eager, m_eager), (h_comp, w_comp, m_comp) = run(False), run(True)
+    assert h_eager == h_comp
+    for a, b in zip(w_eager, w_comp):
+        np.testing.assert_array_equal(a, b)
+    assert m_eager._compiled is None and m_comp._compiled.traces == 2
+    assert run("auto")[2]._compiled is not None  # flowgrad's own layers: compiled automatically
+
+
+def test_auto_compile_leaves_custom_modules_eager():
+    class Custom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 3)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    x, y = blobs(16)
+    model = fg.Model(Custom(), "cross_entropy", "sgd", lr=0.1)
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model._compiled is None
+    with pytest.raises(ValueError, match="compile must be"):
+        fg.Model(Custom(), "mse", "sgd", compile="yes")

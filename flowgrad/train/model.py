@@ -90,8 +90,18 @@ class Model:
     """
 
     def __init__(
-        self, network: Any, loss_fn: Any = None, optimizer: Any = None, metrics: Any = None, **optimizer_options: Any
+        self,
+        network: Any,
+        loss_fn: Any = None,
+        optimizer: Any = None,
+        metrics: Any = None,
+        compile: bool | str = "auto",  # noqa: A002 - the option's natural name
+        **optimizer_options: Any,
     ) -> None:
+        if compile not in ("auto", True, False):
+            raise ValueError(f"Model: compile must be 'auto', True or False, got {compile!r}")
+        self.compile = compile
+        self._compiled: Any = None
         self.network = network
         self.loss_fn = _resolve_loss(loss_fn) if loss_fn is not None else None
         self.optimizer = (
@@ -110,10 +120,43 @@ class Model:
             y = y.reshape(out.shape)  # targets (N,) for a network ending in one unit (N, 1)
         return self.loss_fn(out, y)
 
+    def _can_compile(self) -> bool:
+        """``compile='auto'``: only when nothing in the step can hide Python control flow that
+        depends on values - flowgrad's own layers and losses, and an optimizer without closures."""
+        if self.compile is not True and self.compile != "auto":
+            return False
+        if self.compile is True:
+            return True
+        from flowgrad.optim import Optimizer
+
+        own = all(type(m).__module__.startswith("flowgrad.") for m in self.network.modules())
+        loss_own = type(self.loss_fn).__module__.startswith("flowgrad.")
+        return own and loss_own and type(self.optimizer).step is Optimizer.step
+
+    def _step(self, x: Any, y: Any, training: bool) -> tuple:
+        # ``training`` is part of the compiled step's cache key: train and eval trace apart.
+        self.optimizer.zero_grad()
+        out = self.network(x)
+        loss = self._loss(out, y)
+        loss.backward()
+        self.optimizer.step()
+        return loss, out
+
     def train_step(self, x: Any, y: Any) -> tuple[float, fg.Tensor]:
-        """One optimisation step on a batch; returns (loss, outputs)."""
+        """One optimisation step on a batch; returns (loss, outputs).
+
+        With ``compile`` ('auto': for networks made of flowgrad's layers), the step is traced
+        once per batch shape and replayed after (``fg.compile``): the same numbers, faster.
+        """
         if self.optimizer is None:
             raise ValueError("Model: no optimizer given; pass one to Model(network, loss_fn, optimizer)")
+        if self._can_compile():
+            if self._compiled is None:
+                self._compiled = fg.compile(self._step)
+            x = x if isinstance(x, fg.Tensor) else fg.from_numpy(np.asarray(x))
+            y = y if isinstance(y, fg.Tensor) else fg.from_numpy(np.asarray(y))
+            loss, out = self._compiled(x, y, self.network.training)
+            return float(loss.item()), out.detach()
         seen: dict = {}
 
         def closure() -> fg.Tensor:
