@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -162,6 +164,27 @@ class _EpochCheckpoint(fg.callbacks.Callback):
         self.run.save(self.run.folder / "checkpoint.safetensors", epoch + 1)
 
 
+class _StopOnCtrlC(fg.callbacks.Callback):
+    """Turns Ctrl-C into a KeyboardInterrupt at the next batch boundary.
+
+    Python raises KeyboardInterrupt wherever the signal lands, which can be inside a
+    checkpoint write or even a place where it is swallowed; stopping between batches is
+    always clean. A second Ctrl-C interrupts at once.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+
 class _Schedule(fg.callbacks.Callback):
     def __init__(self, run: Run, steps_per_epoch: int) -> None:
         s, o = run.config["schedule"], run.config["optimizer"]
@@ -213,6 +236,11 @@ def train(config: dict, resume: Path | None = None) -> int:
         callbacks.append(_Schedule(run, steps))
     print(f"flowgrad train: {config['run']['name']} - {len(x_train)} training and {len(run.X_test)} test samples, "
           f"{run.task}, writing {folder}/", flush=True)  # fmt: skip
+    stopper = _StopOnCtrlC()
+    callbacks.append(stopper)
+    previous = (
+        signal.signal(signal.SIGINT, stopper.handle) if threading.current_thread() is threading.main_thread() else None
+    )
     began = time.perf_counter()
     try:
         history = run.model.fit(
@@ -229,6 +257,9 @@ def train(config: dict, resume: Path | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     seconds = time.perf_counter() - began
     _pictures(run, history, folder)
     result = run.model.evaluate(*validation) if validation else run.model.evaluate(x_train, y_train)
