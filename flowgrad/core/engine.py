@@ -72,22 +72,23 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
 def _run(
     roots: Sequence[Tensor],
     seeds: Sequence[Any],
-    targets: dict[int, Tensor] | None,
+    targets: set | None,
     retain_graph: bool,
     create_graph: bool,
-) -> dict[int, Any]:
+) -> dict:
     """Walk the graph; return gradients of ``targets`` (or fill leaves' ``.grad``)."""
     # Pass 1: count consumers of every tensor that takes part, from the roots.
-    counts: dict[int, int] = {}
+    # Dicts are keyed by the tensors themselves: Tensor hashes by identity, in C.
+    counts: dict[Tensor, int] = {}
     stack = []
     for r in roots:
-        if id(r) not in counts:
-            counts[id(r)] = 0
+        if r not in counts:
+            counts[r] = 0
             stack.append(r)
     while stack:
         t = stack.pop()
         node = t._node
-        if node is None or (targets is not None and id(t) in targets):
+        if node is None or (targets is not None and t in targets):
             continue
         inputs = node.inputs
         if inputs is None:
@@ -97,22 +98,22 @@ def _run(
             )
         for i in node.needs:
             inp = inputs[i]
-            k = id(inp)
-            if k in counts:
-                counts[k] += 1
+            if inp in counts:
+                counts[inp] += 1
             else:
-                counts[k] = 1
+                counts[inp] = 1
                 stack.append(inp)
 
-    grads: dict[int, Any] = {}
-    owned: set[int] = set()  # gradients we allocated, so safe to add into in place
+    grads: dict[Tensor, Any] = {}
+    owned: set[Tensor] = set()  # tensors whose gradient buffer we allocated: safe to add into
     for r, s in zip(roots, seeds):
-        _accumulate(grads, owned, id(r), s, create_graph, False)
+        prev = grads.get(r)
+        grads[r] = s if prev is None else prev + s
     ready: list[Tensor] = []
     for r in roots:
-        if counts[id(r)] == 0 and all(r is not q for q in ready):
+        if counts[r] == 0 and all(r is not q for q in ready):
             ready.append(r)
-    tracer = _ops.TRACER
+    tracer = _ops.current_tracer()
     if create_graph or mode.state.anomaly or tracer is not None:
         if tracer is not None and create_graph:
             raise FlowgradError(
@@ -121,20 +122,20 @@ def _run(
         return _walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph, tracer)
 
     # The first-order walk, kept lean: it is most of the cost of a training step.
-    results: dict[int, Any] = {}
+    results: dict[Tensor, Any] = {}
     ndarray = np.ndarray
     add = np.add
+    clock = _ops.clock  # nothing changes in place during a backward pass
     while ready:
         t = ready.pop()
-        k = id(t)
-        g = grads.pop(k)
+        g = grads.pop(t)
         node = t._node
-        if targets is not None and k in targets:
-            results[k] = g
+        if targets is not None and t in targets:
+            results[t] = g
             continue
         if node is None:
             if targets is None:
-                _store_leaf_grad(t, g, k in owned, False)
+                _store_leaf_grad(t, g, t in owned, False)
             continue
         if t._retains_grad and targets is None:
             _store_leaf_grad(t, g, False, False)
@@ -143,7 +144,8 @@ def _run(
         datas = node.datas
         params = node.params
         needs = node.needs
-        _check_versions(node, inputs, needs)
+        if clock > node.time:
+            _check_versions(node, inputs, needs)
         if op.vjp_all is not None:
             gins = op.vjp_all(RAW, g, t.data, [i in needs for i in range(len(inputs))], *datas, **params)
         else:
@@ -160,20 +162,19 @@ def _run(
                 gi = sum_to(gi, d.shape)
             if gi.dtype != d.dtype:
                 gi = gi.astype(d.dtype)
-            ik = id(inp)
-            prev = grads.get(ik)
+            prev = grads.get(inp)
             if prev is None:
-                grads[ik] = gi
+                grads[inp] = gi
                 if fresh and gi.base is None:
-                    owned.add(ik)
-            elif ik in owned:
+                    owned.add(inp)
+            elif inp in owned:
                 add(prev, gi, out=prev)
             else:
                 acc = prev + gi
-                grads[ik] = acc if type(acc) is ndarray else np.asarray(acc)  # 0-d sums are scalars
-                owned.add(ik)
-            c = counts[ik] - 1
-            counts[ik] = c
+                grads[inp] = acc if type(acc) is ndarray else np.asarray(acc)  # 0-d sums are scalars
+                owned.add(inp)
+            c = counts[inp] - 1
+            counts[inp] = c
             if c == 0:
                 ready.append(inp)
         if not retain_graph:
@@ -212,18 +213,17 @@ def _walk_general(
     call = tracer.call if tracer is not None else _call
     store = tracer.call_with_tensors if tracer is not None else _call
     anomaly = mode.state.anomaly
-    results: dict[int, Any] = {}
+    results: dict[Tensor, Any] = {}
     while ready:
         t = ready.pop()
-        k = id(t)
-        g = grads.pop(k)
+        g = grads.pop(t)
         node = t._node
-        if targets is not None and k in targets:
-            results[k] = g
+        if targets is not None and t in targets:
+            results[t] = g
             continue
         if node is None:
             if targets is None:
-                store(_store_leaf_grad, t, g, k in owned, create_graph)
+                store(_store_leaf_grad, t, g, t in owned, create_graph)
             continue
         if t._retains_grad and targets is None:
             store(_store_leaf_grad, t, g, False, create_graph)
@@ -249,22 +249,21 @@ def _walk_general(
                 gi = call(_fit, gi, d.shape, d.dtype, create_graph)
             if anomaly:
                 check_finite(op, gi, "backward", node)
-            ik = id(inp)
-            prev = grads.get(ik)
+            prev = grads.get(inp)
             if prev is None:
-                grads[ik] = gi
+                grads[inp] = gi
                 # A rule's fresh result is ours to add into; the upstream g or a view is not.
                 if fresh and not create_graph and gi.base is None:
-                    owned.add(ik)
+                    owned.add(inp)
             elif create_graph:
-                grads[ik] = prev + gi
-            elif ik in owned:
+                grads[inp] = prev + gi
+            elif inp in owned:
                 call(np.add, prev, gi, out=prev)
             else:
-                grads[ik] = call(_add_new, prev, gi)
-                owned.add(ik)
-            counts[ik] -= 1
-            if counts[ik] == 0:
+                grads[inp] = call(_add_new, prev, gi)
+                owned.add(inp)
+            counts[inp] -= 1
+            if counts[inp] == 0:
                 ready.append(inp)
         if not retain_graph:
             node.inputs = None
@@ -298,25 +297,6 @@ def _fit(gi: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
     if gi.dtype != dtype:
         gi = gi.astype(dtype)
     return gi
-
-
-def _accumulate(grads: dict, owned: set, k: int, g: Any, create_graph: bool, fresh: bool) -> None:
-    prev = grads.get(k)
-    if prev is None:
-        grads[k] = g
-        # A rule's fresh result is ours to add into; the upstream g or a view is not.
-        if fresh and not create_graph and g.base is None:
-            owned.add(k)
-        else:
-            owned.discard(k)
-    elif create_graph:
-        grads[k] = prev + g
-    elif k in owned:
-        np.add(prev, g, out=prev)
-    else:
-        acc = prev + g
-        grads[k] = acc if type(acc) is np.ndarray else np.asarray(acc)  # 0-d sums are scalars
-        owned.add(k)
 
 
 def _store_leaf_grad(t: Tensor, g: Any, owned: bool, create_graph: bool) -> None:
@@ -397,7 +377,7 @@ def grad(
             continue
         roots.append(o)
         seeds.append(_seed(o, go, create_graph))
-    targets = {id(t): t for t in ins}
+    targets = set(ins)
     if create_graph:
         with mode.enable_grad():
             res = _run(roots, seeds, targets, retain_graph, True) if roots else {}
@@ -405,7 +385,7 @@ def grad(
         res = _run(roots, seeds, targets, retain_graph, False) if roots else {}
     result = []
     for i, t in enumerate(ins):
-        g = res.get(id(t))
+        g = res.get(t)
         if g is None:
             if not allow_unused:
                 raise FlowgradError(

@@ -28,6 +28,7 @@ class _ModeState(threading.local):
     # Class attributes are the defaults each new thread starts with.
     grad_enabled = True
     anomaly = False
+    tracer: Any = None  # fg.compile's tracer recording on this thread (see core/ops.py)
 
 
 state = _ModeState()

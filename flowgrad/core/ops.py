@@ -44,8 +44,15 @@ _asarray = np.asarray
 clock = 0
 
 
-# The fg.compile tracer while one is recording (see core/compile.py), else None.
-TRACER: Any = None
+# fg.compile's tracers (see core/compiler.py) are per thread: ``mode.state.tracer`` is the one
+# recording on this thread. TRACING counts the threads tracing now, so that while none is (the
+# usual case) apply pays one global read for the check.
+TRACING = 0
+
+
+def current_tracer() -> Any:
+    """The fg.compile tracer recording on this thread, else None."""
+    return mode.state.tracer if TRACING else None
 
 
 def _as_array_result(forward: Callable[..., Any], *args: Any, **kwargs: Any) -> np.ndarray:
@@ -171,12 +178,12 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
         forward = _forward_of(op)  # replay must make the same conversion
     else:
         forward = op.forward
-    if TRACER is not None:
-        TRACER.record(forward, [a if isinstance(a, Tensor) else d for a, d in zip(args, datas)], params, out)
+    state = mode.state
+    if TRACING and state.tracer is not None:
+        state.tracer.record(forward, [a if isinstance(a, Tensor) else d for a, d in zip(args, datas)], params, out)
     t = _new(Tensor)
     t.data = out
     t.grad = None
-    state = mode.state
     if needs is not None and state.grad_enabled and op.differentiable:
         node = Node(op, args, datas, params, needs)
         t.requires_grad = True

@@ -188,8 +188,9 @@ class Tensor:
     # ----- conversion -------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
-        if _ops.TRACER is not None:
-            _ops.TRACER.warn(".numpy()")
+        tracer = _ops.current_tracer()
+        if tracer is not None:
+            tracer.warn(".numpy()")
         return self.data
 
     def item(self) -> Any:
@@ -198,13 +199,15 @@ class Tensor:
             raise ShapeError(
                 f"item: only one-element tensors can be converted to a Python number, got shape {self.data.shape}"
             )
-        if _ops.TRACER is not None:
-            _ops.TRACER.warn(".item()")
+        tracer = _ops.current_tracer()
+        if tracer is not None:
+            tracer.warn(".item()")
         return self.data.item()
 
     def tolist(self) -> Any:
-        if _ops.TRACER is not None:
-            _ops.TRACER.warn(".tolist()")
+        tracer = _ops.current_tracer()
+        if tracer is not None:
+            tracer.warn(".tolist()")
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -228,12 +231,12 @@ class Tensor:
             raise ValueError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
             )
-        if _ops.TRACER is not None:
-            _ops.TRACER.warn("bool()")
+        tracer = _ops.current_tracer()
+        if tracer is not None:
+            tracer.warn("bool()")
         return builtins.bool(self.data)
 
-    def __hash__(self) -> builtins.int:
-        return id(self)
+    __hash__ = object.__hash__  # identity, in C: tensors are dict keys in the engine
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data, cut from the graph."""
@@ -437,8 +440,9 @@ def _clip_into(target: np.ndarray, lo: Any, hi: Any) -> None:
 
 def _inplace_call(fn: Any, target: Tensor, *args: Any) -> None:
     """Run an in-place update of ``target``'s data; while fg.compile traces, record it too."""
-    if _ops.TRACER is not None:
-        _ops.TRACER.call(fn, target, *args)
+    tracer = _ops.current_tracer()
+    if tracer is not None:
+        tracer.call(fn, target, *args)
     else:
         fn(target.data, *args)
 
