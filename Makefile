@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint format clean bench
+.PHONY: demo test lint types docs format clean bench verify
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,16 +13,33 @@ demo: $(BIN)/python
 	$(BIN)/pip install -q -e ".[plot,progress,io]"
 	$(BIN)/flowgrad train
 
-# The whole suite: unit tests, golden numbers from the tutorials, doctests, lint.
+# The whole suite: lint, types (mypy), then unit tests, golden numbers from the tutorials,
+# doctests, docs' code blocks and examples, with line coverage of the package (fails under 90%).
 test: $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	$(BIN)/ruff check flowgrad tests examples
 	$(BIN)/ruff format --check flowgrad tests examples
-	$(BIN)/python -m pytest
+	$(BIN)/mypy
+	$(BIN)/python -m pytest --cov=flowgrad --cov-report=term:skip-covered --cov-fail-under=90
+
+# The long checks, all in one pytest run with FLOWGRAD_VERIFY=1: 20,000 differential programs
+# against PyTorch (tests/differential), and the other suites' long versions.
+verify: $(BIN)/python
+	FLOWGRAD_VERIFY=1 FLOWGRAD_CRASH_RUNS=200 $(BIN)/python -m pytest -q tests -p no:randomly
+	@echo "verify: every long check passed"
 
 lint: $(BIN)/python
 	$(BIN)/ruff check flowgrad tests examples
 	$(BIN)/ruff format --check flowgrad tests examples
+
+types: $(BIN)/python
+	$(BIN)/mypy
+
+# The documentation site (mkdocs.yml: the guides and an API reference from the docstrings),
+# built into site/; --strict turns every warning into a failure.
+docs: $(BIN)/python
+	$(BIN)/pip install -q -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 format: $(BIN)/python
 	$(BIN)/ruff format flowgrad tests examples
@@ -33,4 +50,4 @@ bench: $(BIN)/python
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .coverage site

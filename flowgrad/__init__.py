@@ -16,6 +16,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import builtins as _builtins  # fg.int, fg.float, fg.bool are dtypes here, as in PyTorch
+from typing import Any as _Any
+
 from . import core as _core  # noqa: F401  (registers the Tensor class first)
 from . import ops as _ops  # noqa: F401  (registers every primitive)
 from .core import methods as _methods  # noqa: F401  (binds operators and methods)
@@ -76,7 +79,16 @@ from .dtypes import (
     short,
     uint8,
 )
-from .errors import AnomalyError, CheckpointError, DataError, DivergedError, DTypeError, FlowgradError, ShapeError
+from .errors import (
+    AnomalyError,
+    ArgumentError,
+    CheckpointError,
+    DataError,
+    DivergedError,
+    DTypeError,
+    FlowgradError,
+    ShapeError,
+)
 from .ops.elementwise import (
     abs,
     arccos,
@@ -160,12 +172,14 @@ view = reshape
 absolute = abs
 
 
-def numel(input: Tensor) -> int:  # noqa: A002
+def numel(input: Tensor) -> _builtins.int:  # noqa: A002
     """Number of elements of a tensor."""
+    if not isinstance(input, Tensor):  # was an AttributeError on .data
+        raise DTypeError(f"numel: expected a tensor, got {type(input).__name__}")
     return input.data.size
 
 
-def __getattr__(name: str):  # noqa: ANN202
+def __getattr__(name: str) -> _Any:
     # Layers above the core load on first use, keeping `import flowgrad` light.
     import importlib
 

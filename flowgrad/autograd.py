@@ -56,7 +56,7 @@ class FunctionCtx:
         pass
 
 
-def _function_forward(*datas: Any, fn: type, ctx: FunctionCtx) -> np.ndarray:
+def _function_forward(*datas: Any, fn: type[Function], ctx: FunctionCtx) -> np.ndarray:
     args = [Tensor._wrap(d) if isinstance(d, np.ndarray) else d for d in datas]
     with no_grad():
         out = fn.forward(ctx, *args)
@@ -65,7 +65,9 @@ def _function_forward(*datas: Any, fn: type, ctx: FunctionCtx) -> np.ndarray:
     return out.data
 
 
-def _function_backward(xp: Any, g: Any, ans: Any, needs: list, *inputs: Any, fn: type, ctx: FunctionCtx) -> list:
+def _function_backward(
+    xp: Any, g: Any, ans: Any, needs: list, *inputs: Any, fn: type[Function], ctx: FunctionCtx
+) -> list:
     differentiable = isinstance(g, Tensor)  # create_graph=True: keep the user's ops recorded
     g_t = g if differentiable else Tensor._wrap(g)
     if differentiable:
@@ -78,7 +80,7 @@ def _function_backward(xp: Any, g: Any, ans: Any, needs: list, *inputs: Any, fn:
         grads = (grads,)
     if len(grads) < len(inputs):
         raise TypeError(f"{fn.__name__}.backward returned {len(grads)} gradients but forward took {len(inputs)} inputs")
-    out = []
+    out: list[Any] = []
     for gi, need, inp in zip(grads, needs, inputs):
         if not need:
             out.append(None)

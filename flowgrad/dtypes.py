@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DTypeError, FlowgradError
+from .errors import ArgumentError, DTypeError
 
 float16 = half = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)  # noqa: A001 - PyTorch's spelling, on purpose
@@ -82,17 +82,22 @@ class device:  # noqa: N801 - PyTorch's spelling
     """
 
     __slots__ = ("type", "index")
+    type: str
+    index: builtins.int | None
 
     def __init__(self, type: "str | device" = "cpu", index: "builtins.int | None" = None):  # noqa: A002
         if isinstance(type, device):
-            type, index = type.type, type.index
+            index = type.index
+            type = type.type
         if not isinstance(type, str):
             raise DTypeError(f"device: expected a string such as 'cpu', got {type!r}")
         name, _, rest = type.partition(":")
         if rest:
+            if not rest.isdigit():  # int() would raise a bare ValueError
+                raise ArgumentError(f"device: expected an index after ':' such as 'cpu:0', got {type!r}")
             index = builtins.int(rest)
         if name != "cpu":
-            raise FlowgradError(
+            raise ArgumentError(  # a FlowgradError and a ValueError, as every wrong argument
                 f"device {type!r} is not available: flowgrad computes with NumPy on the "
                 "CPU only; use device='cpu' (or leave device out)"
             )

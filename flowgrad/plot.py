@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import ArgumentError, DTypeError, check_int, given
 
 __all__ = ["loss_curve", "fit_line", "decision_boundary", "confusion_matrix", "weights_histogram"]
 
@@ -44,7 +45,10 @@ def _save(fig: Any, path: str | os.PathLike | None) -> Any:
 
 
 def _history(history: Any) -> dict:
-    return dict(getattr(history, "history", history))
+    hist = getattr(history, "history", history)
+    if not isinstance(hist, dict):  # dict(5): a bare TypeError
+        raise DTypeError(f"loss_curve: history must be fit's History or a dict of lists, got {given(history)}")
+    return dict(hist)
 
 
 def loss_curve(history: Any, path: str | None = None, keys: list[str] | None = None) -> Any:
@@ -52,7 +56,10 @@ def loss_curve(history: Any, path: str | None = None, keys: list[str] | None = N
     hist = _history(history)
     keys = keys or [k for k in ("loss", "val_loss") if k in hist]
     if not keys:
-        raise ValueError(f"loss_curve: no 'loss' in the history (it has {sorted(hist)})")
+        raise ArgumentError(f"loss_curve: no 'loss' in the history (it has {sorted(hist)})")
+    missing = [k for k in keys if k not in hist]
+    if missing:  # was a bare KeyError
+        raise ArgumentError(f"loss_curve: keys {missing} are not in the history (it has {sorted(hist)})")
     fig = _figure()
     ax = fig.add_subplot()
     for k in keys:
@@ -70,8 +77,15 @@ def fit_line(
     x: Any, y: Any, predict_fn: Callable[[np.ndarray], Any], path: str | None = None, true_fn: Callable | None = None
 ) -> Any:
     """Data points and the fitted line ``predict_fn(x)`` over their range (seed 003's picture)."""
-    xs = np.asarray(x, dtype=np.float64).reshape(-1)
-    ys = np.asarray(y, dtype=np.float64).reshape(-1)
+    if not callable(predict_fn):
+        raise DTypeError(f"fit_line: predict_fn must be a function of x, got {given(predict_fn)}")
+    try:
+        xs = np.asarray(x, dtype=np.float64).reshape(-1)
+        ys = np.asarray(y, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):  # NumPy's bare error for strings
+        raise DTypeError(f"fit_line: x and y must be arrays of numbers, got {given(x)} and {given(y)}") from None
+    if xs.size != ys.size or not xs.size:
+        raise fg.ShapeError(f"fit_line: x and y must hold the same number (> 0) of points, got {xs.size} and {ys.size}")
     grid = np.linspace(xs.min(), xs.max(), 200)
     pred = predict_fn(grid.reshape(-1, 1).astype(np.float32))
     pred = np.asarray(pred.data if isinstance(pred, fg.Tensor) else pred).reshape(-1)
@@ -97,6 +111,8 @@ def _predict(model: Any, x: np.ndarray) -> np.ndarray:
 
 def decision_boundary(model: Any, X: Any, y: Any, path: str | None = None, resolution: int = 200) -> Any:  # noqa: N803
     """Class regions of a 2-feature classifier (a Module, a Model or a function) with the data."""
+    if not (callable(model) or hasattr(model, "predict")):  # was "'str' object is not callable"
+        raise DTypeError(f"decision_boundary: model must be a Module, a Model or a function, got {given(model)}")
     X = np.asarray(X, dtype=np.float32)  # noqa: N806
     if X.ndim != 2 or X.shape[1] != 2:
         raise fg.ShapeError(f"decision_boundary: needs two input features, got X of shape {X.shape}")
@@ -150,9 +166,12 @@ def confusion_matrix(y_true: Any, y_pred: Any = None, path: str | None = None, l
 def weights_histogram(model: Any, path: str | None = None, bins: int = 40) -> Any:
     """One histogram of values per parameter of a module (or of ``Model.network``)."""
     network = getattr(model, "network", model)
+    if not callable(getattr(network, "named_parameters", None)):  # was an AttributeError
+        raise DTypeError(f"weights_histogram: model must be a Module or a Model, got {given(model)}")
+    bins = check_int(bins, "weights_histogram", "bins", minimum=1)
     params = [(name, p.numpy().reshape(-1)) for name, p in network.named_parameters()]
     if not params:
-        raise ValueError("weights_histogram: the model has no parameters")
+        raise ArgumentError(f"weights_histogram: the model ({type(network).__name__}) has no parameters")
     cols = min(3, len(params))
     rows = -(-len(params) // cols)
     fig = _figure((4 * cols, 3 * rows))

@@ -89,6 +89,7 @@ def _leaf_label(t: fg.Tensor, name: str | None) -> str:
 
 def _op_label(t: fg.Tensor, name: str | None) -> str:
     node = t.grad_fn
+    assert node is not None  # drawn as an op only when an op made it
     lines = [node.name(), _shape(t)]
     if name:
         lines.insert(0, name)
@@ -130,7 +131,7 @@ def graph(
     outputs = [output] if isinstance(output, fg.Tensor) else list(output)
     for i, t in enumerate(outputs):
         if not isinstance(t, fg.Tensor):
-            raise fg.FlowgradError(f"viz.graph: output {i} is a {type(t).__name__}, not a flowgrad Tensor")
+            raise fg.DTypeError(f"viz.graph: output {i} is a {type(t).__name__}, not a flowgrad Tensor")
     names = {id(t): name for name, t in (params or {}).items()}
     ids: dict[int, str] = {}
     keep_alive: list[fg.Tensor] = []  # ids are only unique while the tensors live

@@ -192,6 +192,7 @@ class _Schedule(fg.callbacks.Callback):
         sched = fg.optim.lr_scheduler
         opt = run.model.optimizer
         self.per_batch = s["name"] == "onecycle"
+        self.scheduler: sched.LRScheduler
         if s["name"] == "step":
             self.scheduler = sched.StepLR(opt, step_size=s["step_size"], gamma=s["gamma"])
         elif s["name"] == "exponential":

@@ -70,8 +70,9 @@ def load(data_cfg: dict, seed: int) -> Source:
             )
         if not data_cfg["label_columns"]:
             raise fg.DataError(f"{source}: data.label_columns must name the target column(s) of the CSV file")
-        X, y, names = read_csv(source, data_cfg["label_columns"])  # noqa: N806
-        task = "auto"
+        X, labels, names = read_csv(source, data_cfg["label_columns"])  # noqa: N806
+        assert labels is not None  # label_columns is not empty (checked above)
+        y, task = labels, "auto"
         if y is not None and y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
     if data_cfg["task"] != "auto":

@@ -35,16 +35,21 @@ tensor during tracing warns about it. A new input shape or dtype traces again.
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from . import mode
 from . import ops as _ops
 from .tensor import Tensor
 
 __all__ = ["compile", "CompiledFunction", "replay_call", "is_tracing", "TracingWarning"]
+
+
+_tracing_lock = threading.Lock()  # guards ops.TRACING, the count of threads tracing
 
 
 class TracingWarning(UserWarning):
@@ -235,7 +240,7 @@ def _rebuild(spec: tuple, vals: list) -> Any:
 
 
 def _signature(args: tuple) -> tuple:
-    key = []
+    key: list[tuple] = []
     for a in args:
         if isinstance(a, Tensor):
             key.append(("T", a.data.shape, a.data.dtype.str, a.requires_grad))
@@ -263,7 +268,7 @@ class CompiledFunction:
             return self.fn(*args)
         if plan is not None:
             return plan.run([a.data if isinstance(a, Tensor) else a for a in args])
-        if _ops.TRACER is not None:  # nested compile: the outer trace records our ops
+        if _ops.current_tracer() is not None:  # nested compile: the outer trace records our ops
             return self.fn(*args)
         result, plan = self._trace(args)
         self.plans[key] = plan
@@ -276,11 +281,16 @@ class CompiledFunction:
                 tracer.input(a.data)
             elif isinstance(a, np.ndarray):
                 tracer.input(a)
-        _ops.TRACER = tracer
+        state = mode.state
+        with _tracing_lock:
+            _ops.TRACING += 1
+        state.tracer = tracer  # this thread's ops only: another thread's never enter the trace
         try:
             result = self.fn(*args)
         finally:
-            _ops.TRACER = None
+            state.tracer = None
+            with _tracing_lock:
+                _ops.TRACING -= 1
         self.traces += 1
         return result, Plan(tracer, _output_spec(result, tracer))
 
@@ -296,8 +306,8 @@ def compile(fn: Callable[..., Any]) -> CompiledFunction:  # noqa: A001 - the nam
 
 
 def is_tracing() -> bool:
-    """True while ``fg.compile`` is tracing a function."""
-    return _ops.TRACER is not None
+    """True while ``fg.compile`` is tracing a function on this thread."""
+    return _ops.current_tracer() is not None
 
 
 def replay_call(fn: Callable[[], Any]) -> None:
@@ -306,5 +316,6 @@ def replay_call(fn: Callable[[], Any]) -> None:
     Optimizers and modules use it for work that is plain Python over tensors' arrays
     (``optimizer.step()``, ``zero_grad()``): the call is recorded, not its insides.
     """
-    if _ops.TRACER is not None:
-        _ops.TRACER.opaque(fn)
+    tracer = _ops.current_tracer()
+    if tracer is not None:
+        tracer.opaque(fn)

@@ -57,7 +57,7 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
                 f"output has shape {root.shape}; pass gradient= (an array of that shape) or "
                 "reduce it first (for example .sum())"
             )
-        g = np.ones_like(root.data)
+        g: Any = np.ones_like(root.data)
     else:
         g = gradient
         if not (create_graph and isinstance(g, Tensor)):
@@ -206,7 +206,7 @@ def _walk_general(
     retain_graph: bool,
     create_graph: bool,
     tracer: Any = None,
-) -> dict[int, Any]:
+) -> dict[Tensor, Any]:
     """The walk for create_graph=True (rules run on tensors), anomaly mode and fg.compile's
     tracing (every array computation goes through ``call``, which records it)."""
     xp = DIFF if create_graph else RAW
@@ -383,7 +383,7 @@ def grad(
             res = _run(roots, seeds, targets, retain_graph, True) if roots else {}
     else:
         res = _run(roots, seeds, targets, retain_graph, False) if roots else {}
-    result = []
+    result: list[Tensor | None] = []
     for i, t in enumerate(ins):
         g = res.get(t)
         if g is None:

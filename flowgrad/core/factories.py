@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes
+from ..errors import ArgumentError, DTypeError, ShapeError, check_int, check_number, given
 from .tensor import Tensor, _check_requires_grad, as_array
 
 _generator = np.random.default_rng()
@@ -30,7 +31,7 @@ def manual_seed(seed: int) -> np.random.Generator:
     >>> _ = fg.manual_seed(42)
     """
     global _generator
-    _generator = np.random.default_rng(int(seed))
+    _generator = np.random.default_rng(check_int(seed, "manual_seed", "seed"))  # validated: NumPy's errors are bare
     return _generator
 
 
@@ -44,18 +45,27 @@ def default_generator() -> np.random.Generator:
 
 def get_rng_state() -> dict:
     """The generator's state, as plain data (JSON-serialisable)."""
-    return _generator.bit_generator.state
+    return dict(_generator.bit_generator.state)
 
 
 def set_rng_state(state: dict) -> None:
     """Restore a state from :func:`get_rng_state`."""
-    _generator.bit_generator.state = state
+    try:
+        _generator.bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as e:  # NumPy's bare errors, made to name the function
+        raise ArgumentError(
+            f"set_rng_state: expected a state from fg.get_rng_state(), got {given(state)} ({e})"
+        ) from None
 
 
-def _shape(size: tuple) -> tuple:
+def _shape(size: tuple, where: str) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    return tuple(int(s) for s in size)
+    # Validated here: int() took 2.5 and "3", and NumPy's errors for -1 do not name the function.
+    shape = tuple(check_int(s, where, "size", minimum=None) for s in size)
+    if any(s < 0 for s in shape):
+        raise ShapeError(f"{where}: sizes must be >= 0, got {shape}")
+    return shape
 
 
 def _finish(arr: np.ndarray, requires_grad: bool, device: Any, where: str) -> Tensor:
@@ -69,44 +79,54 @@ def _float(dtype: Any) -> np.dtype:
     return dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
 
 
+def _random_float(dtype: Any, where: str) -> np.dtype:
+    dt = _float(dtype)
+    if dt.kind != "f":  # an integer dtype would silently give zeros
+        raise DTypeError(f"{where}: dtype must be floating-point, got {dt}")
+    return dt
+
+
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``fg.zeros(2, 3)`` or ``fg.zeros((2, 3))``."""
-    return _finish(np.zeros(_shape(size), _float(dtype)), requires_grad, device, "zeros")
+    return _finish(np.zeros(_shape(size, "zeros"), _float(dtype)), requires_grad, device, "zeros")
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _finish(np.ones(_shape(size), _float(dtype)), requires_grad, device, "ones")
+    return _finish(np.ones(_shape(size, "ones"), _float(dtype)), requires_grad, device, "ones")
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor."""
-    return _finish(np.empty(_shape(size), _float(dtype)), requires_grad, device, "empty")
+    return _finish(np.empty(_shape(size, "empty"), _float(dtype)), requires_grad, device, "empty")
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype inferred as PyTorch does)."""
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _finish(np.full(_shape((size,)), fill_value, dtypes.as_dtype(dtype)), requires_grad, device, "full")
+    return _finish(np.full(_shape((size,), "full"), fill_value, dtypes.as_dtype(dtype)), requires_grad, device, "full")
 
 
-def _like(x: Any, dtype: Any) -> tuple:
+def _like(x: Any, dtype: Any, where: str) -> tuple:
     shape = tuple(np.shape(x.data if isinstance(x, Tensor) else x))
     if dtype is None:
         dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
-    return shape, dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype)
+    if dtype.kind not in "biufc":  # "abc" would give a tensor of strings
+        raise DTypeError(f"{where}: expected a tensor or array of numbers, got {given(x)} of dtype {dtype}")
+    return shape, dtype
 
 
 def zeros_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
     """Zeros of ``input``'s shape and dtype."""
-    shape, dt = _like(input, dtype)
+    shape, dt = _like(input, dtype, "zeros_like")
     return _finish(np.zeros(shape, dt), requires_grad, device, "zeros_like")
 
 
 def ones_like(input: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
     """Ones of ``input``'s shape and dtype."""
-    shape, dt = _like(input, dtype)
+    shape, dt = _like(input, dtype, "ones_like")
     return _finish(np.ones(shape, dt), requires_grad, device, "ones_like")
 
 
@@ -114,7 +134,7 @@ def full_like(
     input: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:  # noqa: A002
     """``fill_value`` in ``input``'s shape and dtype."""
-    shape, dt = _like(input, dtype)
+    shape, dt = _like(input, dtype, "full_like")
     return _finish(np.full(shape, fill_value, dt), requires_grad, device, "full_like")
 
 
@@ -124,6 +144,10 @@ def arange(
     """``start, start + step, ...`` below ``end``; int64 for ints, else the default float."""
     if end is None:
         start, end = 0, start
+    for name, value in (("start", start), ("end", end), ("step", step)):  # NumPy's errors do not name arange
+        check_number(value, "arange", name)
+    if step == 0:
+        raise ArgumentError("arange: step must not be 0")
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
@@ -134,12 +158,22 @@ def linspace(
     start: Any, end: Any, steps: int, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return _finish(np.linspace(start, end, int(steps), dtype=_float(dtype)), requires_grad, device, "linspace")
+    return _finish(
+        np.linspace(start, end, check_int(steps, "linspace", "steps"), dtype=_float(dtype)),
+        requires_grad,
+        device,
+        "linspace",
+    )
 
 
 def eye(n: int, m: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (n by m)."""
-    return _finish(np.eye(int(n), None if m is None else int(m), dtype=_float(dtype)), requires_grad, device, "eye")
+    return _finish(
+        np.eye(check_int(n, "eye", "n"), None if m is None else check_int(m, "eye", "m"), dtype=_float(dtype)),
+        requires_grad,
+        device,
+        "eye",
+    )
 
 
 def randn(
@@ -147,7 +181,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples, e.g. ``fg.randn(10, 7, dtype=fg.float, requires_grad=True)``."""
     rng = generator or _generator
-    arr = rng.standard_normal(_shape(size)).astype(_float(dtype), copy=False)
+    arr = rng.standard_normal(_shape(size, "randn")).astype(_random_float(dtype, "randn"), copy=False)
     return _finish(arr, requires_grad, device, "randn")
 
 
@@ -156,7 +190,7 @@ def rand(
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
     rng = generator or _generator
-    arr = rng.random(_shape(size)).astype(_float(dtype), copy=False)
+    arr = rng.random(_shape(size, "rand")).astype(_random_float(dtype, "rand"), copy=False)
     return _finish(arr, requires_grad, device, "rand")
 
 
@@ -172,13 +206,19 @@ def randint(
     """Random integers in [low, high) (``randint(high, size=...)`` also works)."""
     if high is None:
         low, high = 0, low
+    low, high = check_int(low, "randint", "low", minimum=None), check_int(high, "randint", "high", minimum=None)
+    if high <= low:  # NumPy's "low >= high" does not name the function
+        raise ArgumentError(f"randint: high must be greater than low, got low={low}, high={high}")
     rng = generator or _generator
-    arr = rng.integers(low, high, size=_shape((size,)) if not isinstance(size, tuple) else size)
+    arr = rng.integers(low, high, size=_shape(size if isinstance(size, tuple) else (size,), "randint"))
     return _finish(arr.astype(dtypes.as_dtype(dtype or dtypes.int64)), requires_grad, device, "randint")
 
 
 def randperm(n: int, dtype: Any = None, device: Any = None) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
     return _finish(
-        _generator.permutation(int(n)).astype(dtypes.as_dtype(dtype or dtypes.int64)), False, device, "randperm"
+        _generator.permutation(check_int(n, "randperm", "n")).astype(dtypes.as_dtype(dtype or dtypes.int64)),
+        False,
+        device,
+        "randperm",
     )

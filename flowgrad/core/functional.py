@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, ShapeError, check_int, given
 from . import engine, mode
 from .ops import apply
 from .tensor import Tensor
@@ -56,10 +56,27 @@ def _as_leaf(x: Any, fname: str) -> tuple[Tensor, bool]:
     return Tensor._wrap(arr, True), False
 
 
-def _argnums(argnum: Any) -> tuple[tuple[int, ...], bool]:
+def _argnums(argnum: Any, fname: str = "grad") -> tuple[tuple[int, ...], bool]:
     if isinstance(argnum, (tuple, list)):
-        return tuple(int(a) for a in argnum), True
-    return (int(argnum),), False
+        return tuple(check_int(a, fname, "argnum") for a in argnum), True
+    return (check_int(argnum, fname, "argnum"),), False
+
+
+def _check_fun(fun: Any, fname: str) -> None:
+    # Checked when the transform is made: calling a non-function later gave "'int' object is not callable".
+    if not callable(fun):
+        raise DTypeError(f"{fname}: expected a function to differentiate, got {given(fun)}")
+
+
+def _check_argnum(argnum: int, args: list, fname: str) -> None:
+    if argnum >= len(args):  # a TypeError, as Python's for missing arguments
+        raise DTypeError(f"{fname}: argnum {argnum} given, but the function was called with {len(args)} arguments")
+
+
+def _check_output(out: Any, fname: str) -> None:
+    # A function returning a string or None gave zero gradients instead of an error.
+    if not isinstance(out, Tensor) and np.asarray(out).dtype.kind not in "biufc":
+        raise DTypeError(f"{fname}: the function must return a tensor or a number, got {given(out)}")
 
 
 def _output(x: Any, was_tensor: bool, like: Any) -> Any:
@@ -101,13 +118,13 @@ def value_and_grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., tu
     >>> fg.value_and_grad(lambda x: x ** 2)(3.0)
     (np.float64(9.0), np.float64(6.0))
     """
+    _check_fun(fun, "grad")
     nums, multiple = _argnums(argnum)
 
-    def wrapped(*args: Any, **kwargs: Any) -> tuple:
-        args = list(args)
+    def wrapped(*positional: Any, **kwargs: Any) -> tuple:
+        args = list(positional)
         for i in nums:
-            if i >= len(args):
-                raise TypeError(f"grad: argnum {i} given, but the function was called with {len(args)} arguments")
+            _check_argnum(i, args, "grad")
         originals = {i: args[i] for i in nums}
         leaves: list = []
         for i in nums:
@@ -116,6 +133,7 @@ def value_and_grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., tu
         kinds = [k for _, k, _ in leaves]
         with mode.enable_grad():
             out = fun(*args, **kwargs)
+        _check_output(out, "grad")
         if not isinstance(out, Tensor):
             out_arr = np.asarray(out)
             if out_arr.size != 1:
@@ -174,9 +192,11 @@ def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tu
     >>> f_vjp(np.array([1.0, 10.0]))
     (array([ 2., 20.]),)
     """
+    _check_fun(fun, "vjp")
     leaves, kinds = zip(*[_as_leaf(p, "vjp") for p in primals]) if primals else ((), ())
     with mode.enable_grad():
         out = fun(*leaves)
+    _check_output(out, "vjp")
     nested = any(leaf.grad_fn is not None for leaf in leaves)
 
     def vjp_fn(g: Any) -> tuple:
@@ -198,12 +218,17 @@ def jacobian(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
            [0., 6.]])
     """
 
-    def jac(*args: Any, **kwargs: Any) -> Any:
-        args = list(args)
+    _check_fun(fun, "jacobian")
+    argnum = check_int(argnum, "jacobian", "argnum")
+
+    def jac(*positional: Any, **kwargs: Any) -> Any:
+        args = list(positional)
+        _check_argnum(argnum, args, "jacobian")
         leaf, was_tensor = _as_leaf(args[argnum], "jacobian")
         args[argnum] = leaf
         with mode.enable_grad():
             out = fun(*args, **kwargs)
+        _check_output(out, "jacobian")
         out_shape = tuple(np.shape(out.data if isinstance(out, Tensor) else out))
         if not isinstance(out, Tensor) or not out.requires_grad:
             z = np.zeros(out_shape + leaf.shape, dtype=leaf.dtype)
@@ -248,6 +273,8 @@ def hvp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
     array([ 6., 12.])
     """
 
+    _check_fun(fun, "hvp")
+
     def inner(*args: Any) -> Any:
         *fargs, v = args
         from .. import numpy as fnp
@@ -269,8 +296,12 @@ def elementwise_grad(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., 
     array([1.    , 0.0707])
     """
 
-    def egrad(*args: Any, **kwargs: Any) -> Any:
-        args = list(args)
+    _check_fun(fun, "elementwise_grad")
+    argnum = check_int(argnum, "elementwise_grad", "argnum")
+
+    def egrad(*positional: Any, **kwargs: Any) -> Any:
+        args = list(positional)
+        _check_argnum(argnum, args, "elementwise_grad")
         out, f_vjp = vjp(lambda x: fun(*args[:argnum], x, *args[argnum + 1 :], **kwargs), args[argnum])
         return f_vjp(np.ones_like(np.asarray(out.data if isinstance(out, Tensor) else out)))[0]
 

@@ -61,7 +61,7 @@ def _inplace(op: Any, ufunc: np.ufunc, name: str) -> Any:
 
 
 def _bind() -> None:
-    T = Tensor  # noqa: N806 - short on purpose: dozens of bindings follow
+    T: Any = Tensor  # noqa: N806 - short on purpose: dozens of bindings follow (set at run time)
     for name, op in (
         ("add", ew.ADD),
         ("sub", ew.SUB),

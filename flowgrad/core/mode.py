@@ -140,7 +140,7 @@ class detect_anomaly:  # noqa: N801
         if self.mode:
             self._errstate.__enter__()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         state.anomaly = self._prev
         if self.mode:
             self._errstate.__exit__(*exc)

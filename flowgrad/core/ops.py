@@ -131,12 +131,12 @@ class Node:
 
     def __init__(self, op: Op, inputs: tuple, datas: list, params: dict, needs: list) -> None:
         self.op = op
-        self.inputs = inputs
-        self.datas = datas
+        self.inputs: Any = inputs  # a tuple (a list for datas); None once backward has freed them
+        self.datas: Any = datas
         self.params = params
         self.needs = needs  # positions of the inputs that require grad
         self.time = clock
-        self.where = None
+        self.where: list[traceback.FrameSummary] | None = None
 
     def name(self) -> str:
         return self.op.backward_name
@@ -218,9 +218,9 @@ def op_error(op: Op, datas: list, params: dict, exc: Exception) -> Exception:
         shapes = [describe(d) for d in datas if hasattr(d, "shape")]
         detail = f"{op.name}: shapes {' and '.join(shapes)} do not broadcast together"
     if detail is None:
-        shapes = ", ".join(describe(d) for d in datas)
+        all_shapes = ", ".join(describe(d) for d in datas)
         dtypes = ", ".join(str(getattr(d, "dtype", type(d).__name__)) for d in datas)
-        detail = f"{op.name}: inputs of shapes {shapes} and dtypes {dtypes}: {exc}"
+        detail = f"{op.name}: inputs of shapes {all_shapes} and dtypes {dtypes}: {exc}"
     msg = f"{detail}\n  called at {user_location()}"
     if isinstance(exc, TypeError):
         return DTypeError(msg)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import dtypes
-from ..errors import DTypeError, FlowgradError, ShapeError
+from ..errors import DTypeError, FlowgradError, ShapeError, given
 from . import mode
 from . import ops as _ops
 
@@ -85,7 +85,11 @@ class _Size(builtins.int):
         return obj
 
     def __call__(self, dim: builtins.int | None = None) -> Any:
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return self.shape
+        if not -len(self.shape) <= dim < len(self.shape):  # not a bare IndexError
+            raise ShapeError(f"size: dim {dim} is out of range for shape {self.shape}")
+        return self.shape[dim]
 
 
 class Tensor:
@@ -104,6 +108,50 @@ class Tensor:
     _retains_grad = False
     # Makes NumPy defer to Tensor in mixed expressions (ndarray + Tensor).
     __array_priority__ = 1000
+
+    data: np.ndarray
+    grad: Tensor | None
+    requires_grad: builtins.bool
+    _node: _ops.Node | None
+
+    if TYPE_CHECKING:
+        # The operators and the NumPy/PyTorch-named methods (sum, reshape, exp, T, ...) are bound
+        # to the primitives in core/methods.py when flowgrad is imported; this tells type checkers.
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __floordiv__(self, other: Any) -> Tensor: ...
+        def __rfloordiv__(self, other: Any) -> Tensor: ...
+        def __mod__(self, other: Any) -> Tensor: ...
+        def __rmod__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __iadd__(self, other: Any) -> Tensor: ...
+        def __isub__(self, other: Any) -> Tensor: ...
+        def __imul__(self, other: Any) -> Tensor: ...
+        def __itruediv__(self, other: Any) -> Tensor: ...
+        def __eq__(self, other: Any) -> Any: ...  # a Tensor, as in PyTorch (object's is bool)
+        def __ne__(self, other: Any) -> Any: ...
+        def __lt__(self, other: Any) -> Tensor: ...
+        def __le__(self, other: Any) -> Tensor: ...
+        def __gt__(self, other: Any) -> Tensor: ...
+        def __ge__(self, other: Any) -> Tensor: ...
+        def __and__(self, other: Any) -> Tensor: ...
+        def __or__(self, other: Any) -> Tensor: ...
+        def __xor__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
+        def __getitem__(self, index: Any) -> Tensor: ...
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(
         self,
@@ -176,12 +224,12 @@ class Tensor:
 
     def __len__(self) -> builtins.int:
         if self.data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise DTypeError("len() of a 0-d tensor")  # a TypeError, as Python's protocol wants
         return len(self.data)
 
     def __iter__(self) -> Iterator["Tensor"]:
         if self.data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
+            raise DTypeError("iteration over a 0-d tensor")
         for i in range(len(self.data)):
             yield self[i]
 
@@ -223,13 +271,15 @@ class Tensor:
 
     def __index__(self) -> builtins.int:
         if self.data.dtype.kind not in "iub" or self.data.size != 1:
-            raise TypeError("only integer tensors of one element can be used as an index")
+            raise DTypeError(
+                f"only integer tensors of one element can be used as an index, got {self.data.dtype}{self.shape}"
+            )
         return builtins.int(self.item())
 
     def __bool__(self) -> builtins.bool:
         if self.data.size != 1:
-            raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+            raise ShapeError(  # a ValueError, as NumPy's
+                f"bool: the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
             )
         tracer = _ops.current_tracer()
         if tracer is not None:
@@ -268,7 +318,7 @@ class Tensor:
         kwargs.pop("non_blocking", None)
         copy = kwargs.pop("copy", False)
         if kwargs:
-            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+            raise DTypeError(f"to: unexpected arguments {sorted(kwargs)}")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
@@ -331,7 +381,7 @@ class Tensor:
             index = index.data
         elif isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        _inplace_call(_setitem, self, index, value)
+        _checked_inplace(_setitem, self, "item assignment", value, index, value)
         self._mark_changed()
 
     def _inplace(self, ufunc: np.ufunc, other: Any, what: str) -> "Tensor":
@@ -341,9 +391,10 @@ class Tensor:
         try:
             _inplace_call(_ufunc_into, self, ufunc, other)
         except (ValueError, TypeError) as exc:
-            raise ShapeError(
+            kind = DTypeError if isinstance(exc, TypeError) else ShapeError  # a string is a type problem
+            raise kind(
                 f"{what}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} "
-                f"in place with {np.shape(other)} ({exc})"
+                f"in place with {given(other)} of shape {np.shape(other)} ({exc})"
             ) from None
         self._mark_changed()
         return self
@@ -370,19 +421,21 @@ class Tensor:
 
     def fill_(self, value: Any) -> "Tensor":
         self._check_inplace("fill_")
-        _inplace_call(_setitem, self, Ellipsis, value.data if isinstance(value, Tensor) else value)
+        value = value.data if isinstance(value, Tensor) else value
+        _checked_inplace(_setitem, self, "fill_", value, Ellipsis, value)
         self._mark_changed()
         return self
 
     def copy_(self, src: Any) -> "Tensor":
         self._check_inplace("copy_")
-        _inplace_call(_setitem, self, Ellipsis, src.data if isinstance(src, Tensor) else src)
+        src = src.data if isinstance(src, Tensor) else src
+        _checked_inplace(_setitem, self, "copy_", src, Ellipsis, src)
         self._mark_changed()
         return self
 
     def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
         self._check_inplace("clamp_")
-        _inplace_call(_clip_into, self, min, max)
+        _checked_inplace(_clip_into, self, "clamp_", (min, max), min, max)
         self._mark_changed()
         return self
 
@@ -445,6 +498,20 @@ def _inplace_call(fn: Any, target: Tensor, *args: Any) -> None:
         tracer.call(fn, target, *args)
     else:
         fn(target.data, *args)
+
+
+def _checked_inplace(fn: Any, target: Tensor, what: str, value: Any, *args: Any) -> None:
+    """``_inplace_call``, with NumPy's bare errors (a wrong shape, a string) turned into flowgrad's."""
+    try:
+        _inplace_call(fn, target, *args)
+    except FlowgradError:
+        raise
+    except (ValueError, TypeError) as exc:
+        kind = DTypeError if isinstance(exc, TypeError) or "convert" in str(exc) else ShapeError
+        raise kind(
+            f"{what}: cannot write {given(value)} of shape {np.shape(value)} into a tensor of shape "
+            f"{target.shape} and dtype {target.dtype} ({exc})"
+        ) from None
 
 
 def _is_dtype_name(x: Any) -> builtins.bool:

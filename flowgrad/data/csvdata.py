@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import given
 
 from .pipeline import Pipeline, Row
 
@@ -66,10 +67,19 @@ class CSVDataset(Pipeline):
         chunk_size: int = 1024,
         delimiter: str = ",",
     ) -> None:
+        # Arguments checked up front: os.fspath, np.dtype and the csv module raise bare errors.
+        if not isinstance(path, (str, os.PathLike)):
+            raise fg.DataError(f"CSVDataset: path must be a str or os.PathLike, got {given(path)}")
         self.path = os.fspath(path)
         self.header = bool(header)
-        self.dtype = np.dtype(dtype)
-        self.label_dtype = self.dtype if label_dtype is None else np.dtype(label_dtype)
+        self.dtype, self.label_dtype = (
+            _numeric_dtype(dtype, "dtype"),
+            _numeric_dtype(dtype if label_dtype is None else label_dtype, "label_dtype"),
+        )
+        if not (isinstance(delimiter, str) and len(delimiter) == 1 and delimiter not in '"\r\n'):
+            raise fg.DataError(
+                f"CSVDataset: delimiter must be one character (not a quote or newline), got {given(delimiter)}"
+            )
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise fg.DataError(f"CSVDataset: chunk_size must be a positive integer, got {chunk_size!r}")
         self.chunk_size = chunk_size
@@ -125,6 +135,10 @@ class CSVDataset(Pipeline):
         return fg.DataError(f"{self.path}:{reader.line_num}: not readable as CSV: {e}")
 
     def _resolve(self, columns: Any, kind: str) -> list[int]:
+        if not isinstance(columns, (str, int, list, tuple)):  # list(1.5): a bare TypeError
+            raise fg.DataError(
+                f"{self.path}: {kind}_columns must be a name, a number or a list of them, got {given(columns)}"
+            )
         wanted = [columns] if isinstance(columns, (str, int)) else list(columns)
         out = []
         for c in wanted:
@@ -133,12 +147,15 @@ class CSVDataset(Pipeline):
             elif isinstance(c, str) and c in self.columns:
                 out.append(self.columns.index(c))
             else:
-                shown = ", ".join(map(repr, self.columns)) if self.header else f"0 to {len(self.columns) - 1}"
-                raise fg.DataError(f"{self.path}: no {kind} column {c!r}; the columns are {shown}")
+                # Names shortened and the list cut: a hostile header must not make a huge message.
+                names = ", ".join(_shown(n) for n in self.columns[:20])
+                names += f", ... ({len(self.columns)} in all)" if len(self.columns) > 20 else ""
+                shown = names if self.header else f"0 to {len(self.columns) - 1}"
+                raise fg.DataError(f"{self.path}: no {kind} column {_shown(c)}; the columns are {shown}")
         return out
 
     def _name(self, k: int) -> str:
-        return f"column {self.columns[k]!r}" if self.header else f"column {k}"
+        return f"column {_shown(self.columns[k])}" if self.header else f"column {k}"
 
     def chunks(self) -> Iterator[tuple[np.ndarray, ...]]:
         """The file as blocks of up to ``chunk_size`` rows: ``(features, labels)`` arrays each."""
@@ -182,9 +199,22 @@ class CSVDataset(Pipeline):
             values = np.array(text, dtype=np.float64).reshape(len(rows), len(used))
         except ValueError:
             self._raise_bad_value(rows, seen, used)
-        out = [values[:, [used.index(k) for k in self.feature_idx]].astype(self.dtype)]
-        if self.label_idx:
-            out.append(values[:, [used.index(k) for k in self.label_idx]].astype(self.label_dtype))
+        groups = [(self.feature_idx, self.dtype)] + ([(self.label_idx, self.label_dtype)] if self.label_idx else [])
+        out, unfit = [], []
+        for columns, dtype in groups:
+            part = values[:, [used.index(k) for k in columns]]
+            converted, bad = _cast(part, dtype)
+            out.append(converted)
+            # An infinity written as such is a float like any other; any other misfit is an error.
+            unfit += [
+                (i, columns[j], dtype) for i, j in bad if dtype.kind != "f" or not _spells_infinity(rows[i][columns[j]])
+            ]
+        if unfit:  # report the first one in the file
+            i, k, dtype = min(unfit, key=lambda u: (u[0], u[1]))
+            what = "is out of range for" if dtype.kind == "f" else "is not an integer that fits"
+            raise fg.DataError(
+                f"{self.path}:{self._line_of(seen + i)}: {self._name(k)}: {_shown(rows[i][k])} {what} {dtype}"
+            )
         return tuple(out)
 
     def _raise_bad_value(self, rows: list[list[str]], seen: int, used: list[int]) -> None:
@@ -194,7 +224,7 @@ class CSVDataset(Pipeline):
                     float(row[k])
                 except ValueError:
                     raise fg.DataError(
-                        f"{self.path}:{self._line_of(seen + i)}: {self._name(k)}: could not convert {row[k]!r} to float"
+                        f"{self.path}:{self._line_of(seen + i)}: {self._name(k)}: could not convert {_shown(row[k])} to float"
                     ) from None
         raise fg.DataError(f"{self.path}: a value after data row {seen} could not be converted to float")
 
@@ -255,6 +285,47 @@ def _join(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
     if len(parts) == 1:
         return parts[0]
     return tuple(np.concatenate(cols) for cols in zip(*parts))
+
+
+def _numeric_dtype(dtype: Any, name: str) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise fg.DataError(f"CSVDataset: {name} {dtype!r} is not a dtype") from None
+    if dt.kind not in "biuf":  # str or object would keep the text unparsed
+        raise fg.DataError(f"CSVDataset: {name} must be a numeric dtype such as fg.float32, got {dt}")
+    return dt
+
+
+def _cast(values: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, list[list[int]]]:
+    """``values`` (float64) in ``dtype``, and the (row, column) positions of values it cannot hold.
+
+    Hardening against hostile files: NumPy's cast would turn 1e39 into a float32 inf, 2.5 into
+    the label 2 and NaN into an arbitrary integer (with a RuntimeWarning at best). For floats,
+    every infinity is returned; the caller lets through those whose text spells infinity.
+    """
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        with np.errstate(invalid="ignore"):
+            fits = np.isfinite(values) & (values == np.floor(values))
+            fits &= (values >= info.min) & (values < float(info.max) + 1)
+        bad = np.argwhere(~fits)
+        return (values.astype(dtype) if not len(bad) else np.zeros(values.shape, dtype)), bad.tolist()
+    if dtype.kind != "f":
+        return values.astype(dtype), []
+    with np.errstate(over="ignore"):
+        out = values.astype(dtype)
+    return out, np.argwhere(np.isinf(out)).tolist()
+
+
+def _spells_infinity(text: str) -> bool:
+    return text.strip().lower().lstrip("+-") in ("inf", "infinity")
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, shortened: a value or name from a hostile file can be megabytes long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
 def _is_utf8(line: bytes) -> bool:

@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+import numbers
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import given
 
 __all__ = ["Dataset", "IterableDataset", "ArrayDataset", "TensorDataset", "Subset", "random_split"]
 
@@ -113,9 +115,12 @@ class Subset(Dataset):
     (2, 7)
     """
 
-    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+    def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray) -> None:
         self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        try:
+            self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        except (TypeError, ValueError):  # NumPy's bare error for ["a"] or None
+            raise fg.DataError(f"Subset: indices must be integers, got {given(indices)}") from None
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -143,7 +148,12 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
     (8, 2)
     """
     n = len(dataset)
+    # Numbers first: strings failed on `<` with a bare TypeError.
+    if isinstance(lengths, (str, bytes)) or not isinstance(lengths, Iterable):
+        raise fg.DataError(f"random_split: lengths must be a list of counts or fractions, got {given(lengths)}")
     lengths = list(lengths)
+    if not all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in lengths):
+        raise fg.DataError(f"random_split: lengths must be counts or fractions, got {given(lengths)}")
     if not lengths:
         raise fg.DataError("random_split: lengths is empty")
     if any(x < 0 for x in lengths):

@@ -61,7 +61,7 @@ class GeneratorDataset(Pipeline):
         if len(set(names)) != len(names):
             raise fg.DataError(f"GeneratorDataset: column_names has duplicates: {names}")
         self.column_names = names
-        self.source = source
+        self.source: Any = source  # its kind, found below, says how to read it
         self.shuffle_rows = bool(shuffle)
         if hasattr(source, "__getitem__") and hasattr(source, "__len__"):
             self._kind = "indexable"

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import given
 
 from .dataset import IterableDataset
 from .pipeline import Pipeline
@@ -58,6 +59,10 @@ class DataLoader:
             isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1
         ):
             raise fg.DataError(f"DataLoader: batch_size must be a positive integer or None, got {batch_size!r}")
+        if collate_fn is not None and not callable(collate_fn):  # was "'int' object is not callable" mid-epoch
+            raise fg.DataError(f"DataLoader: collate_fn must be a function of a list of items, got {given(collate_fn)}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise fg.DataError(f"DataLoader: seed must be a non-negative integer or None, got {given(seed)}")
         self.dataset = dataset
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
@@ -84,7 +89,7 @@ class DataLoader:
             if n is None:
                 raise TypeError
         except TypeError:
-            raise TypeError(f"DataLoader: the data set ({type(self.dataset).__name__}) has no len()") from None
+            raise fg.DTypeError(f"DataLoader: the data set ({type(self.dataset).__name__}) has no len()") from None
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
@@ -160,12 +165,15 @@ def default_collate(batch: list) -> Any:
     elem = batch[0]
     if isinstance(elem, (fg.Tensor, np.ndarray, np.generic)):
         return fg.from_numpy(_stack([e.data if isinstance(e, fg.Tensor) else np.asarray(e) for e in batch]))
-    if isinstance(elem, bool):
-        return fg.from_numpy(np.array(batch, dtype=np.bool_))
-    if isinstance(elem, int):
-        return fg.from_numpy(np.array(batch, dtype=np.int64))
-    if isinstance(elem, float):
-        return fg.from_numpy(np.array(batch, dtype=np.float64))
+    if isinstance(elem, (bool, int, float)):
+        dtype = np.bool_ if isinstance(elem, bool) else np.int64 if isinstance(elem, int) else np.float64
+        try:
+            return fg.from_numpy(np.array(batch, dtype=dtype))
+        except (TypeError, ValueError, OverflowError):  # [1, "a"]: NumPy's bare error
+            kinds = sorted({type(e).__name__ for e in batch})
+            raise fg.DataError(
+                f"default_collate: cannot batch a {type(elem).__name__} with items of types {kinds}"
+            ) from None
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, Mapping):

@@ -242,11 +242,11 @@ class OpNode(Node):
     _leaves: list[fg.Tensor] | None = None
     _output: fg.Tensor | None = None
 
-    def compute(self, *inputs: fg.Tensor) -> fg.Tensor:
-        """The node's value as a tensor expression of its inputs."""
+    def compute(self, *inputs: Any) -> fg.Tensor:
+        """The node's value as a tensor expression of its inputs (tensors, one per inbound node)."""
         raise NotImplementedError(f"{type(self).__name__}.compute: write the node's math with flowgrad ops")
 
-    def check(self, *arrays: np.ndarray) -> None:
+    def check(self, *arrays: Any) -> None:
         """Raise an error naming this node when the input arrays cannot work (before computing)."""
 
     def _wants_gradient(self, position: int) -> bool:

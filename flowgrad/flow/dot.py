@@ -17,10 +17,11 @@ digraph flow {
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ..errors import DTypeError, given
 from ..viz import quote, render_dot
 from .base import Input, Node, gradient_parts, sum_gradients
 
@@ -32,7 +33,13 @@ _INPUT_COLOR = "#dbe9f6"
 def _collect(graph_or_output: Node | Sequence[Node]) -> list[Node]:
     """The nodes to draw: a sorted graph as given, or everything an output node depends on."""
     if not isinstance(graph_or_output, Node):
-        return list(graph_or_output)
+        iterable = isinstance(graph_or_output, Iterable) and not isinstance(graph_or_output, (str, bytes))
+        nodes: list = list(graph_or_output) if iterable else []
+        if not iterable or not all(isinstance(n, Node) for n in nodes):
+            raise DTypeError(  # was an AttributeError deep inside
+                f"to_dot: expected an output node or a sorted graph of nodes, got {given(graph_or_output)}"
+            )
+        return nodes
     seen: dict[int, Node] = {}
     stack = [graph_or_output]
     while stack:

@@ -34,7 +34,7 @@ class Add(OpNode):
 
     def __init__(self, *inputs: Node, name: str | None = None) -> None:
         if not inputs:
-            raise TypeError("Add needs at least one input node")
+            raise fg.DTypeError("Add needs at least one input node, got none")  # a TypeError, as a missing argument
         OpNode.__init__(self, inputs, name)
 
     def compute(self, *xs: fg.Tensor) -> fg.Tensor:
@@ -55,7 +55,7 @@ class Mul(OpNode):
 
     def __init__(self, *inputs: Node, name: str | None = None) -> None:
         if not inputs:
-            raise TypeError("Mul needs at least one input node")
+            raise fg.DTypeError("Mul needs at least one input node, got none")
         OpNode.__init__(self, inputs, name)
 
     def compute(self, *xs: fg.Tensor) -> fg.Tensor:

@@ -28,6 +28,18 @@ import flowgrad as fg
 from . import trace as _trace
 from .base import GraphError, Input, Node
 
+
+def _check_nodes(nodes: Any, where: str, what: str = "a list of nodes") -> list[Node]:
+    # Checked: a string or a list of numbers failed with an AttributeError deep inside.
+    if isinstance(nodes, (str, bytes, Node)) or not isinstance(nodes, Iterable):
+        raise fg.DTypeError(f"{where}: expected {what}, got {fg.errors.given(nodes)}")
+    nodes = list(nodes)
+    for i, node in enumerate(nodes):
+        if not isinstance(node, Node):
+            raise fg.DTypeError(f"{where}: item {i} is {fg.errors.given(node)}, not a Node")
+    return nodes
+
+
 __all__ = ["topological_sort", "forward_pass", "forward_and_backward", "sgd_update"]
 
 # Each run stamps its nodes with a fresh number (see Node._run_stamp).
@@ -115,6 +127,10 @@ def topological_sort(feed_dict: Mapping[Node, Any]) -> list[Node]:
     >>> [n.name for n in topological_sort({x: 1, y: 2})], x.value
     (['x', 'y', 'f'], 1)
     """
+    if not isinstance(feed_dict, Mapping):  # was an AttributeError on .items()
+        raise fg.DTypeError(
+            f"topological_sort: feed_dict must map Input nodes to values, got {fg.errors.given(feed_dict)}"
+        )
     for node, value in feed_dict.items():
         _check_feed(node, value)
     nodes = _discover(feed_dict)
@@ -161,6 +177,9 @@ def forward_pass(output_node: Node, sorted_nodes: Sequence[Node]) -> Any:
     >>> forward_pass(f, topological_sort({x: 4, y: 5}))
     np.int64(20)
     """
+    if not isinstance(output_node, Node):
+        raise fg.DTypeError(f"forward_pass: output_node must be a Node, got {fg.errors.given(output_node)}")
+    sorted_nodes = _check_nodes(sorted_nodes, "forward_pass", "the sorted nodes from topological_sort")
     if not any(node is output_node for node in sorted_nodes):
         raise GraphError(f"forward_pass: the output {output_node.name} is not among the sorted nodes")
     _run_forward(sorted_nodes, next(_run_numbers))
@@ -181,6 +200,7 @@ def forward_and_backward(graph: Sequence[Node], trace: bool = False) -> _trace.T
     >>> x.gradients[x], y.gradients[y]
     (array(5.), array(4.))
     """
+    graph = _check_nodes(graph, "forward_and_backward", "the sorted nodes from topological_sort")
     with _trace.recording(trace) as recorded:
         stamp = next(_run_numbers)
         _run_forward(graph, stamp)
@@ -202,6 +222,8 @@ def sgd_update(trainables: Iterable[Node], learning_rate: float = 1e-2) -> None:
     >>> sgd_update([w], learning_rate=0.1); w.value
     array([0.])
     """
+    trainables = _check_nodes(trainables, "sgd_update", "a list of trainable nodes")
+    learning_rate = fg.errors.check_number(learning_rate, "sgd_update", "learning_rate")
     for node in trainables:
         partial = node.gradients.get(node)
         if partial is None:

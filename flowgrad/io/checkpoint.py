@@ -29,7 +29,7 @@ import numpy as np
 
 import flowgrad as fg
 
-from ..errors import CheckpointError
+from ..errors import ArgumentError, CheckpointError, DTypeError, given
 from . import safetensors_format as st
 
 __all__ = ["save", "load", "save_checkpoint", "load_checkpoint"]
@@ -158,7 +158,7 @@ def _decode(node: Any, arrays: dict[str, np.ndarray], used: dict[tuple, Any], wh
 
 
 def _sha256(arr: np.ndarray) -> str:
-    return hashlib.sha256(memoryview(st.as_little_endian(arr).reshape(-1).view(np.uint8))).hexdigest()
+    return hashlib.sha256(st.as_little_endian(arr).reshape(-1).view(np.uint8).data).hexdigest()
 
 
 def _header_digest(metadata: dict[str, str], arrays: dict[str, np.ndarray]) -> str:
@@ -239,9 +239,15 @@ def save(obj: Any, path: str | os.PathLike, *, backend: str = "auto") -> None:
     >>> state["w"].shape, state["step"], state["betas"]
     ((2, 3), 7, (0.9, 0.999))
     """
-    where = os.fspath(path)
+    where = _path(path, "fg.save")
     if backend not in ("auto", "safetensors", "builtin"):
-        raise ValueError(f"fg.save: backend must be 'auto', 'safetensors' or 'builtin', got {backend!r}")
+        raise ArgumentError(f"fg.save: backend must be 'auto', 'safetensors' or 'builtin', got {backend!r}")
+    # Checked before anything is written: the OSError would name the temporary file, not this path.
+    folder = os.path.dirname(os.path.abspath(where))
+    if os.path.isdir(where):
+        raise CheckpointError(f"{where}: cannot save: it is a folder; give a file name")
+    if not os.path.isdir(folder):
+        raise CheckpointError(f"{where}: cannot save: the folder {folder} does not exist")
     if backend == "auto":
         try:
             import safetensors.numpy  # noqa: F401
@@ -283,8 +289,8 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
     ...     fg.load(path)
     {0: np.float16(1.5), 'mask': tensor([ True, False])}
     """
-    where = os.fspath(path)
-    arrays, metadata = st.read(path)
+    where = _path(path, "fg.load")
+    arrays, metadata = st.read(where)
     if META_KEY not in metadata and DIGEST_KEY not in metadata:
         return {name: fg.from_numpy(arr) for name, arr in arrays.items()}  # a plain safetensors file
     if META_KEY not in metadata or DIGEST_KEY not in metadata:
@@ -342,7 +348,8 @@ def save_checkpoint(
     (3, 0.25)
     """
     if "rng_state" in extra:
-        raise ValueError("save_checkpoint: 'rng_state' is saved automatically; choose another name for the extra")
+        raise ArgumentError("save_checkpoint: 'rng_state' is saved automatically; choose another name for the extra")
+    _check_stateful("save_checkpoint", model=model, optimizer=optimizer)
     stateful = {k: v.state_dict() for k, v in extra.items() if callable(getattr(v, "state_dict", None))}
     state = {
         "format": CHECKPOINT_FORMAT,
@@ -378,8 +385,9 @@ def load_checkpoint(
     >>> info["epoch"], info["note"]
     (1, 'warm-up')
     """
-    where = os.fspath(path)
-    state = load(path)
+    where = _path(path, "fg.load_checkpoint")
+    _check_stateful("load_checkpoint", model=model, optimizer=optimizer, **stateful)
+    state = load(where)
     keys = {"format", "epoch", "rng_state", "model", "optimizer", "stateful", "extra"}
     if not (
         isinstance(state, dict)
@@ -415,6 +423,22 @@ def load_checkpoint(
         fg.set_rng_state(rng)
         raise CheckpointError(f"{where}: cannot restore {label}: {e}") from e
     return {"epoch": state["epoch"], "rng_state": state["rng_state"], **state["extra"], **state["stateful"]}
+
+
+def _path(path: Any, where: str) -> str:
+    # os.fspath(5) is a bare TypeError that does not say which function wanted a path.
+    if not isinstance(path, (str, os.PathLike)):
+        raise DTypeError(f"{where}: path must be a str or os.PathLike, got {given(path)}")
+    return os.fspath(path)
+
+
+def _check_stateful(where: str, **objects: Any) -> None:
+    # Checked first: a string for the model failed with an AttributeError on .state_dict().
+    for name, obj in objects.items():
+        if obj is not None and not (
+            callable(getattr(obj, "state_dict", None)) and callable(getattr(obj, "load_state_dict", None))
+        ):
+            raise DTypeError(f"{where}: {name} must have state_dict() and load_state_dict(), got {given(obj)}")
 
 
 def _snapshot(obj: Any) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import ArgumentError, check_number, given
 from flowgrad.ops.conv import unfold2d
 from flowgrad.ops.random import uniform
 
@@ -65,7 +66,7 @@ def gelu(x: Any, approximate: str = "none") -> fg.Tensor:
         inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)
         return 0.5 * x * (1 + fg.tanh(inner))
     if approximate != "none":
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return 0.5 * x * (1 + fg.erf(x * (1 / math.sqrt(2.0))))
 
 
@@ -77,6 +78,8 @@ def silu(x: Any) -> fg.Tensor:
 
 def linear(x: Any, weight: fg.Tensor, bias: fg.Tensor | None = None) -> fg.Tensor:
     """``x @ weight.T + bias`` with weight of shape (out, in), as PyTorch."""
+    if not isinstance(weight, fg.Tensor):  # was an AttributeError on weight.dtype
+        raise fg.DTypeError(f"linear: weight must be a tensor, got {given(weight)}")
     x = as_input(x, weight)
     if x.shape[-1:] != weight.shape[-1:]:
         raise fg.ShapeError(
@@ -90,8 +93,8 @@ def linear(x: Any, weight: fg.Tensor, bias: fg.Tensor | None = None) -> fg.Tenso
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> fg.Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (training only)."""
     x = as_input(x)
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not 0 <= check_number(p, "dropout", "p") <= 1:
+        raise ArgumentError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0:
         return x
     if p == 1:
@@ -120,7 +123,7 @@ def conv2d(
             f"conv2d: input has {c} channels but the weight {weight.shape} with groups={groups} "
             f"expects {c_per_group * groups}"
         )
-    cols = unfold2d(x, (kh, kw), stride, padding, dilation)  # (N, C, kh, kw, oh, ow)
+    cols = unfold2d(x, (kh, kw), stride, padding, dilation, where="conv2d")  # (N, C, kh, kw, oh, ow)
     oh, ow = cols.shape[-2:]
     cols = cols.reshape(n, groups, c_per_group * kh * kw, oh * ow)
     w = weight.reshape(groups, out_ch // groups, c_per_group * kh * kw)
@@ -133,7 +136,8 @@ def conv2d(
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> fg.Tensor:
     """Max over each window (ties share the gradient)."""
     x = as_input(x)
-    cols = unfold2d(x, kernel_size, kernel_size if stride is None else stride, padding, dilation, -np.inf)
+    stride = kernel_size if stride is None else stride
+    cols = unfold2d(x, kernel_size, stride, padding, dilation, -np.inf, where="max_pool2d")
     n, c, kh, kw, oh, ow = cols.shape
     return cols.reshape(n, c, kh * kw, oh, ow).max(axis=2)
 
@@ -141,7 +145,7 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, d
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> fg.Tensor:
     """Mean over each window (padding counts as zeros, as PyTorch's default)."""
     x = as_input(x)
-    cols = unfold2d(x, kernel_size, kernel_size if stride is None else stride, padding, 1)
+    cols = unfold2d(x, kernel_size, kernel_size if stride is None else stride, padding, 1, where="avg_pool2d")
     n, c, kh, kw, oh, ow = cols.shape
     return cols.reshape(n, c, kh * kw, oh, ow).mean(axis=2)
 
@@ -157,13 +161,15 @@ def batch_norm(
     eps: float = 1e-5,
 ) -> fg.Tensor:
     """Normalize over the batch (and spatial) axes per channel (axis 1)."""
+    if (running_mean is None) != (running_var is None):
+        raise ArgumentError("batch_norm: give running_mean and running_var together, or neither")
     x = as_input(x, weight)
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
-    if training or running_mean is None:
+    if training or running_mean is None or running_var is None:
         mean = x.mean(axis=axes, keepdims=True)
         var = x.var(axis=axes, keepdims=True, ddof=0)
-        if training and running_mean is not None:
+        if training and running_mean is not None and running_var is not None:
             n = x.size // x.shape[1]
             with fg.no_grad():
                 unbiased = var.detach().reshape(-1) * (n / max(n - 1, 1))
@@ -210,7 +216,11 @@ def embedding(indices: Any, weight: fg.Tensor) -> fg.Tensor:
 def one_hot(labels: Any, num_classes: int = -1) -> fg.Tensor:
     """Integer labels as one-hot int64 rows."""
     idx = labels.data if isinstance(labels, fg.Tensor) else np.asarray(labels)
+    if idx.dtype.kind not in "iu":  # NumPy's IndexError said nothing of one_hot
+        raise fg.DTypeError(f"one_hot: labels must be integers, got dtype {idx.dtype}")
     n = int(idx.max()) + 1 if num_classes < 0 else num_classes
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise fg.ShapeError(f"one_hot: labels must be in [0, {n}), got {idx.min()}..{idx.max()}")
     return fg.tensor(np.eye(n, dtype=np.int64)[idx])
 
 
@@ -218,7 +228,7 @@ def pad(x: Any, pad: Any, mode: str = "constant", value: float = 0.0) -> fg.Tens
     """PyTorch's pad: ``pad = (left, right, top, bottom, ...)`` from the last axis backwards."""
     x = as_input(x)
     if len(pad) % 2:
-        raise ValueError(f"pad: expected an even number of sizes, got {len(pad)}")
+        raise ArgumentError(f"pad: expected an even number of sizes, got {len(pad)}")
     widths = [(0, 0)] * x.ndim
     for k in range(len(pad) // 2):
         widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])

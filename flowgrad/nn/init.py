@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import given
 
 __all__ = [
     "calculate_gain",
@@ -43,15 +44,22 @@ def calculate_gain(nonlinearity: str, param: Any = None) -> float:
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+    raise fg.ArgumentError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
 def fan_in_and_fan_out(tensor: fg.Tensor) -> tuple[int, int]:
     """Fans of a weight: (in, out) times the receptive field for convolutions."""
+    if not isinstance(tensor, fg.Tensor):  # was an AttributeError on .ndim
+        raise fg.DTypeError(f"nn.init: expected a weight tensor, got {given(tensor)}")
     if tensor.ndim < 2:
         raise fg.ShapeError(f"fan in and fan out need a tensor with at least 2 dims, got shape {tensor.shape}")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _check_tensor(tensor: Any, where: str) -> None:
+    if not isinstance(tensor, fg.Tensor):  # was an AttributeError on .shape
+        raise fg.DTypeError(f"{where}: expected a tensor to fill, got {given(tensor)}")
 
 
 def _fill(tensor: fg.Tensor, values: np.ndarray) -> fg.Tensor:
@@ -62,16 +70,19 @@ def _fill(tensor: fg.Tensor, values: np.ndarray) -> fg.Tensor:
 
 def uniform_(tensor: fg.Tensor, a: float = 0.0, b: float = 1.0) -> fg.Tensor:
     """Fill with samples from U(a, b)."""
+    _check_tensor(tensor, "uniform_")
     return _fill(tensor, fg.default_generator().uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: fg.Tensor, mean: float = 0.0, std: float = 1.0) -> fg.Tensor:
     """Fill with samples from N(mean, std**2)."""
+    _check_tensor(tensor, "normal_")
     return _fill(tensor, fg.default_generator().normal(mean, std, tensor.shape))
 
 
 def constant_(tensor: fg.Tensor, val: float) -> fg.Tensor:
     """Fill with ``val``."""
+    _check_tensor(tensor, "constant_")
     return _fill(tensor, np.full(tensor.shape, val))
 
 
@@ -99,7 +110,7 @@ def xavier_normal_(tensor: fg.Tensor, gain: float = 1.0) -> fg.Tensor:
 def _kaiming_std(tensor: fg.Tensor, a: float, mode: str, nonlinearity: str) -> float:
     fan_in, fan_out = fan_in_and_fan_out(tensor)
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise fg.ArgumentError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan = fan_in if mode == "fan_in" else fan_out
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import ArgumentError, check_int, check_number, given
 
 from . import functional as F
 from . import init
@@ -33,7 +34,10 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        # Checked: int() took "3" and 2.5, and -1 failed inside NumPy with a bare ValueError.
+        where = type(self).__name__
+        self.in_features = check_int(in_features, where, "in_features")
+        self.out_features = check_int(out_features, where, "out_features")
         self.weight = _param(self.out_features, self.in_features, dtype=dtype)
         self.bias = _param(self.out_features, dtype=dtype) if bias else None
         if not bias:
@@ -79,9 +83,11 @@ class Dense(Linear):
         super().__init__(in_channels, out_channels, bias=has_bias, dtype=dtype)
         if isinstance(activation, str):
             if activation.lower() not in _ACTIVATIONS:
-                raise ValueError(f"Dense: unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)}")
-            self.activation_name = activation.lower()
+                raise ArgumentError(f"Dense: unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)}")
+            self.activation_name: str | None = activation.lower()
             self.activation = _ACTIVATIONS[self.activation_name]
+        elif activation is not None and not callable(activation):  # was "'int' object is not callable" later
+            raise fg.DTypeError(f"Dense: activation must be a name, a module or a function, got {given(activation)}")
         else:
             self.activation_name = None if activation is None else type(activation).__name__
             self.activation = activation
@@ -121,8 +127,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        if not 0 <= check_number(p, "Dropout", "p") <= 1:
+            raise ArgumentError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = p
 
     def forward(self, x: Any) -> fg.Tensor:
@@ -146,7 +152,7 @@ SiLU = _activation("SiLU", F.silu, "x * sigmoid(x).")
 class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = check_number(negative_slope, "LeakyReLU", "negative_slope")
 
     def forward(self, x: Any) -> fg.Tensor:
         return fg.leaky_relu(F.as_input(x), self.negative_slope)
@@ -158,6 +164,8 @@ class LeakyReLU(Module):
 class GELU(Module):
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
+        if approximate not in ("none", "tanh"):  # checked here, not first at forward
+            raise ArgumentError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x: Any) -> fg.Tensor:
@@ -170,7 +178,10 @@ class GELU(Module):
 class Softplus(Module):
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
-        self.beta, self.threshold = beta, threshold
+        self.beta, self.threshold = (
+            check_number(beta, "Softplus", "beta"),
+            check_number(threshold, "Softplus", "threshold"),
+        )
 
     def forward(self, x: Any) -> fg.Tensor:
         return fg.softplus(F.as_input(x), self.beta, self.threshold)
@@ -182,7 +193,7 @@ class Softplus(Module):
 class Softmax(Module):
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = None if dim is None else check_int(dim, type(self).__name__, "dim", minimum=None)
 
     def forward(self, x: Any) -> fg.Tensor:
         return F.softmax(x, self.dim)
@@ -209,6 +220,7 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
     ) -> None:
         super().__init__()
+        num_features = check_int(num_features, type(self).__name__, "num_features")  # -1 was NumPy's bare error
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -265,7 +277,8 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(Module):
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
         super().__init__()
-        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        shape = normalized_shape if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
+        self.normalized_shape = tuple(check_int(s, "LayerNorm", "normalized_shape") for s in shape)
         self.eps = eps
         if elementwise_affine:
             self.weight = Parameter(fg.ones(*self.normalized_shape))
@@ -286,6 +299,15 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None) -> None:
         super().__init__()
+        num_embeddings = check_int(num_embeddings, "Embedding", "num_embeddings")
+        embedding_dim = check_int(embedding_dim, "Embedding", "embedding_dim")
+        if (
+            padding_idx is not None
+            and not -num_embeddings <= check_int(padding_idx, "Embedding", "padding_idx", None) < num_embeddings
+        ):
+            raise ArgumentError(
+                f"Embedding: padding_idx must be in [-{num_embeddings}, {num_embeddings}), got {padding_idx}"
+            )
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.weight = _param(num_embeddings, embedding_dim)
         init.normal_(self.weight)
@@ -300,8 +322,14 @@ class Embedding(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
-def _pair(v: Any) -> tuple:
-    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
+def _pair(v: Any, where: str = "Conv2d", name: str = "kernel_size") -> tuple:
+    # Checked: int() took "a" with a bare ValueError, and a kernel or stride of 0 divided by zero.
+    minimum = 0 if name == "padding" else 1
+    if isinstance(v, (tuple, list)) and len(v) == 2:
+        return check_int(v[0], where, name, minimum), check_int(v[1], where, name, minimum)
+    if isinstance(v, (tuple, list)):
+        raise fg.ShapeError(f"{where}: {name} must be an int or a pair, got {v!r}")
+    return check_int(v, where, name, minimum), check_int(v, where, name, minimum)
 
 
 class Conv2d(Module):
@@ -319,11 +347,18 @@ class Conv2d(Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
+        in_channels, out_channels = (
+            check_int(in_channels, "Conv2d", "in_channels"),
+            check_int(out_channels, "Conv2d", "out_channels"),
+        )
+        groups = check_int(groups, "Conv2d", "groups", minimum=1)  # 0 was a ZeroDivisionError
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: channels ({in_channels}, {out_channels}) must be divisible by groups={groups}")
+            raise ArgumentError(
+                f"Conv2d: channels ({in_channels}, {out_channels}) must be divisible by groups={groups}"
+            )
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation = _pair(padding), _pair(dilation)
+        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride, "Conv2d", "stride")
+        self.padding, self.dilation = _pair(padding, "Conv2d", "padding"), _pair(dilation, "Conv2d", "dilation")
         self.weight = _param(out_channels, in_channels // groups, *self.kernel_size)
         self.bias = _param(out_channels) if bias else None
         if not bias:
@@ -351,6 +386,14 @@ class Conv2d(Module):
 class MaxPool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> None:
         super().__init__()
+        for name, value in (
+            ("kernel_size", kernel_size),
+            ("stride", stride),
+            ("padding", padding),
+            ("dilation", dilation),
+        ):
+            if value is not None:  # checked here, not first at forward
+                _pair(value, "MaxPool2d", name)
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
 
@@ -364,6 +407,9 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
+        for name, value in (("kernel_size", kernel_size), ("stride", stride), ("padding", padding)):
+            if value is not None:  # checked here, not first at forward
+                _pair(value, "AvgPool2d", name)
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
 
     def forward(self, x: Any) -> fg.Tensor:

@@ -21,11 +21,17 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import ArgumentError, check_number, given
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _pair(name: str, input: Any, target: Any) -> tuple[fg.Tensor, fg.Tensor]:  # noqa: A002
+    # Checked: a string became a tensor of strings, or an error naming fg.tensor, not the loss.
+    for what, value in (("input", input), ("target", target)):
+        kind = (value.data if isinstance(value, fg.Tensor) else np.asarray(value)).dtype.kind
+        if kind not in "biuf":
+            raise fg.DTypeError(f"{name}: {what} must be a tensor or an array of numbers, got {given(value)}")
     if not isinstance(input, fg.Tensor):
         input = fg.tensor(input) if not isinstance(input, np.ndarray) else fg.from_numpy(input)
     if not isinstance(target, fg.Tensor):
@@ -48,7 +54,7 @@ def _reduce(name: str, loss: fg.Tensor, reduction: str) -> fg.Tensor:
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    raise ArgumentError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> fg.Tensor:  # noqa: A002
@@ -66,6 +72,8 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> fg.Tensor:  # n
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> fg.Tensor:  # noqa: A002
     """Quadratic below ``delta``, linear above."""
+    if check_number(delta, "huber_loss", "delta") <= 0:  # as PyTorch
+        raise ArgumentError(f"huber_loss: delta must be > 0, got {delta}")
     input, target = _pair("huber_loss", input, target)
     d = fg.abs(input - target)
     loss = fg.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
@@ -74,6 +82,8 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
 
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> fg.Tensor:  # noqa: A002
     """Huber loss divided by ``beta`` (PyTorch's SmoothL1Loss)."""
+    if check_number(beta, "smooth_l1_loss", "beta") < 0:  # as PyTorch
+        raise ArgumentError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
     input, target = _pair("smooth_l1_loss", input, target)
     d = fg.abs(input - target)
     if beta == 0:
@@ -85,6 +95,11 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> fg.Tensor:  # noqa: A002
     """BCE on probabilities; each log is clamped at -100 as in PyTorch."""
     input, target = _pair("binary_cross_entropy", input, target)
+    if np.any((input.data < 0) | (input.data > 1)):  # log of a negative number: NaN and a RuntimeWarning
+        raise ArgumentError(
+            "binary_cross_entropy: input must be probabilities in [0, 1], got values from "
+            f"{input.data.min()} to {input.data.max()} (for logits use binary_cross_entropy_with_logits)"
+        )
     log_p = fg.clamp(fg.log(input), min=-100)
     log_q = fg.clamp(fg.log(1 - input), min=-100)
     loss = -(target * log_p + (1 - target) * log_q)
@@ -197,6 +212,12 @@ def cross_entropy(
     logp = fg.log_softmax(input, cd)
     w_shape = [1] * input.ndim
     w_shape[cd] = n_classes
+    if weight is not None and np.size(weight.data if isinstance(weight, fg.Tensor) else weight) != n_classes:
+        raise fg.ShapeError(
+            f"cross_entropy: weight must have one value per class ({n_classes}), got shape {np.shape(weight)}"
+        )
+    if not 0 <= check_number(label_smoothing, "cross_entropy", "label_smoothing") <= 1:
+        raise ArgumentError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     w = None if weight is None else _as_array(weight, input.dtype).reshape(w_shape)
     t = target if isinstance(target, fg.Tensor) else fg.from_numpy(np.asarray(target))
     if t.dtype.kind == "f":  # class probabilities

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import given
 
 from .parameter import Parameter
 
@@ -101,6 +102,8 @@ class Module:
         """Add a child module under ``name``."""
         if module is None:
             self._modules[name] = None
+        elif not isinstance(module, Module):  # setattr would keep it as a plain attribute: silently unused
+            raise fg.DTypeError(f"{type(self).__name__}: {name!r} must be a Module (a layer), got {given(module)}")
         else:
             setattr(self, name, module)
 
@@ -323,7 +326,7 @@ class Sequential(Module):
     (2, 'Linear', (3, 2))
     """
 
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, *modules: Any) -> None:  # modules, or one dict or list of them
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
             for name, m in modules[0].items():

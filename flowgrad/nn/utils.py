@@ -27,6 +27,8 @@ def clip_grad_norm_(
     >>> fg.nn.utils.clip_grad_norm_([w], 1.0).item(), round(float(w.grad.norm()), 6)
     (6.0, 1.0)
     """
+    max_norm = fg.errors.check_number(max_norm, "clip_grad_norm_", "max_norm")  # checked even without gradients
+    norm_type = fg.errors.check_number(norm_type, "clip_grad_norm_", "norm_type")
     grads = [p.grad.data for p in _params(parameters) if p.grad is not None]
     if not grads:
         return fg.tensor(0.0)

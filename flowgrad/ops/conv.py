@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core.ops import RAW, apply, defop
 from ..core.tensor import Tensor
-from ..errors import ShapeError
+from ..errors import ShapeError, check_int
 
 
 def out_size(size: int, k: int, stride: int, pad: int, dilation: int) -> int:
@@ -72,16 +72,25 @@ FOLD2D = defop(
 )
 
 
-def _pair(v: Any, name: str) -> tuple:
+def _pair(v: Any, name: str, where: str = "unfold2d") -> tuple:
+    # Checked: int() took "a" with a bare ValueError, and a kernel or stride of 0 divided by zero.
+    minimum = 0 if name == "padding" else 1
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
-            raise ShapeError(f"{name}: expected an int or a pair, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
+            raise ShapeError(f"{where}: {name} must be an int or a pair, got {v!r}")
+        return check_int(v[0], where, name, minimum), check_int(v[1], where, name, minimum)
+    number = check_int(v, where, name, minimum)
+    return number, number
 
 
 def unfold2d(
-    x: Any, kernel: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, pad_value: float = 0.0
+    x: Any,
+    kernel: Any,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    pad_value: float = 0.0,
+    where: str = "unfold2d",
 ) -> Tensor:
     """All kernel windows of an (N, C, H, W) input as (N, C, kh, kw, oh, ow).
 
@@ -91,12 +100,12 @@ def unfold2d(
     (1, 1, 3, 3, 2, 2)
     """
     if len(getattr(x, "shape", ())) != 4:
-        raise ShapeError(f"unfold2d: expected an (N, C, H, W) input, got shape {getattr(x, 'shape', None)}")
+        raise ShapeError(f"{where}: expected an (N, C, H, W) input, got shape {getattr(x, 'shape', None)}")
     params = {
-        "kernel": _pair(kernel, "kernel_size"),
-        "stride": _pair(stride, "stride"),
-        "padding": _pair(padding, "padding"),
-        "dilation": _pair(dilation, "dilation"),
+        "kernel": _pair(kernel, "kernel_size", where),
+        "stride": _pair(stride, "stride", where),
+        "padding": _pair(padding, "padding", where),
+        "dilation": _pair(dilation, "dilation", where),
         "pad_value": float(pad_value),
     }
     return apply(UNFOLD2D, (x,), params)

@@ -109,7 +109,19 @@ def _clip_rule(xp: Any, g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
     return xp.where(inside, g, 0)
 
 
-CLIP = defop("clip", _clip_forward, _clip_rule, None, None)
+def _clip_lo_rule(xp: Any, g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
+    # A tensor bound gets the gradient where it is the result, as in torch: where x < lo
+    # (unless lo > hi, where hi wins). The bounds used to be unwrapped, silently dropping it.
+    below = x < lo
+    return xp.where(below if hi is None else below & (lo < hi), g, 0)
+
+
+def _clip_hi_rule(xp: Any, g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
+    above = x > hi
+    return xp.where(above if lo is None else above | (hi < lo), g, 0)
+
+
+CLIP = defop("clip", _clip_forward, _clip_rule, _clip_lo_rule, _clip_hi_rule)
 
 # ----- comparisons and other non-differentiable ops ------------------------------------
 EQ = defop("eq", np.equal)
@@ -289,11 +301,10 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
-    """Limit values to [a_min, a_max]; the gradient passes where a_min <= x <= a_max."""
-    if isinstance(a_min, Tensor):
-        a_min = a_min.data
-    if isinstance(a_max, Tensor):
-        a_max = a_max.data
+    """Limit values to [a_min, a_max]; the gradient passes where a_min <= x <= a_max.
+
+    Tensor bounds get theirs where they are the result (x < a_min, x > a_max), as in torch.
+    """
     return apply(CLIP, (x, a_min, a_max))
 
 

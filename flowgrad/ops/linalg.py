@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError, given
 
 
 def _matmul_grad_a(xp: Any, g: Any, ans: Any, a: Any, b: Any) -> Any:
@@ -131,6 +131,8 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if not isinstance(subscripts, str):  # was an AttributeError from str methods
+        raise DTypeError(f"einsum: subscripts must be a string such as 'ij,jk->ik', got {given(subscripts)}")
     _parse_einsum(subscripts, len(operands))
     return apply(EINSUM, operands, {"subscripts": subscripts})
 

@@ -15,17 +15,23 @@ import numpy as np
 
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
+from ..errors import check_axis, check_int
 
 
-def norm_axis(axis: Any, ndim: int) -> tuple | None:
+def norm_axis(axis: Any, ndim: int, where: str = "reduce") -> tuple | None:
     """Canonical axis: None or a sorted tuple of non-negative ints."""
     if axis is None:
         return None
+    # Checked: int() took "a" with a bare ValueError, and a % ndim took dim 5 of a matrix as dim 1.
     if isinstance(axis, (list, tuple)):
-        axes = tuple(int(a) for a in axis)
+        axes = tuple(check_int(a, where, "dim", minimum=None) for a in axis)
     else:
-        axes = (int(axis),)
-    return tuple(sorted(a % ndim if ndim else a for a in axes))
+        axes = (check_int(axis, where, "dim", minimum=None),)
+    if ndim == 0 and all(a in (0, -1) for a in axes):
+        # NumPy reduces a 0-d array over axis 0 or -1 (as all of it) but rejects the tuple (0,):
+        # returning (0,) broke sum(x0d, axis=0) on tensors, and so softmax's second derivative.
+        return None
+    return tuple(sorted(check_axis(a, ndim, where) for a in axes))
 
 
 def expand(xp: Any, g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
@@ -98,8 +104,7 @@ def _prod_others(x: np.ndarray, axis: Any) -> np.ndarray:
     if x.size == 0:  # nothing to multiply (the reshapes below cannot infer -1 with a 0 dim)
         return np.ones_like(x)
     if axis is None:
-        flat = x.reshape(-1)
-        return _prod_others(flat, (0,)).reshape(x.shape)
+        return _prod_others(x.reshape(-1), (0,)).reshape(x.shape)
     moved = np.moveaxis(x, axis, tuple(range(-len(axis), 0)))
     lead = moved.shape[: moved.ndim - len(axis)]
     flat = moved.reshape(lead + (-1,))
@@ -160,12 +165,16 @@ LOGSUMEXP = defop("logsumexp", _logsumexp_forward, _logsumexp_rule)
 
 
 def _softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
+    if x.size == 0:  # np.max has no identity for an empty axis; torch returns the empty input
+        return np.exp(x)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
 
 
 def _log_softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
+    if x.size == 0:  # as softmax: empty in, empty out (np.max would raise)
+        return np.exp(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
@@ -194,7 +203,7 @@ CUMSUM = defop(
 def _reducer(op: Any) -> Any:
     def fn(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
         nd = x.ndim if hasattr(x, "ndim") else np.ndim(x)
-        return apply(op, (x,), {"axis": norm_axis(axis, nd), "keepdims": bool(keepdims)})
+        return apply(op, (x,), {"axis": norm_axis(axis, nd, op.name), "keepdims": bool(keepdims)})
 
     fn.__name__ = op.name
     fn.__doc__ = f"``{op.name}`` over ``axis`` (None: all), keeping reduced axes if ``keepdims``."
@@ -211,24 +220,24 @@ any = _reducer(ANY)  # noqa: A001
 all = _reducer(ALL)  # noqa: A001
 
 
-def _single_axis(x: Any, axis: Any) -> Any:
-    return None if axis is None else int(axis)
+def _single_axis(x: Any, axis: Any, where: str) -> Any:
+    return None if axis is None else check_int(axis, where, "dim", minimum=None)
 
 
 def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Index of the largest value (no gradient)."""
-    return apply(ARGMAX, (x,), {"axis": _single_axis(x, axis), "keepdims": bool(keepdims)})
+    return apply(ARGMAX, (x,), {"axis": _single_axis(x, axis, "argmax"), "keepdims": bool(keepdims)})
 
 
 def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Index of the smallest value (no gradient)."""
-    return apply(ARGMIN, (x,), {"axis": _single_axis(x, axis), "keepdims": bool(keepdims)})
+    return apply(ARGMIN, (x,), {"axis": _single_axis(x, axis, "argmin"), "keepdims": bool(keepdims)})
 
 
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Variance with NumPy's ``ddof`` (0: population, 1: sample)."""
     nd = x.ndim if hasattr(x, "ndim") else np.ndim(x)
-    params = {"axis": norm_axis(axis, nd), "ddof": int(ddof), "keepdims": bool(keepdims)}
+    params = {"axis": norm_axis(axis, nd, "var"), "ddof": check_int(ddof, "var", "ddof"), "keepdims": bool(keepdims)}
     return apply(VAR, (x,), params)
 
 
@@ -241,12 +250,12 @@ def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``, computed without overflow."""
-    return apply(SOFTMAX, (x,), {"axis": int(axis)})
+    return apply(SOFTMAX, (x,), {"axis": check_int(axis, "softmax", "dim", minimum=None)})
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``, computed without overflow."""
-    return apply(LOG_SOFTMAX, (x,), {"axis": int(axis)})
+    return apply(LOG_SOFTMAX, (x,), {"axis": check_int(axis, "log_softmax", "dim", minimum=None)})
 
 
 def cumsum(x: Any, axis: Any = None) -> Tensor:

@@ -16,6 +16,7 @@ import numpy as np
 from ..core.engine import sum_to as _sum_to_array
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
+from ..errors import DTypeError, ShapeError, check_axis, check_int, given
 
 RESHAPE = defop(
     "reshape",
@@ -160,10 +161,13 @@ PAD = defop(
 
 
 # ----- public functions (NumPy signatures) -------------------------------------------------
-def _shape_arg(shape: Any) -> tuple:
+def _shape_arg(shape: Any, where: str = "reshape") -> tuple:
+    # Checked: int() gave bare errors for "ab" and None that did not name the function.
     if isinstance(shape, (builtins.int, np.integer)):
         return (builtins.int(shape),)
-    return tuple(builtins.int(s) for s in shape)
+    if not isinstance(shape, (tuple, list)):
+        raise DTypeError(f"{where}: expected a shape (a tuple of ints), got {given(shape)}")
+    return tuple(check_int(s, where, "size", minimum=None) for s in shape)
 
 
 def reshape(x: Any, shape: Any) -> Tensor:
@@ -173,12 +177,13 @@ def reshape(x: Any, shape: Any) -> Tensor:
 
 def transpose(x: Any, axes: Any = None) -> Tensor:
     """Permute axes (reverse them when ``axes`` is None)."""
-    return apply(TRANSPOSE, (x,), {"axes": None if axes is None else _shape_arg(axes)})
+    return apply(TRANSPOSE, (x,), {"axes": None if axes is None else _shape_arg(axes, "transpose")})
 
 
-def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
+def swapaxes(x: Any, axis1: int, axis2: int, where: str = "swapaxes") -> Tensor:
     """Exchange two axes."""
     nd = np.ndim(x) if not isinstance(x, Tensor) else x.ndim
+    axis1, axis2 = check_axis(axis1, nd, where), check_axis(axis2, nd, where)  # not a bare IndexError
     axes = list(range(nd))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
@@ -187,8 +192,8 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
 def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
     """Move axes to new positions, keeping the order of the others."""
     nd = x.ndim if isinstance(x, Tensor) else np.ndim(x)
-    src = [s % nd for s in _shape_arg(source)]
-    dst = [d % nd for d in _shape_arg(destination)]
+    src = [check_axis(s, nd, "moveaxis", "source") for s in _shape_arg(source, "moveaxis")]  # not s % nd: silent
+    dst = [check_axis(d, nd, "moveaxis", "destination") for d in _shape_arg(destination, "moveaxis")]
     order = [a for a in range(nd) if a not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -197,7 +202,7 @@ def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
 
 def broadcast_to(x: Any, shape: Any) -> Tensor:
     """A read-only view of ``x`` broadcast to ``shape``."""
-    return apply(BROADCAST_TO, (x,), {"shape": _shape_arg(shape)})
+    return apply(BROADCAST_TO, (x,), {"shape": _shape_arg(shape, "broadcast_to")})
 
 
 def sum_to(x: Any, shape: Any) -> Tensor:
@@ -270,7 +275,7 @@ def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Tensor:
     if axis is None:
         arrays = [ravel(a) for a in arrays]
         axis = 0
-    return apply(CONCATENATE, tuple(arrays), {"axis": builtins.int(axis)})
+    return apply(CONCATENATE, tuple(arrays), {"axis": check_int(axis, "concatenate", "dim", minimum=None)})
 
 
 def stack(arrays: Sequence[Any], axis: int = 0) -> Tensor:
@@ -280,22 +285,20 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Tensor:
         from ..errors import ShapeError
 
         raise ShapeError("stack: need at least one array, got an empty sequence")
-    return apply(STACK, tuple(arrays), {"axis": builtins.int(axis)})
+    return apply(STACK, tuple(arrays), {"axis": check_int(axis, "stack", "dim", minimum=None)})
 
 
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list:
     """NumPy's split: equal sections (an int) or cut points (a list)."""
     shape = x.shape
-    n = shape[axis]
+    n = shape[check_axis(axis, len(shape), "split")]  # not a bare IndexError
     if isinstance(indices_or_sections, (builtins.int, np.integer)):
         k = builtins.int(indices_or_sections)
         if k <= 0 or n % k:
-            from ..errors import ShapeError
-
             raise ShapeError(f"split: axis {axis} of length {n} does not divide into {k} equal sections")
         cuts = [n // k * i for i in range(1, k)]
     else:
-        cuts = [builtins.int(c) for c in indices_or_sections]
+        cuts = [check_int(c, "split", "cut", minimum=None) for c in indices_or_sections]
     bounds = [0] + cuts + [n]
     nd = len(shape)
     ax = axis % nd
@@ -309,6 +312,9 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list:
 def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Tensor:
     """NumPy's pad; differentiable for ``mode='constant'``."""
     nd = x.ndim if isinstance(x, Tensor) else np.ndim(x)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (nd, 2))
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (nd, 2))
+    except (TypeError, ValueError):  # NumPy's bare errors: say what pad takes
+        raise ShapeError(f"pad: pad_width must be ints that broadcast to ({nd}, 2), got {given(pad_width)}") from None
     pw = tuple((builtins.int(a), builtins.int(b)) for a, b in widths)
     return apply(PAD, (x,), {"pad_width": pw, "mode": mode, "constant_values": constant_values})

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..core.tensor import Tensor
-from ..errors import ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError, check_axis, check_int
 from . import elementwise as ew
 from . import linalg as la
 from . import reduce as red
@@ -27,7 +27,7 @@ MaxResult = namedtuple("MaxResult", ["values", "indices"])
 def pick(name: str, dim: Any, axis: Any, default: Any = None) -> Any:
     """Accept PyTorch's ``dim`` or NumPy's ``axis`` (not both)."""
     if dim is not None and axis is not None:
-        raise TypeError(f"{name}: give dim or axis, not both")
+        raise DTypeError(f"{name}: give dim or axis, not both")
     return dim if dim is not None else (axis if axis is not None else default)
 
 
@@ -191,7 +191,7 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noq
     nd = len(shape)
     if nd == 0:
         return sh.reshape(input, (1,))
-    s, e = start_dim % nd, end_dim % nd
+    s, e = check_axis(start_dim, nd, "flatten", "start_dim"), check_axis(end_dim, nd, "flatten", "end_dim")
     merged = int(np.prod(shape[s : e + 1]))
     return sh.reshape(input, shape[:s] + (merged,) + shape[e + 1 :])
 
@@ -203,7 +203,7 @@ def squeeze(input: Any, dim: Any = None, *, axis: Any = None) -> Tensor:  # noqa
         return sh.copy(input)  # nothing to squeeze; PyTorch accepts dim 0 / -1 here
     if d is not None:
         dims = (d,) if isinstance(d, int) else tuple(d)
-        dims = tuple(x for x in dims if input.shape[x] == 1)
+        dims = tuple(x for x in dims if input.shape[check_axis(x, len(input.shape), "squeeze")] == 1)
         if not dims:
             return input if isinstance(input, Tensor) else sh.copy(input)
         return sh.squeeze(input, dims)
@@ -219,7 +219,7 @@ def transpose(input: Any, dim0: Any = None, dim1: Any = None) -> Tensor:  # noqa
     """Swap two dims (PyTorch), or permute by a tuple / reverse all (NumPy)."""
     if dim1 is None:
         return sh.transpose(input, dim0)
-    return sh.swapaxes(input, dim0, dim1)
+    return sh.swapaxes(input, dim0, dim1, "transpose")
 
 
 def permute(input: Any, *dims: Any) -> Tensor:  # noqa: A002
@@ -253,14 +253,14 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: Any = None) -> Tensor:
 
 def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
     """PyTorch's split: chunks of a size (an int) or of the given sizes (a list)."""
-    n = tensor.shape[dim]
+    n = tensor.shape[check_axis(dim, len(tensor.shape), "split")]  # not a bare IndexError
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size <= 0:
             raise ShapeError(f"split: split_size must be positive, got {size}")
         cuts = list(range(size, n, size))
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        sizes = [check_int(s, "split", "size") for s in split_size_or_sections]
         if builtins.sum(sizes) != n:
             raise ShapeError(f"split: sizes {sizes} do not add up to {n}, the length of dim {dim}")
         cuts = list(np.cumsum(sizes)[:-1])
@@ -269,9 +269,12 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     """Split into ``chunks`` pieces of (nearly) equal size."""
-    n = input.shape[dim]
+    chunks = check_int(chunks, "chunk", "chunks", minimum=1)  # 0 was a ZeroDivisionError
+    n = input.shape[check_axis(dim, len(input.shape), "chunk")]
+    if n == 0:  # as torch: 0 divides evenly, so ``chunks`` empty pieces (was one)
+        return split(input, [0] * chunks, dim)
     size = -(-n // chunks)
-    return split(input, builtins.max(size, 1), dim)
+    return split(input, size, dim)
 
 
 def mm(input: Any, mat2: Any) -> Tensor:  # noqa: A002
@@ -293,4 +296,4 @@ def norm(input: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tens
         return red.sum(ew.abs(input), dim, keepdim)
     if p in (2, "fro"):
         return ew.sqrt(red.sum(ew.square(input), dim, keepdim))
-    raise ValueError(f"norm: p must be 1, 2 or 'fro', got {p!r}")
+    raise ArgumentError(f"norm: p must be 1, 2 or 'fro', got {p!r}")

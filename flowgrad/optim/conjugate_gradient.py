@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError, DTypeError
 from .lbfgs import FlatParams, _check_closure_args
 from .line_search import backtracking_armijo, exact_quadratic, strong_wolfe
 from .optimizer import Optimizer
@@ -89,13 +90,13 @@ class ConjugateGradient(Optimizer):
     ) -> None:
         _check_closure_args("ConjugateGradient", lr, max_iter, tolerance_grad, tolerance_change)
         if method not in _METHODS:
-            raise ValueError(f"ConjugateGradient: method must be one of {_METHODS}, got {method!r}")
+            raise ArgumentError(f"ConjugateGradient: method must be one of {_METHODS}, got {method!r}")
         if line_search not in _LINE_SEARCHES:
-            raise ValueError(f"ConjugateGradient: line_search must be one of {_LINE_SEARCHES}, got {line_search!r}")
+            raise ArgumentError(f"ConjugateGradient: line_search must be one of {_LINE_SEARCHES}, got {line_search!r}")
         if restart is not None and not (isinstance(restart, int) and restart >= 1):
-            raise ValueError(f"ConjugateGradient: restart must be a positive integer or None, got {restart!r}")
+            raise ArgumentError(f"ConjugateGradient: restart must be a positive integer or None, got {restart!r}")
         if not 0 < c1 < c2 < 1:
-            raise ValueError(f"ConjugateGradient: need 0 < c1 < c2 < 1, got c1={c1}, c2={c2}")
+            raise ArgumentError(f"ConjugateGradient: need 0 < c1 < c2 < 1, got c1={c1}, c2={c2}")
         defaults = dict(
             lr=lr,
             method=method,
@@ -112,13 +113,13 @@ class ConjugateGradient(Optimizer):
 
     def add_param_group(self, param_group: dict) -> None:
         if self.param_groups:  # the flat vector is built once, over the one group
-            raise ValueError(f"{type(self).__name__} doesn't support per-parameter options (parameter groups)")
+            raise ArgumentError(f"{type(self).__name__} doesn't support per-parameter options (parameter groups)")
         super().add_param_group(param_group)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run up to ``max_iter`` CG iterations; returns the loss of the first closure call."""
         if closure is None:
-            raise TypeError("ConjugateGradient.step needs a closure that re-evaluates the model and returns the loss")
+            raise DTypeError("ConjugateGradient.step needs a closure that re-evaluates the model and returns the loss")
         self._refuse_compile("line searches")
         group = self.param_groups[0]
         flat = self._flat

@@ -12,20 +12,23 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError, DTypeError, check_number, given
 from .optimizer import Optimizer, params_with_grad, required
 
 
 def _check(name: str, **values: float) -> None:
     for key, v in values.items():
-        if v < 0:
-            raise ValueError(f"{name}: invalid {key}: {v} (must be >= 0)")
+        # A number first: "0.1" or None failed on `<` with a bare TypeError, and NaN passed.
+        if not check_number(v, name, key) >= 0:
+            raise ArgumentError(f"{name}: {key} must be >= 0, got {v}")
 
 
-def _grad(p: Any, group: dict, key: str = "weight_decay") -> np.ndarray:
+def _grad(p: Any, group: dict, key: str | None = "weight_decay") -> np.ndarray:
+    """The step's gradient: negated to maximize, plus weight decay from ``group[key]`` (None: none)."""
     g = p.grad.data
     if group.get("maximize"):
         g = -g
-    wd = group.get(key, 0)
+    wd = group.get(key, 0) if key else 0
     return g + wd * p.data if wd else g
 
 
@@ -53,7 +56,7 @@ class SGD(Optimizer):
     ) -> None:
         _check("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+            raise ArgumentError("SGD: Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(
             lr=lr,
             momentum=momentum,
@@ -99,7 +102,7 @@ class Momentum(SGD):
         if lr is not None:
             learning_rate = lr
         if learning_rate is required or momentum is required:
-            raise TypeError("Momentum: learning_rate and momentum are required")
+            raise DTypeError("Momentum: learning_rate and momentum are required")
         super().__init__(params, lr=learning_rate, momentum=momentum, weight_decay=weight_decay, nesterov=use_nesterov)
 
 
@@ -117,8 +120,10 @@ class Adam(Optimizer):
         maximize: bool = False,
     ) -> None:
         _check(type(self).__name__, lr=lr, eps=eps, weight_decay=weight_decay)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:  # betas[1] was a bare IndexError
+            raise DTypeError(f"{type(self).__name__}: betas must be a pair of numbers, got {given(betas)}")
+        if not all(0 <= check_number(b, type(self).__name__, "betas") < 1 for b in betas):
+            raise ArgumentError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
         defaults = dict(
             lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
         )
@@ -131,7 +136,7 @@ class Adam(Optimizer):
         for p in params_with_grad(group):
             if self._decoupled:
                 p.data *= 1 - lr * group["weight_decay"]
-                g = -p.grad.data if group.get("maximize") else p.grad.data
+                g = _grad(p, group, None)  # the decay was applied to the weights above
             else:
                 g = _grad(p, group)
             state = self.state[p]

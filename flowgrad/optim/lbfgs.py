@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import ArgumentError, DTypeError, check_number
 
 from .line_search import strong_wolfe
 from .optimizer import Optimizer
@@ -72,12 +73,13 @@ class FlatParams:
 
 def _check_closure_args(name: str, lr: float, max_iter: int, tolerance_grad: float, tolerance_change: float) -> None:
     """The argument checks LBFGS and ConjugateGradient share."""
+    check_number(lr, name, "lr")  # a string failed on `>=` with a bare TypeError
     if not lr >= 0:
-        raise ValueError(f"{name}: invalid learning rate: {lr} (must be >= 0)")
+        raise ArgumentError(f"{name}: invalid learning rate: {lr} (must be >= 0)")
     if not (isinstance(max_iter, int) and max_iter >= 1):
-        raise ValueError(f"{name}: max_iter must be a positive integer, got {max_iter!r}")
+        raise ArgumentError(f"{name}: max_iter must be a positive integer, got {max_iter!r}")
     if not (tolerance_grad >= 0 and tolerance_change >= 0):
-        raise ValueError(f"{name}: tolerances must be >= 0, got {tolerance_grad} and {tolerance_change}")
+        raise ArgumentError(f"{name}: tolerances must be >= 0, got {tolerance_grad} and {tolerance_change}")
 
 
 class LBFGS(Optimizer):
@@ -139,11 +141,11 @@ class LBFGS(Optimizer):
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         if not (isinstance(max_eval, int) and max_eval >= 1):
-            raise ValueError(f"LBFGS: max_eval must be a positive integer, got {max_eval!r}")
+            raise ArgumentError(f"LBFGS: max_eval must be a positive integer, got {max_eval!r}")
         if not (isinstance(history_size, int) and history_size >= 1):
-            raise ValueError(f"LBFGS: history_size must be a positive integer, got {history_size!r}")
+            raise ArgumentError(f"LBFGS: history_size must be a positive integer, got {history_size!r}")
         if line_search_fn not in (None, "strong_wolfe"):
-            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
+            raise ArgumentError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
         defaults = dict(
             lr=lr,
             max_iter=max_iter,
@@ -158,13 +160,13 @@ class LBFGS(Optimizer):
 
     def add_param_group(self, param_group: dict) -> None:
         if self.param_groups:  # the flat vector is built once, over the one group
-            raise ValueError(f"{type(self).__name__} doesn't support per-parameter options (parameter groups)")
+            raise ArgumentError(f"{type(self).__name__} doesn't support per-parameter options (parameter groups)")
         super().add_param_group(param_group)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run up to ``max_iter`` L-BFGS iterations; returns the loss of the first closure call."""
         if closure is None:
-            raise TypeError("LBFGS.step needs a closure that re-evaluates the model and returns the loss")
+            raise DTypeError("LBFGS.step needs a closure that re-evaluates the model and returns the loss")
         self._refuse_compile("line searches")
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]

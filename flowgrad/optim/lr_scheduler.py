@@ -28,6 +28,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..errors import ArgumentError, DTypeError, check_int, check_number, given
+
 __all__ = [
     "LRScheduler",
     "StepLR",
@@ -40,16 +42,16 @@ __all__ = [
 ]
 
 
-def _check_optimizer(optimizer: Any) -> None:
+def _check_optimizer(optimizer: Any, where: str = "scheduler") -> None:
     if not isinstance(getattr(optimizer, "param_groups", None), list):
-        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer (it has no param_groups)")
+        raise DTypeError(f"{where}: {given(optimizer)} is not an Optimizer (it has no param_groups)")
 
 
 def _per_group(name: str, optimizer: Any, value: Any) -> list:
     """One value per parameter group: a list of that length, or one value repeated."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
-            raise ValueError(
+            raise ArgumentError(
                 f"{name} must have the same length as optimizer.param_groups. "
                 f"{name} has {len(value)} values, param_groups has {len(optimizer.param_groups)}."
             )
@@ -79,7 +81,8 @@ class LRScheduler:
     _is_initial = False
 
     def __init__(self, optimizer: Any, last_epoch: int = -1) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
+        check_int(last_epoch, type(self).__name__, "last_epoch", minimum=-1)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -137,6 +140,10 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore what :meth:`state_dict` returned."""
+        if not isinstance(state_dict, dict):  # dict.update gave a bare ValueError or TypeError
+            raise DTypeError(
+                f"{type(self).__name__}.load_state_dict: expected a dict from state_dict(), got {given(state_dict)}"
+            )
         self.__dict__.update(state_dict)
 
     def _current(self) -> list[float]:
@@ -156,8 +163,9 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        self.step_size = step_size
-        self.gamma = gamma
+        # Checked here: step_size 0 divided by zero at a later step, and "a" failed there too.
+        self.step_size = check_int(step_size, "StepLR", "step_size", minimum=1)
+        self.gamma = check_number(gamma, "StepLR", "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -181,8 +189,10 @@ class MultiStepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Any, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1) -> None:
-        self.milestones = Counter(milestones)
-        self.gamma = gamma
+        if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Iterable):
+            raise DTypeError(f"MultiStepLR: milestones must be a list of epochs, got {given(milestones)}")
+        self.milestones = Counter(check_int(m, "MultiStepLR", "milestones") for m in milestones)
+        self.gamma = check_number(gamma, "MultiStepLR", "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -207,7 +217,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = gamma
+        self.gamma = check_number(gamma, "ExponentialLR", "gamma")  # "a" failed first at a later step
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -234,8 +244,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:  # noqa: N803
-        self.T_max = T_max
-        self.eta_min = eta_min
+        self.T_max = check_int(T_max, "CosineAnnealingLR", "T_max", minimum=1)  # 0 divided by zero later
+        self.eta_min = check_number(eta_min, "CosineAnnealingLR", "eta_min")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -273,13 +283,18 @@ class LambdaLR(LRScheduler):
     def __init__(
         self, optimizer: Any, lr_lambda: Callable[[int], float] | list[Callable[[int], float]], last_epoch: int = -1
     ) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
+                raise ArgumentError(
+                    f"LambdaLR: expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}"
+                )
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        for fn in self.lr_lambdas:  # was "'int' object is not callable" at the first step
+            if not callable(fn):
+                raise DTypeError(f"LambdaLR: lr_lambda must be a function of the epoch, got {given(fn)}")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -340,23 +355,27 @@ class OneCycleLR(LRScheduler):
         three_phase: bool = False,
         last_epoch: int = -1,
     ) -> None:
-        _check_optimizer(optimizer)
+        _check_optimizer(optimizer, type(self).__name__)
         self.optimizer = optimizer
         if total_steps is not None:
             if not isinstance(total_steps, int) or total_steps <= 0:
-                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+                raise ArgumentError(f"OneCycleLR: Expected positive integer total_steps, but got {total_steps}")
             self.total_steps = total_steps
         elif epochs is not None and steps_per_epoch is not None:
             for name, v in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
                 if not isinstance(v, int) or v <= 0:
-                    raise ValueError(f"Expected positive integer {name}, but got {v}")
+                    raise ArgumentError(f"OneCycleLR: Expected positive integer {name}, but got {v}")
             self.total_steps = epochs * steps_per_epoch
         else:
-            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+            raise ArgumentError(
+                "OneCycleLR: You must define either total_steps OR (epochs AND steps_per_epoch); got neither"
+            )
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
-            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+            raise ArgumentError(f"OneCycleLR: Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
+            raise ArgumentError(
+                f"OneCycleLR: anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy!r}"
+            )
         self.anneal_strategy = anneal_strategy
 
         # (last step of the phase, lr key at its start, at its end, momentum keys likewise)
@@ -383,7 +402,10 @@ class OneCycleLR(LRScheduler):
         if cycle_momentum:
             defaults = getattr(optimizer, "defaults", {})
             if "momentum" not in defaults and "betas" not in defaults:
-                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+                raise ArgumentError(
+                    f"OneCycleLR: optimizer must support momentum or beta1 with `cycle_momentum` option enabled; "
+                    f"{type(optimizer).__name__} has neither"
+                )
             self.use_beta1 = "betas" in defaults
             highs = _per_group("max_momentum", optimizer, max_momentum)
             lows = _per_group("base_momentum", optimizer, base_momentum)
@@ -408,7 +430,9 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
+            raise ArgumentError(
+                f"OneCycleLR: Tried to step {step} times. The specified number of total steps is {self.total_steps}"
+            )
         lrs = []
         for group in self.optimizer.param_groups:
             start = 0.0

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import ArgumentError, DTypeError, given
 
 
 class _Required:
@@ -39,10 +40,14 @@ class Optimizer:
         self.state: dict = defaultdict(dict)
         self.param_groups: list[dict] = []
         if isinstance(params, fg.Tensor):
-            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or dicts, got one tensor")
+            raise DTypeError(f"{type(self).__name__}: params must be an iterable of tensors or dicts, got one tensor")
+        if not isinstance(params, Iterable) or isinstance(params, (str, bytes, dict)):  # list(None): a bare TypeError
+            raise DTypeError(
+                f"{type(self).__name__}: params must be an iterable of tensors or dicts, got {given(params)}"
+            )
         groups = list(params)
         if not groups:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+            raise ArgumentError(f"{type(self).__name__} got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for g in groups:
@@ -50,21 +55,27 @@ class Optimizer:
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own hyper-parameters."""
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise DTypeError(
+                f"{type(self).__name__}: a parameter group must be a dict with 'params', got {given(param_group)}"
+            )
         group = dict(param_group)
         params = group["params"]
         group["params"] = [params] if isinstance(params, fg.Tensor) else list(params)
         for p in group["params"]:
             if not isinstance(p, fg.Tensor):
-                raise TypeError(f"{type(self).__name__}: expected tensors to optimize, got {type(p).__name__}")
+                raise DTypeError(f"{type(self).__name__}: expected tensors to optimize, got {type(p).__name__}")
             if not p.is_leaf:
-                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf tensor")
+                raise ArgumentError(f"{type(self).__name__}: can't optimize a non-leaf tensor")
         for key, value in self.defaults.items():
             if value is required and key not in group:
-                raise ValueError(f"{type(self).__name__}: parameter group didn't specify a value of required '{key}'")
+                raise ArgumentError(
+                    f"{type(self).__name__}: parameter group didn't specify a value of required '{key}'"
+                )
             group.setdefault(key, value)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
-            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
+            raise ArgumentError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -85,6 +96,10 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update. ``closure`` re-evaluates the loss (with gradients) and returns it."""
         loss = None
+        if closure is not None and not callable(closure):  # was "'str' object is not callable"
+            raise DTypeError(
+                f"{type(self).__name__}.step: closure must be a function returning the loss, got {given(closure)}"
+            )
         if closure is not None:
             self._refuse_compile("a closure")
             with fg.enable_grad():
@@ -130,16 +145,20 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyper-parameters and state saved by :meth:`state_dict`."""
+        if not (isinstance(state_dict, dict) and isinstance(state_dict.get("param_groups"), list)):
+            raise DTypeError(
+                f"{type(self).__name__}.load_state_dict: expected a dict from state_dict(), got {given(state_dict)}"
+            )
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(
+            raise ArgumentError(
                 f"{type(self).__name__}.load_state_dict: {len(groups)} parameter groups saved, "
                 f"{len(self.param_groups)} here"
             )
         params = [p for g in self.param_groups for p in g["params"]]
         for saved, group in zip(groups, self.param_groups):
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(
+                raise ArgumentError(
                     f"{type(self).__name__}.load_state_dict: a group has {len(saved['params'])} parameters "
                     f"saved and {len(group['params'])} here"
                 )

@@ -9,6 +9,7 @@ import math
 import warnings
 from typing import Any
 
+from ..errors import ArgumentError, check_number
 from .lr_scheduler import LRScheduler, _check_optimizer
 
 
@@ -42,14 +43,16 @@ class ReduceLROnPlateau(LRScheduler):
         min_lr: float | list[float] = 0,
         eps: float = 1e-8,
     ) -> None:
-        if factor >= 1.0:
-            raise ValueError("Factor should be < 1.0.")
-        _check_optimizer(optimizer)
+        if check_number(factor, "ReduceLROnPlateau", "factor") >= 1.0:
+            raise ArgumentError(f"ReduceLROnPlateau: Factor should be < 1.0, got {factor}")
+        _check_optimizer(optimizer, "ReduceLROnPlateau")
         self.factor = factor
         self.optimizer = optimizer
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(optimizer.param_groups):
-                raise ValueError(f"expected {len(optimizer.param_groups)} min_lrs, got {len(min_lr)}")
+                raise ArgumentError(
+                    f"ReduceLROnPlateau: expected {len(optimizer.param_groups)} min_lrs, got {len(min_lr)}"
+                )
             self.default_min_lr = None
             self.min_lrs = list(min_lr)
         else:
@@ -65,9 +68,11 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _init_is_better(self, mode: str, threshold: float, threshold_mode: str) -> None:
         if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode} is unknown!")
+            raise ArgumentError(f"ReduceLROnPlateau: mode {mode} is unknown! (expected 'min' or 'max')")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode} is unknown!")
+            raise ArgumentError(
+                f"ReduceLROnPlateau: threshold mode {threshold_mode} is unknown! (expected 'rel' or 'abs')"
+            )
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self.mode_worse = math.inf if mode == "min" else -math.inf
 
@@ -88,7 +93,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record this epoch's metric (a float or a 0-d tensor) and reduce the lr if it plateaued."""
-        current = float(metrics)
+        current = check_number(metrics, "ReduceLROnPlateau.step", "metrics")  # float("a"): a bare ValueError
         if epoch is None:
             epoch = self.last_epoch + 1
         else:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import ArgumentError, DTypeError, check_int, given
 
 
 def as_array(x: Any) -> np.ndarray:
@@ -20,12 +21,16 @@ class ArrayBatches:
     """Mini-batches of aligned arrays; shuffled with flowgrad's generator at each pass,
     so runs under ``fg.manual_seed`` (and resumed runs) see the same order."""
 
-    def __init__(self, arrays: list[np.ndarray], batch_size: int, shuffle: bool) -> None:
+    def __init__(self, arrays: list[np.ndarray], batch_size: int, shuffle: bool, where: str = "fit") -> None:
+        for name, a in zip(("x", "y"), arrays):  # a string made a 0-d array: "len() of unsized object"
+            if a.ndim == 0 or a.dtype.kind not in "biuf":
+                raise DTypeError(
+                    f"{where}: {name} must be an array of samples (numbers), got {a.dtype} of shape {a.shape}"
+                )
+        batch_size = check_int(batch_size, where, "batch_size", minimum=1)
         n = {len(a) for a in arrays}
         if len(n) != 1:
-            raise fg.ShapeError(f"fit: inputs and targets have different lengths: {[len(a) for a in arrays]}")
-        if batch_size < 1:
-            raise ValueError(f"fit: batch_size must be >= 1, got {batch_size}")
+            raise fg.ShapeError(f"{where}: inputs and targets have different lengths: {[len(a) for a in arrays]}")
         self.arrays, self.batch_size, self.shuffle = arrays, int(batch_size), shuffle
         self.n = n.pop()
 
@@ -46,19 +51,21 @@ def batches(x: Any, y: Any, batch_size: int, shuffle: bool, where: str) -> Any:
     """An iterable of (x, y) batches (re-iterable, one pass per epoch)."""
     if y is not None or isinstance(x, (np.ndarray, fg.Tensor, list)):
         if y is None:
-            raise ValueError(f"{where}: arrays given for x but no targets y")
-        return ArrayBatches([as_array(x), as_array(y)], batch_size, shuffle)
+            raise ArgumentError(f"{where}: arrays given for x but no targets y")
+        return ArrayBatches([as_array(x), as_array(y)], batch_size, shuffle, where)
     if x is None:
-        raise ValueError(f"{where}: no data: pass x and y arrays, a Dataset, a DataLoader or a GeneratorDataset")
+        raise ArgumentError(f"{where}: no data: pass x and y arrays, a Dataset, a DataLoader or a GeneratorDataset")
     if hasattr(x, "__getitem__") and hasattr(x, "__len__") and not hasattr(x, "batch"):
         from flowgrad.data import DataLoader  # a map-style Dataset
 
         if not isinstance(x, DataLoader):
             return DataLoader(x, batch_size=batch_size, shuffle=shuffle)
+    if isinstance(x, (str, bytes)):  # iterable, but not data
+        raise DTypeError(f"{where}: expected arrays or a dataset of (x, y) batches, got {given(x)}")
     if where == "fit" and _unbatched_pipeline(x):
         return x.batch(batch_size)  # rows from a CSVDataset or GeneratorDataset: batch them as asked
     if not hasattr(x, "__iter__"):
-        raise TypeError(
+        raise DTypeError(
             f"{where}: cannot iterate over {type(x).__name__}; expected arrays or a dataset of (x, y) batches"
         )
     return x

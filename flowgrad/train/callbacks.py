@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from flowgrad.errors import ArgumentError, check_int
+
 
 class Callback:
     """Base class: every hook does nothing."""
@@ -139,8 +141,7 @@ class LossMonitor(Callback):
     """MindSpore's LossMonitor: prints ``epoch: E step: S, loss is L`` every ``per_print_times`` steps."""
 
     def __init__(self, per_print_times: int = 1, stream: Any = None) -> None:
-        if per_print_times < 1:
-            raise ValueError(f"LossMonitor: per_print_times must be >= 1, got {per_print_times}")
+        per_print_times = check_int(per_print_times, "LossMonitor", "per_print_times", minimum=1)
         self.per_print_times = per_print_times
         self.stream = stream
 
@@ -158,7 +159,7 @@ class _Monitor(Callback):
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
         self.monitor, self.min_delta = monitor, abs(min_delta)
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+            raise ArgumentError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', got {mode!r}")
         if mode == "auto":
             mode = "max" if any(k in monitor for k in ("acc", "r2", "f1", "precision", "recall")) else "min"
         self.mode = mode
@@ -190,7 +191,9 @@ class EarlyStopping(_Monitor):
         self.patience, self.restore_best_weights = patience, restore_best_weights
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self.wait, self.stopped_epoch, self.best_epoch = 0, None, None
+        self.wait = 0
+        self.stopped_epoch: int | None = None
+        self.best_epoch: int | None = None
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_weights: dict | None = None
 
@@ -310,7 +313,7 @@ class ReduceLROnPlateau(Callback):
         min_lr: float = 0.0,
     ) -> None:
         self.monitor = monitor
-        self.kwargs = dict(
+        self.kwargs: dict[str, Any] = dict(
             factor=factor,
             patience=patience,
             threshold=min_delta,

@@ -99,7 +99,16 @@ def r2(y_true: Any, y_pred: Any) -> float:
 
 def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -> np.ndarray:
     """Counts: row = true class, column = predicted class."""
-    t, p = _labels(y_true).astype(np.int64).reshape(-1), _predicted_classes(y_pred).astype(np.int64).reshape(-1)
+    t, p = _labels(y_true).reshape(-1), _predicted_classes(y_pred).reshape(-1)
+    # Checked: a length mismatch was a bare IndexError, and 0.5 or -1 were silently counted as 0 or as the last class.
+    if t.shape != p.shape:
+        raise fg.ShapeError(f"confusion_matrix: {t.size} labels but {p.size} predictions")
+    for name, v in (("labels", t), ("predictions", p)):
+        if v.size and not (np.all(v == np.floor(v)) and v.min() >= 0):
+            raise fg.ArgumentError(
+                f"confusion_matrix: {name} must be class indices (integers >= 0), got {v[:5].tolist()}..."
+            )
+    t, p = t.astype(np.int64), p.astype(np.int64)
     n = num_classes or int(max(t.max(initial=-1), p.max(initial=-1)) + 1)
     cm = np.zeros((n, n), dtype=np.int64)
     np.add.at(cm, (t, p), 1)
@@ -152,6 +161,6 @@ def get(metric: str | Callable[..., Any]) -> tuple[str, Callable[..., Any]]:
 
         close = difflib.get_close_matches(key, _NAMES, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown metric {metric!r}{hint} (known: {', '.join(sorted(_NAMES))})")
+        raise fg.ArgumentError(f"metrics: unknown metric {metric!r}{hint} (known: {', '.join(sorted(_NAMES))})")
     fn = _NAMES[key]
     return ("accuracy" if fn is accuracy else key), fn

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
+from flowgrad.errors import ArgumentError, DTypeError, check_int, check_number, given
 
 from . import metrics as metric_lib
 from .batches import as_array, batches, count, split_batch
@@ -59,10 +60,12 @@ def _resolve_loss(loss_fn: Any) -> Any:
     if isinstance(loss_fn, str):
         key = loss_fn.lower()
         if key not in _LOSSES:
-            raise ValueError(f"Model: unknown loss {loss_fn!r} (known: {', '.join(sorted(_LOSSES))})")
+            raise ArgumentError(f"Model: unknown loss {loss_fn!r} (known: {', '.join(sorted(_LOSSES))})")
         return getattr(fg.nn, _LOSSES[key])()
     if isinstance(loss_fn, type):
         return loss_fn()
+    if not callable(loss_fn):  # was "'int' object is not callable" at the first step
+        raise DTypeError(f"Model: loss_fn must be a loss name, class or function, got {given(loss_fn)}")
     return loss_fn
 
 
@@ -70,14 +73,16 @@ def _resolve_optimizer(optimizer: Any, network: Any, options: dict) -> Any:
     if isinstance(optimizer, str):
         key = optimizer.lower()
         if key not in _OPTIMIZERS:
-            raise ValueError(f"Model: unknown optimizer {optimizer!r} (known: {', '.join(sorted(_OPTIMIZERS))})")
+            raise ArgumentError(f"Model: unknown optimizer {optimizer!r} (known: {', '.join(sorted(_OPTIMIZERS))})")
         optimizer = getattr(fg.optim, _OPTIMIZERS[key])
     if isinstance(optimizer, type):
         if optimizer.__name__ == "Momentum":
             options = {"learning_rate": options.pop("lr", 0.01), "momentum": options.pop("momentum", 0.9), **options}
         return optimizer(network.parameters(), **options)
     if options:
-        raise TypeError(f"Model: optimizer options {sorted(options)} given for an optimizer that already exists")
+        raise DTypeError(f"Model: optimizer options {sorted(options)} given for an optimizer that already exists")
+    if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))):
+        raise DTypeError(f"Model: optimizer must be an optimizer, its class or its name, got {given(optimizer)}")
     return optimizer
 
 
@@ -99,12 +104,14 @@ class Model:
         **optimizer_options: Any,
     ) -> None:
         if compile not in ("auto", True, False):
-            raise ValueError(f"Model: compile must be 'auto', True or False, got {compile!r}")
+            raise ArgumentError(f"Model: compile must be 'auto', True or False, got {compile!r}")
+        if not (callable(network) and callable(getattr(network, "parameters", None))):  # was an AttributeError
+            raise DTypeError(f"Model: network must be a module (with parameters()), got {given(network)}")
         self.compile = compile
         self._compiled: Any = None
         self.network = network
         self.loss_fn = _resolve_loss(loss_fn) if loss_fn is not None else None
-        self.optimizer = (
+        self.optimizer: Any = (
             _resolve_optimizer(optimizer, network, dict(optimizer_options)) if optimizer is not None else None
         )
         self.metrics = [metric_lib.get(m) for m in (metrics or [])]
@@ -115,7 +122,7 @@ class Model:
     # ----- one step -------------------------------------------------------------------------------
     def _loss(self, out: fg.Tensor, y: Any) -> fg.Tensor:
         if self.loss_fn is None:
-            raise ValueError("Model: no loss_fn given; pass one to Model(network, loss_fn, optimizer)")
+            raise ArgumentError("Model: no loss_fn given; pass one to Model(network, loss_fn, optimizer)")
         if isinstance(y, fg.Tensor) and y.dtype.kind == "f" and out.shape == y.shape + (1,):
             y = y.reshape(out.shape)  # targets (N,) for a network ending in one unit (N, 1)
         return self.loss_fn(out, y)
@@ -149,7 +156,7 @@ class Model:
         once per batch shape and replayed after (``fg.compile``): the same numbers, faster.
         """
         if self.optimizer is None:
-            raise ValueError("Model: no optimizer given; pass one to Model(network, loss_fn, optimizer)")
+            raise ArgumentError("Model: no optimizer given; pass one to Model(network, loss_fn, optimizer)")
         if self._can_compile():
             if self._compiled is None:
                 self._compiled = fg.compile(self._step)
@@ -190,9 +197,16 @@ class Model:
         ``Dataset``, a ``DataLoader`` or a ``GeneratorDataset``. ``resume_from`` continues a run
         from a checkpoint written by ``ModelCheckpoint`` (weights, optimizer, epoch and RNG),
         giving the same weights as an uninterrupted run."""
+        epochs = check_int(epochs, "fit", "epochs")  # "a" and -1 failed, or trained nothing, silently
+        initial_epoch = check_int(initial_epoch, "fit", "initial_epoch")
+        if not 0 <= check_number(validation_split, "fit", "validation_split") < 1:
+            raise ArgumentError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+        for c in callbacks or []:
+            if not isinstance(c, Callback):  # was an AttributeError on c.set_model
+                raise DTypeError(f"fit: callbacks must be fg.train.Callback objects, got {given(c)}")
         if validation_split and validation_data is None:
             if y is None:
-                raise ValueError("fit: validation_split needs arrays x and y")
+                raise ArgumentError("fit: validation_split needs arrays x and y")
             xa, ya = as_array(x), as_array(y)
             cut = int(len(xa) * (1 - validation_split))  # the last fraction, before shuffling (Keras)
             x, y, validation_data = xa[:cut], ya[:cut], (xa[cut:], ya[cut:])
@@ -216,6 +230,10 @@ class Model:
         re-iterable of (data, label) batches, such as ``GeneratorDataset(...).batch(16)``."""
         if callbacks is not None and not isinstance(callbacks, (list, tuple)):
             callbacks = [callbacks]
+        epoch = check_int(epoch, "train", "epoch")
+        for c in callbacks or []:
+            if not isinstance(c, Callback):  # was an AttributeError on c.set_model
+                raise DTypeError(f"train: callbacks must be fg.train.Callback objects, got {given(c)}")
         return self._run(batches(train_dataset, None, 1, False, "train"), None, epoch, 0, list(callbacks or []))
 
     def _run(self, train_data: Any, val_data: Any, epochs: int, initial_epoch: int, callbacks: list) -> History:
