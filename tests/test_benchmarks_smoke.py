@@ -1,0 +1,28 @@
+"""Smoke test of the benchmark suite: a quick run of the tiny case prints its table and writes its
+JSON. It never asserts anything about timings."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_tiny_run_prints_the_table_and_writes_json(tmp_path):
+    contenders = [c for c in ("numpy", "flowgrad") if importlib.util.find_spec(c) is not None]
+    out = tmp_path / "results.json"
+    command = [sys.executable, "-m", "benchmarks", "--quick", "--cases", "tiny", "--threads", "1"]
+    command += ["--contenders", ",".join(contenders), "--json", str(out)]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "== tiny" in proc.stdout and "x hand NumPy" in proc.stdout
+    report = json.loads(out.read_text())
+    assert report["threads"] == 1 and report["quick"] is True
+    results = report["cases"]["tiny"]["contenders"]
+    assert sorted(results) == sorted(contenders)
+    for name in contenders:
+        assert results[name]["status"] == "ok", results[name]
+        assert results[name]["time_per_step_s"] > 0
+        assert results[name].get("loss_ok", True), results[name]  # the same losses as hand NumPy
