@@ -31,10 +31,11 @@ CASES = (*problems.TIMED, "import", "memory")
 # Timing: `rounds` rounds of one block (about `block` seconds) per contender, after `warmup` seconds;
 # `pause` seconds between two blocks, `pause_threaded` with several threads (idle BLAS and OpenMP
 # threads spin for up to ~0.2 s after their work and would slow the next contender down); a round
-# that other programs disturbed is run again `busy_pause` seconds later, `retries` times in all.
-FULL = dict(rounds=15, block=0.2, warmup=0.5, pause=0.02, pause_threaded=0.3, retries=45, busy_pause=3.0)
+# that other programs disturbed is run again once they have been quiet for `busy_pause` seconds, for
+# at most `max_wait` seconds of waiting per case.
+FULL = dict(rounds=15, block=0.2, warmup=0.5, pause=0.02, pause_threaded=0.3, max_wait=900, busy_pause=2.0)
 FULL.update(imports=10, gemm=2048, depth_steps=3)
-QUICK = dict(rounds=3, block=0.02, warmup=0.05, pause=0.005, pause_threaded=0.05, retries=0, busy_pause=0)
+QUICK = dict(rounds=3, block=0.02, warmup=0.05, pause=0.005, pause_threaded=0.05, max_wait=0, busy_pause=0)
 QUICK.update(imports=3, gemm=1024, depth_steps=1)
 NOTES = {
     "conv": [

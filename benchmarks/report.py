@@ -89,7 +89,7 @@ def format_rounds(rounds: dict) -> str:
     if rounds["discarded"]:
         line += f", {rounds['discarded']} run again because other programs kept > 0.1 core busy"
     if rounds["disturbed_kept"]:
-        line += f"; WARNING: {rounds['disturbed_kept']} kept rounds ran while other programs were busy"
+        line += f"; WARNING: {rounds['disturbed_kept']} kept rounds ran while other programs were busy (no quiet spell came in time)"
     return line
 
 

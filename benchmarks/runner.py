@@ -106,19 +106,30 @@ def paired_ratio(result: dict, reference: dict) -> float:
     return statistics.median((a / result["steps_per_block"]) / (b / reference["steps_per_block"]) for a, b in pairs)
 
 
+def _busy(meter: OtherLoad) -> float:
+    load = meter.cores()
+    return load["other_cores"] + load["steal_cores"] if load else 0.0
+
+
 def quiet_rounds(n: int, run_round: Callable[[int], dict], pids: Callable[[], list], settings: dict) -> tuple:
-    """``n`` rounds that other programs left alone: a round during which they kept more than
-    QUIET_CORES busy is thrown away and run again after a pause, at most ``settings["retries"]``
-    times in all. Returns the kept rounds' outcomes and a summary."""
+    """``n`` rounds that other programs left alone. A round during which they kept more than
+    QUIET_CORES busy is thrown away; then we wait, checking every ``settings["busy_pause"]``
+    seconds, until they are quiet and run it again. After ``settings["max_wait"]`` seconds of
+    that, rounds are kept as they come (and counted as disturbed). Returns the kept rounds'
+    outcomes and a summary."""
     kept, loads, discarded = [], [], 0
+    deadline = time.monotonic() + settings["max_wait"]
     while len(kept) < n:
         meter = OtherLoad(pids())
         outcome = run_round(len(kept) + discarded)
-        load = meter.cores()
-        busy = load["other_cores"] + load["steal_cores"] if load else 0.0
-        if busy > QUIET_CORES and discarded < settings["retries"]:
+        busy = _busy(meter)
+        if busy > QUIET_CORES and time.monotonic() < deadline:
             discarded += 1
-            time.sleep(settings["busy_pause"])
+            while time.monotonic() < deadline:
+                meter = OtherLoad(pids())
+                time.sleep(settings["busy_pause"])
+                if _busy(meter) <= QUIET_CORES:
+                    break
             continue
         kept.append(outcome)
         loads.append(busy)
