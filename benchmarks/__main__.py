@@ -77,7 +77,7 @@ class Session:
         self.settings = QUICK if args.quick else FULL
         self.saved: dict = {}  # name -> (path, problem)
 
-    def problem(self, name: str, build=None) -> str:  # noqa: ANN001
+    def problem(self, name: str, build=None) -> str:
         """The path of the problem's .npz file, built and saved on first use."""
         if name not in self.saved:
             problem = (build or problems.TIMED[name])()

@@ -40,13 +40,15 @@ def _loss_column(name: str, result: dict) -> str:
     return ("ok" if result["loss_ok"] else "MISMATCH") + f" ({result['loss_rel_diff']:.0e})"
 
 
-def case_table(case: dict) -> str:
-    """The case's table: one row per contender that ran, then what was skipped and why."""
-    header = ["contender", "time/step", "IQR", "x hand NumPy", "x PyTorch", "losses vs NumPy", ""]
+HEADER = ["contender", "time/step", "IQR", "x hand NumPy", "x PyTorch", "losses vs NumPy", ""]
+
+
+def _rows(case: dict) -> tuple[list, list]:
+    """The table's rows, one per contender that ran, and the lines saying what did not and why."""
     rows, skipped = [], []
     for name, result in case["contenders"].items():
         if result["status"] != "ok":
-            skipped.append(f"  {result['status']}: {CONTENDERS[name].label}: {result['note']}")
+            skipped.append(f"{result['status']}: {CONTENDERS[name].label}: {result['note']}")
             continue
         extra = ""
         if "samples_per_s" in result:
@@ -64,22 +66,58 @@ def case_table(case: dict) -> str:
                 extra,
             ]
         )
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = [f"== {case['name']}: {case['title']}"]
-    for r in [header, *rows]:
-        cells = [str(c).ljust(w) if i in (0, 5, 6) else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        lines.append("  " + "  ".join(cells).rstrip())
-    lines += skipped
+    return rows, skipped
+
+
+def _remarks(case: dict) -> list:
+    lines = []
     if case.get("rounds"):
-        lines.append("  " + format_rounds(case["rounds"]))
-    lines += [f"  note: {n}" for n in case.get("notes", [])]
+        lines.append(format_rounds(case["rounds"]))
+    lines += [f"note: {n}" for n in case.get("notes", [])]
     for name, result in case["contenders"].items():
         if result.get("loss_ok") is False:
             lines.append(
-                f"  WARNING: {CONTENDERS[name].label}'s losses of the first two steps differ from hand NumPy's "
+                f"WARNING: {CONTENDERS[name].label}'s losses of the first two steps differ from hand NumPy's "
                 f"by {result['loss_rel_diff']:.1e} (relative; tolerance 1e-5)"
             )
+    return lines
+
+
+def case_table(case: dict) -> str:
+    """The case's table: one row per contender that ran, then what was skipped and why."""
+    rows, skipped = _rows(case)
+    widths = [max(len(str(r[i])) for r in [HEADER, *rows]) for i in range(len(HEADER))]
+    lines = [f"== {case['name']}: {case['title']}"]
+    for r in [HEADER, *rows]:
+        cells = [str(c).ljust(w) if i in (0, 5, 6) else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        lines.append("  " + "  ".join(cells).rstrip())
+    lines += [f"  {line}" for line in skipped + _remarks(case)]
     return "\n".join(lines)
+
+
+def markdown(report: dict) -> str:
+    """The run as Markdown: a table per timed case, the other cases' summaries, the targets."""
+    m = report["machine"]
+    out = [
+        f"{m['cpu']}, {m['logical_cores']} logical cores; {report['threads']} thread(s) per process; "
+        f"run of {report['started']}" + (" (--quick)" if report["quick"] else ""),
+        "",
+    ]
+    for case in report["cases"].values():
+        if "contenders" not in case:
+            out += [f"**{case['name']}**", ""] + [f"- {line}" for line in case["summary"]] + [""]
+            continue
+        rows, skipped = _rows(case)
+        header = HEADER[:-1] + (["throughput"] if any(r[-1] for r in rows) else [])
+        out += [f"**{case['name']}**: {case['title']}", ""]
+        out.append("| " + " | ".join(header) + " |")
+        out.append("|" + "|".join("---" if i in (0, 5, 6) else "---:" for i in range(len(header))) + "|")
+        out += ["| " + " | ".join(r[: len(header)]) + " |" for r in rows]
+        out += [""] + [f"- {line}" for line in skipped + _remarks(case)] + [""]
+    out += ["| target | measured | verdict |", "|---|---:|---|"]
+    for t in report["targets"]:
+        out.append(f"| {t['case']}: {t['target']} | {t['measured'] or t['why']} | {t['verdict']} |")
+    return "\n".join(out)
 
 
 def format_rounds(rounds: dict) -> str:
@@ -89,7 +127,8 @@ def format_rounds(rounds: dict) -> str:
     if rounds["discarded"]:
         line += f", {rounds['discarded']} run again because other programs kept > 0.1 core busy"
     if rounds["disturbed_kept"]:
-        line += f"; WARNING: {rounds['disturbed_kept']} kept rounds ran while other programs were busy (no quiet spell came in time)"
+        why = "no quiet spell came in time" if rounds.get("max_wait_s") else "--quick does not wait for one"
+        line += f"; WARNING: {rounds['disturbed_kept']} kept rounds ran while other programs were busy ({why})"
     return line
 
 
@@ -180,3 +219,12 @@ def format_targets(rows: list) -> str:
         measured = t["measured"] if t["measured"] is not None else f"({t['why']})"
         lines.append(f"  target [{t['verdict']:>4}] {t['target']}: {measured}")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m benchmarks.report results.json ...: the runs as Markdown
+    import json
+    import sys
+
+    for path in sys.argv[1:]:
+        with open(path) as f:
+            print(markdown(json.load(f)), end="\n\n")

@@ -64,10 +64,11 @@ class Worker:
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         line = self.proc.stdout.readline() if ready else ""
         if not line:
-            self.close()
+            self._stop()
             why = "timed out" if not ready else f"exited with status {self.proc.returncode}"
             self.stderr.seek(0)
             tail = self.stderr.read().strip().splitlines()[-3:]
+            self.close()
             raise WorkerError(f"{self.contender} {why}" + (": " + " | ".join(tail) if tail else ""))
         return json.loads(line)
 
@@ -76,7 +77,7 @@ class Worker:
         self.proc.stdin.flush()
         return self.receive(timeout)
 
-    def close(self) -> None:
+    def _stop(self) -> None:
         if self.proc.poll() is None:
             try:
                 self.proc.stdin.write("quit\n")
@@ -85,6 +86,9 @@ class Worker:
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait()
+
+    def close(self) -> None:
+        self._stop()
         self.stderr.close()
 
 
@@ -134,6 +138,7 @@ def quiet_rounds(n: int, run_round: Callable[[int], dict], pids: Callable[[], li
         kept.append(outcome)
         loads.append(busy)
     summary = {"kept": len(kept), "discarded": discarded, "disturbed_kept": sum(b > QUIET_CORES for b in loads)}
+    summary["max_wait_s"] = settings["max_wait"]
     summary["mean_other_cores_kept"] = statistics.mean(loads) if loads else None
     return kept, summary
 
@@ -173,7 +178,10 @@ def time_case(problem: str, contenders: list, threads: int, settings: dict, gemm
             results[name] = {"status": "ok", **{k: v for k, v in ready.items() if k != "ready"}}
         rounds, summary = [], {}
         if workers:
-            pids = lambda: [w.proc.pid for w in workers.values()]  # noqa: E731
+
+            def pids() -> list:
+                return [w.proc.pid for w in workers.values()]
+
             rounds, summary = quiet_rounds(settings["rounds"], run_round, pids, settings)
     finally:
         for worker in workers.values():

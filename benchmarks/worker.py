@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import resource
 import sys
@@ -30,7 +31,7 @@ def _pin(threads: int) -> None:
         os.sched_setaffinity(0, cpus[:threads])
 
 
-def _run(step, batches: list, n: int):  # noqa: ANN001, ANN202
+def _run(step, batches: list, n: int):
     loss = None
     for x, y in itertools.islice(itertools.cycle(batches), n):
         loss = step(x, y)
@@ -40,13 +41,13 @@ def _run(step, batches: list, n: int):  # noqa: ANN001, ANN202
     return loss
 
 
-def _timed(step, batches: list, n: int) -> float:  # noqa: ANN001
+def _timed(step, batches: list, n: int) -> float:
     t0 = time.perf_counter()
     _run(step, batches, n)
     return time.perf_counter() - t0
 
 
-def _as_float(loss) -> float:  # noqa: ANN001
+def _as_float(loss) -> float:
     return float(loss.item() if hasattr(loss, "item") else loss)
 
 
@@ -86,7 +87,7 @@ class Gemm:
         return time.perf_counter() - t0
 
 
-def _timed_mode(args: argparse.Namespace, setup, problem, send) -> None:  # noqa: ANN001
+def _timed_mode(args: argparse.Namespace, setup, send) -> None:
     step, batches = setup.step, setup.batches
     losses = [_as_float(step(*batches[i % len(batches)])) for i in range(2)]
     t0, warm_steps = time.perf_counter(), 0
@@ -135,11 +136,11 @@ def main() -> None:
     problem = Problem.load(args.problem)
     setup = load(args.contender).setup(problem, args.threads)
     if args.mode == "timed":
-        _timed_mode(args, setup, problem, send)
+        _timed_mode(args, setup, send)
     elif args.mode == "depth":
         times = [_timed(setup.step, setup.batches, 1) for _ in range(args.steps)]
         loss = _as_float(setup.step(*setup.batches[0]))
-        send(seconds_per_step=sorted(times)[len(times) // 2], loss=loss, ok=loss == loss)
+        send(seconds_per_step=sorted(times)[len(times) // 2], loss=loss, ok=math.isfinite(loss))
     elif args.mode == "peak-rss":
         before = _rss_mb()
         _run(setup.step, setup.batches, args.steps)

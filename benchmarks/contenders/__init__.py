@@ -54,5 +54,5 @@ def unavailable(name: str) -> str | None:
     return None
 
 
-def load(name: str):  # noqa: ANN201
+def load(name: str):
     return importlib.import_module(f"{__name__}.{CONTENDERS[name].module}")

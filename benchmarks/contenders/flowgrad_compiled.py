@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ..problems import Problem
 from . import Setup, flowgrad_eager
 
 
-def setup(problem, threads: int) -> Setup:  # noqa: ANN001
+def setup(problem: Problem, threads: int) -> Setup:
     import flowgrad as fg
 
     eager = flowgrad_eager.setup(problem, threads)

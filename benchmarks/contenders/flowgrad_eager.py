@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ..problems import Problem
 from . import Setup
 from .modules import build_step
 
 
-def setup(problem, threads: int) -> Setup:  # noqa: ANN001
+def setup(problem: Problem, threads: int) -> Setup:
     import flowgrad as fg
 
     step = build_step(fg.nn, fg.optim, problem, fg.from_numpy)

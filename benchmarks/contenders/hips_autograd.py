@@ -6,11 +6,12 @@ from importlib.metadata import version
 
 import numpy as np
 
+from ..problems import Problem
 from . import Setup
 from .functional import loss_function
 
 
-def _conv2d(x, w, b):  # noqa: ANN001, ANN202
+def _conv2d(x, w, b):
     # 3x3 convolution with padding 1 over one input channel, as nine shifted views of the padded
     # input (data, not differentiated) times the weights.
     import autograd.numpy as anp
@@ -21,7 +22,7 @@ def _conv2d(x, w, b):  # noqa: ANN001, ANN202
     return anp.transpose(out, (0, 3, 1, 2)) + anp.reshape(b, (8, 1, 1))
 
 
-def setup(problem, threads: int) -> Setup:  # noqa: ANN001
+def setup(problem: Problem, threads: int) -> Setup:
     import autograd
     import autograd.numpy as anp
 
@@ -30,7 +31,7 @@ def setup(problem, threads: int) -> Setup:  # noqa: ANN001
     lr, momentum = problem.lr, problem.momentum
     bufs = [np.zeros_like(p) for p in params]
 
-    def step(x, y):  # noqa: ANN001, ANN202
+    def step(x, y):
         loss, grads = grad_fn(params, x, y)
         for p, g, buf in zip(params, grads, bufs):
             if momentum:

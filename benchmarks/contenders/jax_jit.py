@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from ..problems import Problem
 from . import Setup
 from .functional import loss_function
 
 
-def setup(problem, threads: int) -> Setup:  # noqa: ANN001
+def setup(problem: Problem, threads: int) -> Setup:
     # The orchestrator sets XLA_FLAGS for one thread and pins the process to `threads` cores.
     import jax
     import jax.numpy as jnp
 
     jax.config.update("jax_enable_x64", True)  # for the float64 case; float32 arrays stay float32
 
-    def conv2d(x, w, b):  # noqa: ANN001, ANN202
+    def conv2d(x, w, b):
         y = jax.lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)))
         return y + b[None, :, None, None]
 
@@ -21,7 +22,7 @@ def setup(problem, threads: int) -> Setup:  # noqa: ANN001
     lr, momentum = problem.lr, problem.momentum
 
     @jax.jit
-    def update(params, bufs, x, y):  # noqa: ANN001, ANN202
+    def update(params, bufs, x, y):
         loss, grads = grad_fn(params, x, y)
         if momentum:
             bufs = [momentum * b + g for b, g in zip(bufs, grads)]
@@ -30,7 +31,7 @@ def setup(problem, threads: int) -> Setup:  # noqa: ANN001
 
     state = [[jnp.asarray(p) for p in problem.params], [jnp.zeros_like(p) for p in problem.params] if momentum else []]
 
-    def step(x, y):  # noqa: ANN001, ANN202
+    def step(x, y):
         state[0], state[1], loss = update(state[0], state[1], x, y)
         return loss
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..problems import Problem
 from . import Setup
 
 
@@ -63,7 +64,7 @@ class _Updater:
         p -= self.lr * g
 
 
-def _mlp_step(problem, params: list):  # noqa: ANN001, ANN202
+def _mlp_step(problem, params: list):
     n = len(params) // 2
     acts = [problem.hidden] * (n - 1) + [problem.output]
     update = _Updater(params, problem.lr, problem.momentum)
@@ -86,7 +87,7 @@ def _mlp_step(problem, params: list):  # noqa: ANN001, ANN202
     return step
 
 
-def _conv_step(problem, params: list):  # noqa: ANN001, ANN202
+def _conv_step(problem, params: list):
     # Conv2d(1, 8, 3, padding=1) by im2col, ReLU, 2x2 max-pool, flatten (C, H, W), Linear(128, 10).
     # im2col takes the 8x8 output positions in pooling-window order, (dh, dw, B, 4, 4), so the
     # convolution is one (8, 9) @ (9, 4*B*16) product and pooling a max over one axis.
@@ -130,7 +131,7 @@ def _conv_step(problem, params: list):  # noqa: ANN001, ANN202
     return step
 
 
-def setup(problem, threads: int) -> Setup:  # noqa: ANN001
+def setup(problem: Problem, threads: int) -> Setup:
     params = [np.array(p) for p in problem.params]
     step = _conv_step(problem, params) if problem.arch == "conv" else _mlp_step(problem, params)
     return Setup(step, problem.batches, {"numpy": np.__version__})

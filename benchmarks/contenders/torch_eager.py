@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ..problems import Problem
 from . import Setup
 from .modules import build_step
 
 
-def setup(problem, threads: int) -> Setup:  # noqa: ANN001
+def setup(problem: Problem, threads: int) -> Setup:
     import torch
 
     torch.set_num_threads(threads)
