@@ -304,7 +304,9 @@ def _store_leaf_grad(t: Tensor, g: Any, owned: bool, create_graph: bool) -> None
         t.grad = g if t.grad is None else t.grad + g
         return
     if t.grad is None:
-        t.grad = Tensor._wrap(g if owned else g.copy())
+        t.grad = Tensor._wrap(
+            g if owned else g.copy(order="K")
+        )  # keep the layout: a transposed view copies without transposing
     else:
         t.grad.data += g
         t.grad._mark_changed()
@@ -396,5 +398,5 @@ def grad(
         elif isinstance(g, Tensor):
             result.append(g)
         else:
-            result.append(Tensor._wrap(g if g.base is None else g.copy()))
+            result.append(Tensor._wrap(g if g.base is None else g.copy(order="K")))
     return tuple(result)
