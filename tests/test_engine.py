@@ -185,3 +185,17 @@ def test_detect_anomaly_forward_and_backward():
     assert not fg.is_anomaly_enabled()
     with np.errstate(invalid="ignore"):
         assert np.isnan(fg.sqrt(x.detach())[0].item())  # off by default: NaN flows through
+
+
+def test_leaf_gradient_owns_a_plain_layout():
+    # A broadcast gradient must become an ordinary C-ordered array (users reshape it in place);
+    # a transposed one may stay Fortran-ordered, which copies without transposing.
+    x = fg.tensor(np.ones((2, 3)), requires_grad=True)
+    fg.sum(x, axis=0).sum().backward()
+    assert x.grad.data.flags["C_CONTIGUOUS"] and x.grad.data.flags["OWNDATA"]
+    w = fg.tensor(np.ones((3, 4)), requires_grad=True)
+    (fg.tensor(np.ones((5, 3))) @ w).sum().backward()
+    assert w.grad.shape == (3, 4)
+    assert w.grad.data.flags["C_CONTIGUOUS"] or w.grad.data.flags["F_CONTIGUOUS"]
+    gx = fg.grad(lambda t: fg.sum(t, axis=0).sum())(np.ones((2, 3)))
+    assert np.asarray(gx).flags["C_CONTIGUOUS"]

@@ -305,8 +305,8 @@ def _store_leaf_grad(t: Tensor, g: Any, owned: bool, create_graph: bool) -> None
         return
     if t.grad is None:
         t.grad = Tensor._wrap(
-            g if owned else g.copy(order="K")
-        )  # keep the layout: a transposed view copies without transposing
+            g if owned else g.copy(order="A")
+        )  # a transposed (Fortran-ordered) view stays Fortran: copying it is then a memcpy
     else:
         t.grad.data += g
         t.grad._mark_changed()
@@ -398,5 +398,5 @@ def grad(
         elif isinstance(g, Tensor):
             result.append(g)
         else:
-            result.append(Tensor._wrap(g if g.base is None else g.copy(order="K")))
+            result.append(Tensor._wrap(g if g.base is None else g.copy(order="A")))
     return tuple(result)
