@@ -125,7 +125,8 @@ from .ops.elementwise import (
     where,
 )
 from .ops.elementwise import add, divide, multiply, negative, power, subtract
-from .ops.linalg import dot, einsum, matmul, outer
+from .ops.linalg import dot, einsum, linear, matmul, outer
+from .ops.reduce import squared_error
 from .ops.shape import broadcast_to, moveaxis, pad, swapaxes
 from .ops.torchlike import (
     all,

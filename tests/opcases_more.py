@@ -95,6 +95,8 @@ CUMSUM_AXES = [
     (None, [(), (2, 3), (2, 3, 4)]),
 ]
 
+SQUARED_ERROR_SHAPES = [(), (1,), (5,), (1, 1), (4, 1), (2, 3), (3, 1, 2), (2, 3, 4), (6,), (1, 7)]
+
 REDUCTIONS = [
     *reductions("sum", lambda x, a, k: fg.sum(x, dim=a, keepdim=k), lambda x, a, k: np.sum(x, axis=a, keepdims=k)),
     *reductions("mean", lambda x, a, k: fnp.mean(x, axis=a, keepdims=k), lambda x, a, k: np.mean(x, axis=a, keepdims=k), min_count=1),
@@ -108,6 +110,9 @@ REDUCTIONS = [
     *reductions("logsumexp", lambda x, a, k: fg.logsumexp(x, dim=a, keepdim=k), logsumexp_ref, min_count=1),
     *[OpCase("softmax", lambda x, a=a: fg.softmax(x, dim=a), lambda x, a=a: softmax_ref(x, a), one(s), label=f"axis={a}") for a, s in SOFTMAX_AXES],
     *[OpCase("log_softmax", lambda x, a=a: x.log_softmax(a), lambda x, a=a: log_softmax_ref(x, a), one(s), label=f"axis={a}") for a, s in SOFTMAX_AXES],
+    OpCase("squared_error", fg.squared_error, lambda a, b: np.mean((a - b) ** 2), [(s, s) for s in SQUARED_ERROR_SHAPES]),
+    OpCase("squared_error", lambda a, b: fg.squared_error(a, b, "sum"), lambda a, b: np.sum((a - b) ** 2), [(s, s) for s in SQUARED_ERROR_SHAPES[:5]], label="sum"),
+    OpCase("squared_error", fg.squared_error, lambda a, b: np.mean((a - b) ** 2), [((3, 2), (3, 2))], grad_inputs=(1,), label="target only"),
     *[OpCase("cumsum", lambda x, a=a: fnp.cumsum(x, axis=a), lambda x, a=a: np.cumsum(x, axis=a), one(s), label=f"axis={a}") for a, s in CUMSUM_AXES],
     # forward-only reductions
     *reductions("argmax", lambda x, a, k: fg.argmax(x, a, k), lambda x, a, k: np.argmax(x, axis=a, keepdims=k), distinct, 1, True, grad_inputs=()),
@@ -144,12 +149,27 @@ EINSUMS = [
     ("ij,jk,kl->il", [((2, 3), (3, 4), (4, 2))]),
     ("ij,k->i", [((2, 3), (4,))]),
 ]
+LINEAR_SHAPES = [  # (x, weight (out, in), bias (out,))
+    ((4, 3), (2, 3), (2,)),
+    ((3,), (2, 3), (2,)),
+    ((2, 4, 3), (5, 3), (5,)),
+    ((1, 1), (1, 1), (1,)),
+    ((0, 3), (2, 3), (2,)),
+    ((4, 0), (2, 0), (2,)),
+    ((4, 3), (0, 3), (0,)),
+    ((2, 1, 2, 3), (4, 3), (4,)),
+    ((6, 5), (1, 5), (1,)),
+    ((1, 7), (3, 7), (3,)),
+]
 PRODUCTS = [
     OpCase("matmul", lambda a, b: a @ b, np.matmul, MATMUL_SHAPES),
     OpCase("matmul", fg.matmul, np.matmul, MATMUL_SHAPES[:4], grad_inputs=(1,), label="b only"),
     OpCase("matmul", fnp.dot, np.dot, MATMUL_SHAPES[2:5], grad_inputs=(0,), label="dot, a only"),
     *[OpCase("einsum", lambda *xs, s=spec: fg.einsum(s, *xs), lambda *xs, s=spec: np.einsum(s, *xs), shapes, label=spec) for spec, shapes in EINSUMS],
     OpCase("einsum", lambda a, b: fnp.einsum("ij,jk->ik", a, b), lambda a, b: np.einsum("ij,jk->ik", a, b), EINSUMS[0][1][:1], grad_inputs=(0,), label="a only"),
+    OpCase("linear", fg.linear, lambda x, w, b: x @ w.T + b, LINEAR_SHAPES),
+    OpCase("linear", fg.linear, lambda x, w: x @ w.T, [s[:2] for s in LINEAR_SHAPES[:4]], label="no bias"),
+    OpCase("linear", fg.linear, lambda x, w, b: x @ w.T + b, LINEAR_SHAPES[:3], grad_inputs=(1,), label="weight only"),
 ]  # fmt: skip
 
 

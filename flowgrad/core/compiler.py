@@ -160,7 +160,8 @@ class Plan:
         self.externals = tracer.externals
         self.inputs = tracer.inputs
         self.output = output
-        self.steps = [_specialize(*s) for s in tracer.steps]
+        dead = _dead_after(tracer, output)
+        self.steps = [(*_specialize(*s), dead.get(i)) for i, s in enumerate(tracer.steps)]
 
     def run(self, arrays: list[np.ndarray]) -> Any:
         vals = list(self.template)
@@ -169,12 +170,47 @@ class Plan:
             vals[k] = t.data
         for k, a in zip(self.inputs, arrays):
             vals[k] = a
-        for step, refresh in self.steps:
+        for step, refresh, dead in self.steps:
             step(vals)
             if refresh:
                 for k, t in externals:
                     vals[k] = t.data
+            if dead:  # large intermediates are let go after their last use, as eager backward does
+                for k in dead:
+                    vals[k] = None
         return _rebuild(self.output, vals)
+
+
+_LARGE = 1 << 16  # bytes: smaller values are not worth a check per step
+
+
+def _dead_after(tracer: Tracer, output: Any) -> dict[int, list[int]]:
+    """Step index -> the large slots last read (or written, if never read) by that step."""
+    last: dict[int, int] = {}
+    for i, (_, args, kw, dst, _) in enumerate(tracer.steps):
+        if dst is not None:
+            last.setdefault(dst, i)
+        for k in (*args, *kw.values()):
+            last[k] = i
+    keep = set(_output_slots(output)) | {k for k, _ in tracer.externals} | set(tracer.inputs)
+    keep.update(k for k, v in enumerate(tracer.template) if v is not None)  # constants
+    dead: dict[int, list[int]] = {}
+    for k, i in last.items():
+        v = tracer.keep[k]
+        if k not in keep and isinstance(v, np.ndarray) and v.nbytes >= _LARGE:
+            dead.setdefault(i, []).append(k)
+    return dead
+
+
+def _output_slots(spec: tuple) -> list[int]:
+    kind = spec[0]
+    if kind in ("tensor", "array"):
+        return [spec[1]]
+    if kind in ("tuple", "list"):
+        return [k for s in spec[1] for k in _output_slots(s)]
+    if kind == "dict":
+        return [k for s in spec[1].values() for k in _output_slots(s)]
+    return []
 
 
 def _specialize(fn: Callable[..., Any], a: list[int], kw: dict, dst: int | None, refresh: bool) -> tuple:

@@ -86,8 +86,7 @@ def linear(x: Any, weight: fg.Tensor, bias: fg.Tensor | None = None) -> fg.Tenso
             f"linear: input has {x.shape[-1] if x.ndim else 'no'} features (shape {x.shape}) but the "
             f"weight expects {weight.shape[-1]} (weight shape {weight.shape})"
         )
-    out = x @ weight.T
-    return out if bias is None else out + bias
+    return fg.linear(x, weight, bias)  # one primitive: one node, the weight gradient in its layout
 
 
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> fg.Tensor:

@@ -60,6 +60,8 @@ def _reduce(name: str, loss: fg.Tensor, reduction: str) -> fg.Tensor:
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> fg.Tensor:  # noqa: A002
     """Mean squared error."""
     input, target = _pair("mse_loss", input, target)
+    if reduction in ("mean", "sum"):
+        return fg.squared_error(input, target, reduction)  # one primitive: one graph node
     d = input - target
     return _reduce("mse_loss", d * d, reduction)
 

@@ -45,6 +45,65 @@ def _matmul_explain(a: Any, b: Any) -> str | None:
 MATMUL = defop("matmul", np.matmul, _matmul_grad_a, _matmul_grad_b, explain=_matmul_explain)
 
 
+# ----- linear: x @ weight.T + bias as one primitive ---------------------------------------
+# One node instead of three (transpose, matmul, add) per layer, and the weight gradient
+# computed as g.T @ x in the weight's own (C) layout: a transposed view would make the
+# optimizer's update walk the weight against its memory order.
+def _linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    out = np.matmul(x, w.T)
+    if b is not None:
+        out += b  # the same ufunc as out + b, without a second buffer
+    return out
+
+
+def _linear_grad_x(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
+    return xp.matmul(g, w)
+
+
+def _linear_grad_w(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
+    if x.ndim == 1:
+        return xp.expand_dims(g, -1) * x
+    if x.ndim > 2:  # batch dimensions all contribute: fold them into one
+        g, x = xp.reshape(g, (-1, g.shape[-1])), xp.reshape(x, (-1, x.shape[-1]))
+    return xp.matmul(xp.swapaxes(g, -1, -2), x)
+
+
+def _linear_grad_b(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
+    return xp.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+
+
+LINEAR = defop("linear", _linear_forward, _linear_grad_x, _linear_grad_w, _linear_grad_b)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """``x @ weight.T + bias`` (weight of shape (out, in)) as one primitive, as layers use it.
+
+    Falls back to the composite ``x @ weight.T + bias`` (same values) where the fused op does not
+    apply: a weight that is not 2-D, a bias not of shape (out,) or of another dtype.
+
+    >>> import flowgrad as fg
+    >>> fg.linear(fg.ones(4, 3), fg.ones(2, 3), fg.zeros(2)).tolist()[0]
+    [3.0, 3.0]
+    """
+    wd, xd, bd = _data(weight), _data(x), _data(bias)
+    fused = (
+        isinstance(wd, np.ndarray)
+        and isinstance(xd, np.ndarray)
+        and wd.ndim == 2
+        and xd.ndim >= 1
+        and xd.shape[-1] == wd.shape[1]
+        and xd.dtype == wd.dtype
+        and wd.dtype.kind == "f"
+        and (bias is None or (isinstance(bd, np.ndarray) and bd.shape == wd.shape[:1] and bd.dtype == wd.dtype))
+    )
+    if fused:
+        return apply(LINEAR, (x, weight, bias))
+    from .shape import transpose
+
+    out = matmul(x, transpose(weight))
+    return out if bias is None else out + bias
+
+
 def _parse_einsum(subscripts: str, n: int) -> tuple[list[str], str]:
     spec = subscripts.replace(" ", "")
     if "." in spec:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArgumentError, DTypeError, check_number, given
-from .optimizer import Optimizer, params_with_grad, required
+from .optimizer import Optimizer, params_with_grad, required, subtract_scaled
 
 
 def _check(name: str, **values: float) -> None:
@@ -78,9 +78,12 @@ class SGD(Optimizer):
                     buf = state["momentum_buffer"] = np.array(d_p, dtype=p.dtype, copy=True)
                 else:
                     buf *= momentum
-                    buf += (1 - dampening) * d_p
+                    if dampening:
+                        buf += (1 - dampening) * d_p
+                    else:
+                        buf += d_p  # 1.0 * d_p is d_p: skip a full-size temporary
                 d_p = d_p + momentum * buf if nesterov else buf
-            p.data -= lr * d_p
+            subtract_scaled(p.data, lr, d_p)
 
 
 class Momentum(SGD):

@@ -202,6 +202,32 @@ def _restore_value(v: Any, p: fg.Tensor) -> Any:
     return arr
 
 
+_BLOCK = 1 << 16  # elements per block of subtract_scaled: the temporary stays in the cache
+
+
+def subtract_scaled(target: np.ndarray, scale: float, d: np.ndarray) -> None:
+    """``target -= scale * d`` in place, with the same digits, without a full-size temporary.
+
+    Large parameters are updated block by block through one small buffer: NumPy's
+    ``target -= scale * d`` would allocate (and page-fault in) a temporary as large as the
+    parameter on every step.
+    """
+    n = target.size
+    if n <= _BLOCK or d.shape != target.shape or d.dtype != target.dtype:
+        target -= scale * d
+        return
+    if not (target.flags.c_contiguous and d.flags.c_contiguous):
+        target -= scale * d
+        return
+    flat_t, flat_d = target.reshape(-1), d.reshape(-1)
+    buf = np.empty(_BLOCK, dtype=np.result_type(d, scale))
+    for i in range(0, n, _BLOCK):
+        j = min(i + _BLOCK, n)
+        part = buf[: j - i]
+        np.multiply(flat_d[i:j], scale, out=part)
+        np.subtract(flat_t[i:j], part, out=flat_t[i:j])
+
+
 def params_with_grad(group: dict) -> Iterable[fg.Tensor]:
     """The parameters of a group that received a gradient."""
     for p in group["params"]:
