@@ -212,6 +212,12 @@ def time_case(problem: str, contenders: list, threads: int, settings: dict, gemm
 def time_imports(threads: int, settings: dict) -> tuple:
     """Medians of `python -c "import numpy"` and `python -c "import flowgrad"` in fresh processes."""
     env = child_env(threads)
+    # Bytecode as an installed package has it (pip compiles at install time): where
+    # PYTHONDONTWRITEBYTECODE is set, an editable checkout would otherwise compile every module
+    # of flowgrad from source in every timed process, while NumPy's came compiled with its wheel.
+    import compileall
+
+    compileall.compile_dir(os.path.join(ROOT, "flowgrad"), quiet=1)  # the children import it from ROOT
 
     def run_round(_: int) -> dict:
         times = {}

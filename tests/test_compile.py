@@ -193,3 +193,17 @@ def test_functional_gradients_compile():
     again = compiled(x, W)
     assert again[0].item() == eager[0].item()
     np.testing.assert_array_equal(again[1].numpy(), eager[1].numpy())
+
+
+def test_functional_gradient_that_is_a_view_is_replayed_not_baked():
+    # The gradient of a reshape is a view of the walk's buffer; grad() copies it for the caller,
+    # and that copy must be part of the replay (it was once a constant from the first call).
+    @fg.compile
+    def step(x):
+        t = fg.from_numpy(x).requires_grad_()
+        z = t.reshape(-1)
+        return fg.autograd.grad((z * z).sum(), [t])[0]
+
+    for value in (1.0, 2.0, 3.0):
+        np.testing.assert_array_equal(step(np.full((2, 3), value)).numpy(), np.full((2, 3), 2 * value))
+    assert step.traces == 1

@@ -372,3 +372,21 @@ def test_compile_traces_only_its_own_thread():
     other_stepped.clear()
     run_threads(lambda: compiled_training(a, True), lambda: eager_training(b, True))
     assert (weights(a), weights(b)) == expected
+
+
+def test_import_loads_nothing_beyond_numpy() -> None:
+    # The import-time budget (#7: at most 40 ms over `import numpy`): numpy.random, traceback,
+    # threading and the optional layers load when first used, not at `import flowgrad`.
+    import subprocess
+
+    code = (
+        "import sys, numpy; before = set(sys.modules); import flowgrad; "
+        "print(sorted(m for m in set(sys.modules) - before if not m.startswith('flowgrad')))"
+    )
+    extra = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert extra == "[]", f"import flowgrad also imported {extra}"
+    code = "import sys, flowgrad as fg; fg.randn(2); assert 'numpy.random' in sys.modules; print(fg.randn(3).shape)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "(3,)"
+    )

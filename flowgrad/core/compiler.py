@@ -34,8 +34,8 @@ tensor during tracing warns about it. A new input shape or dtype traces again.
 
 from __future__ import annotations
 
+import _thread
 import functools
-import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -49,7 +49,7 @@ from .tensor import Tensor
 __all__ = ["compile", "CompiledFunction", "replay_call", "is_tracing", "TracingWarning"]
 
 
-_tracing_lock = threading.Lock()  # guards ops.TRACING, the count of threads tracing
+_tracing_lock = _thread.allocate_lock()  # guards ops.TRACING, the count of threads tracing
 
 
 class TracingWarning(UserWarning):

@@ -299,6 +299,11 @@ def _fit(gi: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
     return gi
 
 
+def _own_copy(g: np.ndarray) -> np.ndarray:
+    # order='A': a transposed (Fortran-ordered) view stays Fortran, a memcpy; the rest C-ordered.
+    return g.copy(order="A")
+
+
 def _store_leaf_grad(t: Tensor, g: Any, owned: bool, create_graph: bool) -> None:
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
@@ -398,5 +403,8 @@ def grad(
         elif isinstance(g, Tensor):
             result.append(g)
         else:
-            result.append(Tensor._wrap(g if g.base is None else g.copy(order="A")))
+            if g.base is not None:  # a view into a buffer the walk shares: the caller gets its own
+                tracer = _ops.current_tracer()
+                g = _own_copy(g) if tracer is None else tracer.call(_own_copy, g)  # fg.compile replays it
+            result.append(Tensor._wrap(g))
     return tuple(result)

@@ -21,7 +21,8 @@ from .. import dtypes
 from ..errors import ArgumentError, DTypeError, ShapeError, check_int, check_number, given
 from .tensor import Tensor, _check_requires_grad, as_array
 
-_generator = np.random.default_rng()
+# Created on first use: importing numpy.random costs ~15 ms, half of what flowgrad's import may add.
+_generator: Any = None
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -40,18 +41,21 @@ seed = manual_seed
 
 def default_generator() -> np.random.Generator:
     """The NumPy Generator behind flowgrad's random numbers."""
+    global _generator
+    if _generator is None:
+        _generator = np.random.default_rng()
     return _generator
 
 
 def get_rng_state() -> dict:
     """The generator's state, as plain data (JSON-serialisable)."""
-    return dict(_generator.bit_generator.state)
+    return dict(default_generator().bit_generator.state)
 
 
 def set_rng_state(state: dict) -> None:
     """Restore a state from :func:`get_rng_state`."""
     try:
-        _generator.bit_generator.state = state
+        default_generator().bit_generator.state = state
     except (TypeError, ValueError, KeyError) as e:  # NumPy's bare errors, made to name the function
         raise ArgumentError(
             f"set_rng_state: expected a state from fg.get_rng_state(), got {given(state)} ({e})"
@@ -180,7 +184,7 @@ def randn(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None
 ) -> Tensor:
     """Standard normal samples, e.g. ``fg.randn(10, 7, dtype=fg.float, requires_grad=True)``."""
-    rng = generator or _generator
+    rng = generator or default_generator()
     arr = rng.standard_normal(_shape(size, "randn")).astype(_random_float(dtype, "randn"), copy=False)
     return _finish(arr, requires_grad, device, "randn")
 
@@ -189,7 +193,7 @@ def rand(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
-    rng = generator or _generator
+    rng = generator or default_generator()
     arr = rng.random(_shape(size, "rand")).astype(_random_float(dtype, "rand"), copy=False)
     return _finish(arr, requires_grad, device, "rand")
 
@@ -209,7 +213,7 @@ def randint(
     low, high = check_int(low, "randint", "low", minimum=None), check_int(high, "randint", "high", minimum=None)
     if high <= low:  # NumPy's "low >= high" does not name the function
         raise ArgumentError(f"randint: high must be greater than low, got low={low}, high={high}")
-    rng = generator or _generator
+    rng = generator or default_generator()
     arr = rng.integers(low, high, size=_shape(size if isinstance(size, tuple) else (size,), "randint"))
     return _finish(arr.astype(dtypes.as_dtype(dtype or dtypes.int64)), requires_grad, device, "randint")
 
@@ -217,7 +221,7 @@ def randint(
 def randperm(n: int, dtype: Any = None, device: Any = None) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
     return _finish(
-        _generator.permutation(check_int(n, "randperm", "n")).astype(dtypes.as_dtype(dtype or dtypes.int64)),
+        default_generator().permutation(check_int(n, "randperm", "n")).astype(dtypes.as_dtype(dtype or dtypes.int64)),
         False,
         device,
         "randperm",

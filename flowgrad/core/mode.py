@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 import functools
-import threading
+from _thread import _local as _thread_local  # threading.local, without importing threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,7 +24,7 @@ import numpy as np
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _ModeState(threading.local):
+class _ModeState(_thread_local):
     # Class attributes are the defaults each new thread starts with.
     grad_enabled = True
     anomaly = False

@@ -21,7 +21,6 @@ same rule builds a graph and higher derivatives come for free.
 from __future__ import annotations
 
 import functools
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -136,7 +135,7 @@ class Node:
         self.params = params
         self.needs = needs  # positions of the inputs that require grad
         self.time = clock
-        self.where: list[traceback.FrameSummary] | None = None
+        self.where: list[Any] | None = None  # traceback.FrameSummary, recorded under detect_anomaly
 
     def name(self) -> str:
         return self.op.backward_name
@@ -189,6 +188,8 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
         t.requires_grad = True
         t._node = node
         if state.anomaly:
+            import traceback  # here: anomaly mode is rare, and the module costs import time
+
             node.where = traceback.extract_stack()[:-1]
             check_finite(op, out, "forward", node)
     else:

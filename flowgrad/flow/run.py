@@ -25,6 +25,7 @@ import numpy as np
 
 import flowgrad as fg
 
+from . import compiled as _compiled
 from . import trace as _trace
 from .base import GraphError, Input, Node
 
@@ -186,12 +187,21 @@ def forward_pass(output_node: Node, sorted_nodes: Sequence[Node]) -> Any:
     return output_node.value
 
 
-def forward_and_backward(graph: Sequence[Node], trace: bool = False) -> _trace.Trace | None:
+def forward_and_backward(
+    graph: Sequence[Node],
+    trace: bool = False,
+    compile: bool | None = None,  # noqa: A002
+) -> _trace.Trace | None:
     """A forward pass through ``graph`` (from ``topological_sort``), then a backward pass.
 
     Afterwards each node's ``gradients[n]`` holds d cost / d n for each of its
     inbound nodes ``n`` (and for itself). With ``trace=True`` the passes are
     recorded and the :class:`~flowgrad.flow.Trace` is returned.
+
+    ``compile=None`` (the default) runs a graph of built-in nodes fed float arrays through
+    ``fg.compile`` (see :mod:`flowgrad.flow.compiled`): the same values and gradients to the
+    last bit, several times faster. ``compile=False`` always runs node by node (each node's
+    ``forward()`` and ``backward()``), as do traces and graphs with nodes of your own.
 
     >>> from flowgrad.flow import Input, Mul, forward_and_backward, topological_sort
     >>> x, y = Input("x"), Input("y")
@@ -201,6 +211,9 @@ def forward_and_backward(graph: Sequence[Node], trace: bool = False) -> _trace.T
     (array(5.), array(4.))
     """
     graph = _check_nodes(graph, "forward_and_backward", "the sorted nodes from topological_sort")
+    if compile is not False and not trace and graph and not _trace.active_traces() and _compiled.compilable(graph):
+        _compiled.run_compiled(graph, next(_run_numbers))
+        return None
     with _trace.recording(trace) as recorded:
         stamp = next(_run_numbers)
         _run_forward(graph, stamp)

@@ -25,7 +25,7 @@ def sum_of_array(
 ) -> Any:
     """``np.sum``: the same ``np.add.reduce`` call, minus the dispatch (for first-order rules)."""
     if type(a) is np.ndarray and not kw:
-        return _add_reduce(a, axis, dtype, out, keepdims)
+        return _add_reduce(a, axis, dtype, out, keepdims)  # type: ignore[call-overload]
     return np.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
 

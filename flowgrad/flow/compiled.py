@@ -1,0 +1,132 @@
+"""``forward_and_backward`` through ``fg.compile``: a graph of built-in nodes, replayed.
+
+A graph made only of ``Input`` nodes fed float arrays and built-in nodes whose math is all
+flowgrad ops (``Add Mul Linear MatMul Sigmoid ReLU Tanh MSE Sum``) is run as one compiled
+function: the first call per graph and input signature traces exactly what the node-by-node
+passes do (each node's ``compute`` on its inputs' values, then per node the sum of the
+gradients its consumers sent and one ``fg.autograd.grad`` call for its inputs); later calls
+replay the recorded NumPy calls. Values and gradients are bit-identical to the node-by-node
+passes. Anything else (a learner's own ``Node`` subclass, a trace, integer-valued inputs,
+``SoftmaxCrossEntropy``, whose labels pick the rows) runs node by node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import flowgrad as fg
+
+from .base import Input, Node, OpNode
+from .nodes import MSE, Add, Linear, MatMul, Mul, ReLU, Sigmoid, Sum, Tanh
+
+# Exact types only: a subclass may override compute() or backward() with plain NumPy.
+_SAFE_NODES = (Add, Mul, Linear, MatMul, Sigmoid, ReLU, Tanh, MSE, Sum)
+
+
+def compilable(graph: Sequence[Node]) -> bool:
+    """True when every node is a built-in the compiled path reproduces and every input a float array."""
+    for node in graph:
+        if type(node) is Input:
+            value = node.value
+            if not (isinstance(value, (np.ndarray, np.floating, float)) and np.asarray(value).dtype.kind == "f"):
+                return False
+        elif type(node) not in _SAFE_NODES:
+            return False
+    return True
+
+
+def _zeros_like_value(t: fg.Tensor) -> np.ndarray:
+    dtype = t.dtype if np.dtype(t.dtype).kind in "fc" else np.float64
+    return np.zeros(t.shape, dtype)
+
+
+def _graph_function(graph: list[Node]) -> Any:
+    """The passes of ``forward_and_backward`` over ``graph`` as one function of the inputs' arrays."""
+    inputs = [n for n in graph if type(n) is Input]
+    members = {id(n) for n in graph}
+
+    def passes(*arrays: np.ndarray) -> tuple:
+        out: dict[int, fg.Tensor] = {id(n): fg.from_numpy(a) for n, a in zip(inputs, arrays)}
+        local: dict[int, tuple] = {}  # node -> (its input leaves, its output): the cut at each node
+        with fg.enable_grad():
+            for node in graph:
+                if not isinstance(node, OpNode):  # an Input: its array is already in `out`
+                    continue
+                leaves = []
+                for position, inbound in enumerate(node.inbound_nodes):
+                    leaf = fg.from_numpy(out[id(inbound)].data)
+                    if node._wants_gradient(position):
+                        leaf.requires_grad_()
+                    leaves.append(leaf)
+                given = [leaf.data for leaf in leaves]
+                node.check(*given)  # shapes only, for these nodes: a replay has the traced shapes
+                output = node._compute(leaves, given)
+                out[id(node)] = output
+                local[id(node)] = (leaves, output)
+        sent: dict[int, dict[int, fg.Tensor]] = {}  # consumer -> inbound -> gradient it sent
+        grads: list[list[fg.Tensor]] = []
+        for node in reversed(graph):
+            value = out[id(node)]
+            parts = []
+            consumers = [c for c in node.outbound_nodes if id(c) in members]
+            for consumer in consumers:
+                g = sent[id(consumer)].get(id(node))
+                if g is not None:
+                    parts.append(g if g.shape == value.shape else g.reshape(value.shape))
+            if not consumers:  # an output: a single value is the cost, d cost / d cost = 1
+                seed = _zeros_like_value(value)
+                if type(node) is not Input and seed.size == 1:
+                    seed = np.asarray(seed + 1)
+                parts.append(fg.from_numpy(seed))
+            upstream = parts[0].clone()  # its own array, as sum_gradients gives
+            for g in parts[1:]:
+                upstream = upstream + g
+            mine: dict[int, fg.Tensor] = {}
+            if isinstance(node, OpNode):
+                leaves, output = local[id(node)]
+                wanted = [p for p in range(len(leaves)) if node._wants_gradient(p)]
+                found: tuple = ()
+                if wanted and output.requires_grad:
+                    found = fg.autograd.grad(
+                        output, [leaves[p] for p in wanted], grad_outputs=upstream, allow_unused=True
+                    )
+                by_position = dict(zip(wanted, found))
+                for position, inbound in enumerate(node.inbound_nodes):
+                    g = by_position.get(position)
+                    if g is None:
+                        g = fg.from_numpy(_zeros_like_value(out[id(inbound)]))
+                    mine[id(inbound)] = mine[id(inbound)] + g if id(inbound) in mine else g
+            sent[id(node)] = mine
+            grads.append([upstream, *mine.values()])
+        grads.reverse()
+        return [out[id(n)] for n in graph], grads
+
+    return inputs, fg.compile(passes)
+
+
+def run_compiled(graph: list[Node], stamp: int) -> None:
+    """Fill every node's ``value`` and ``gradients`` as the node-by-node passes would."""
+    cache = graph[-1].__dict__.setdefault("_flow_compiled", {})
+    key = tuple(id(n) for n in graph)
+    entry = cache.get(key)
+    if entry is None or any(a is not b for a, b in zip(entry[2], graph)):
+        inputs, step = _graph_function(graph)
+        entry = cache[key] = (inputs, step, list(graph))
+    inputs, step = entry[0], entry[1]
+    values, grads = step(*[np.asarray(n.value) for n in inputs])
+    for node, value, received in zip(graph, values, grads):
+        node._run_stamp = stamp
+        if type(node) is not Input:
+            data = value.data
+            node.value = data[()] if data.ndim == 0 else data  # 0-d: a NumPy scalar, as eager gives
+        gradients: dict[Node, Any] = {node: received[0].data}
+        seen: list[Node] = []
+        for inbound in node.inbound_nodes:
+            if all(inbound is not s for s in seen):
+                seen.append(inbound)
+        for inbound, g in zip(seen, received[1:]):
+            gradients[inbound] = g.data
+        node.gradients = gradients
