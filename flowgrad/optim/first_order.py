@@ -69,6 +69,11 @@ class SGD(Optimizer):
 
     def _update(self, group: dict) -> None:
         lr, momentum, dampening, nesterov = group["lr"], group["momentum"], group["dampening"], group["nesterov"]
+        if not (momentum or group["weight_decay"] or group["maximize"]):  # plain SGD: the small-model hot path
+            for p in group["params"]:
+                if p.grad is not None:
+                    subtract_scaled(p.data, lr, p.grad.data)
+            return
         for p in params_with_grad(group):
             d_p = _grad(p, group)
             if momentum:
