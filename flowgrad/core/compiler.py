@@ -161,24 +161,36 @@ class Plan:
         self.inputs = tracer.inputs
         self.output = output
         dead = _dead_after(tracer, output)
-        self.steps = [(*_specialize(*s), dead.get(i)) for i, s in enumerate(tracer.steps)]
+        # One flat list of closures: the replay loop does nothing but call them.
+        self.steps: list[Callable[[list], None]] = []
+        for i, s in enumerate(tracer.steps):
+            self.steps.append(_specialize(*s[:4]))
+            if s[4]:  # an opaque call may rebind tensors' arrays: re-read them after it
+                self.steps.append(self._refresh)
+            if i in dead:  # large intermediates are let go after their last use, as eager does
+                self.steps.append(_release(dead[i]))
+
+    def _refresh(self, vals: list) -> None:
+        for k, t in self.externals:
+            vals[k] = t.data
 
     def run(self, arrays: list[np.ndarray]) -> Any:
         vals = list(self.template)
-        externals = self.externals
-        for k, t in externals:
+        for k, t in self.externals:
             vals[k] = t.data
         for k, a in zip(self.inputs, arrays):
             vals[k] = a
-        for step, refresh, dead in self.steps:
+        for step in self.steps:
             step(vals)
-            if refresh:
-                for k, t in externals:
-                    vals[k] = t.data
-            if dead:  # large intermediates are let go after their last use, as eager backward does
-                for k in dead:
-                    vals[k] = None
         return _rebuild(self.output, vals)
+
+
+def _release(slots: list[int]) -> Callable[[list], None]:
+    def release(vals: list) -> None:
+        for k in slots:
+            vals[k] = None
+
+    return release
 
 
 _LARGE = 1 << 16  # bytes: smaller values are not worth a check per step
@@ -213,7 +225,7 @@ def _output_slots(spec: tuple) -> list[int]:
     return []
 
 
-def _specialize(fn: Callable[..., Any], a: list[int], kw: dict, dst: int | None, refresh: bool) -> tuple:
+def _specialize(fn: Callable[..., Any], a: list[int], kw: dict, dst: int | None) -> Callable[[list], None]:
     """A closure for one step, with the common shapes unrolled (this loop is the replay's cost)."""
     if kw:
         kitems = list(kw.items())
@@ -240,12 +252,24 @@ def _specialize(fn: Callable[..., Any], a: list[int], kw: dict, dst: int | None,
         def step(v: list) -> None:
             v[dst] = fn(v[i], v[j])
 
+    elif len(a) == 3:
+        i, j, k = a
+
+        def step(v: list) -> None:
+            v[dst] = fn(v[i], v[j], v[k])
+
+    elif len(a) == 5:  # a gradient rule of a 3-input op (linear): g, ans and the inputs
+        i, j, k, m, n = a
+
+        def step(v: list) -> None:
+            v[dst] = fn(v[i], v[j], v[k], v[m], v[n])
+
     else:
 
         def step(v: list) -> None:
             v[dst] = fn(*[v[i] for i in a])
 
-    return step, refresh
+    return step
 
 
 def _output_spec(value: Any, tracer: Tracer) -> Any:

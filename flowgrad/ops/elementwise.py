@@ -181,7 +181,7 @@ def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
     # last digit), with -x capped where exp would overflow: no warnings at ±1e4.
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    out = np.negative(x, out=np.empty(x.shape, x.dtype))  # out= keeps 0-d results arrays
+    out = np.negative(x) if x.ndim else np.negative(x, out=np.empty((), x.dtype))  # 0-d: keep an array
     np.minimum(out, _exp_cap(out.dtype), out=out)
     np.exp(out, out=out)
     out += 1

@@ -292,7 +292,8 @@ def cumsum(x: Any, axis: Any = None) -> Tensor:
 def _squared_error_forward(a: np.ndarray, b: np.ndarray, reduction: str) -> np.ndarray:
     d = a - b
     sq = d * d
-    return mean_of_all(sq) if reduction == "mean" else _add_reduce(sq, None)
+    # A 0-d array, not a NumPy scalar, so that apply (and a replay) need no conversion.
+    return np.asarray(mean_of_all(sq) if reduction == "mean" else _add_reduce(sq, None))
 
 
 def _squared_error_rule(xp: Any, g: Any, ans: Any, needs: list, a: Any, b: Any, reduction: str) -> list:
