@@ -207,3 +207,30 @@ def test_functional_gradient_that_is_a_view_is_replayed_not_baked():
     for value in (1.0, 2.0, 3.0):
         np.testing.assert_array_equal(step(np.full((2, 3), value)).numpy(), np.full((2, 3), 2 * value))
     assert step.traces == 1
+
+
+def test_replay_reuses_buffers_but_never_one_that_outlives_the_call():
+    # Intermediates are written into buffers allocated once (out=); what the function returns
+    # (or a view of it, or a gradient in .grad) must be a new array on every call.
+    fg.manual_seed(0)
+    net = fg.nn.Sequential(fg.nn.Linear(3, 4), fg.nn.Sigmoid(), fg.nn.Linear(4, 2), fg.nn.Sigmoid())
+
+    @fg.compile
+    def forward(x):
+        h = net[1](net[0](x))  # an intermediate, returned below as a view
+        out = net[3](net[2](h))
+        return out, h.T
+
+    kept = []
+    for value in (0.5, 1.0, 2.0):
+        out, hT = forward(np.full((5, 3), value, np.float32))
+        kept.append((value, out, hT))
+    plan = next(iter(forward.plans.values()))
+    assert plan.buffers >= 1  # the first layer's output is an intermediate the replay reuses
+    for value, out, hT in kept:  # every call's results intact after the later calls
+        with fg.no_grad():
+            h = net[1](net[0](fg.tensor(np.full((5, 3), value, np.float32))))
+            ref = net[3](net[2](h))
+        np.testing.assert_array_equal(out.numpy(), ref.numpy())
+        np.testing.assert_array_equal(hT.numpy(), h.numpy().T)
+    assert not np.shares_memory(kept[1][1].numpy(), kept[2][1].numpy())

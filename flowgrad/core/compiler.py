@@ -8,7 +8,11 @@ in-place updates of tensors, and optimizer updates (``replay_call``). Later
 calls with the same signature replay that list directly on the new inputs:
 no Tensor, Node, graph walk, dict or isinstance work, and bit-identical
 results, because the same NumPy functions run on the same values in the same
-order.
+order. Intermediate results of ufuncs and of forwards that take ``out=``
+(``core.ops.accepts_out``) are written into buffers allocated once per trace
+and reused by every replay; never one whose memory outlives the call (an
+output, a gradient stored into ``.grad``, or a view of either), and large
+intermediates that are not buffered are released after their last use.
 
 What is baked in at trace time: Python control flow and Python numbers. A
 branch on a tensor's value (``if loss.item() > 1``) takes the branch it took
@@ -66,6 +70,7 @@ class Tracer:
         self.externals: list[tuple[int, Tensor]] = []  # slots re-read from tensor.data at replay
         self.inputs: list[int] = []
         self.steps: list[tuple] = []
+        self.stored: set[int] = set()  # slots handed to call_with_tensors: they may become a .grad
         self.warned: set[str] = set()
 
     # ----- slots --------------------------------------------------------------------------------
@@ -128,6 +133,7 @@ class Tracer:
         """Like ``call``, but tensors reach ``fn`` as the tensor objects (leaf-gradient stores)."""
         out = fn(*args)
         slots = [self._new_slot(a, constant=True) if isinstance(a, Tensor) else self.spec(a) for a in args]
+        self.stored.update(slots)
         self.steps.append((fn, slots, {}, None if out is None else self._new_slot(out), False))
         return out
 
@@ -161,10 +167,16 @@ class Plan:
         self.inputs = tracer.inputs
         self.output = output
         dead = _dead_after(tracer, output)
+        reusable = _reusable_slots(tracer, output)
+        self.buffers = len(reusable)
         # One flat list of closures: the replay loop does nothing but call them.
         self.steps: list[Callable[[list], None]] = []
         for i, s in enumerate(tracer.steps):
-            self.steps.append(_specialize(*s[:4]))
+            fn, args, kw, dst = s[:4]
+            if dst in reusable:  # written into a buffer allocated now, once, and reused every call
+                self.steps.append(_specialize_out(fn, args, dst, np.empty_like(tracer.keep[dst])))
+            else:
+                self.steps.append(_specialize(fn, args, kw, dst))
             if s[4]:  # an opaque call may rebind tensors' arrays: re-read them after it
                 self.steps.append(self._refresh)
             if i in dead:  # large intermediates are let go after their last use, as eager does
@@ -183,6 +195,60 @@ class Plan:
         for step in self.steps:
             step(vals)
         return _rebuild(self.output, vals)
+
+
+def _takes_out(fn: Any, nargs: int) -> bool:
+    if isinstance(fn, np.ufunc):
+        return fn.nout == 1 and fn.nin == nargs
+    return getattr(fn, "_accepts_out", False)  # set by core.ops.accepts_out
+
+
+def _reusable_slots(tracer: Tracer, output: Any) -> set[int]:
+    """Slots whose value a step can write into a buffer kept from call to call.
+
+    A slot qualifies when its step's function takes ``out=`` (a ufunc, or a forward marked with
+    ``accepts_out``) and its value is a fresh array. It does not when anything that outlives the
+    call may hold its memory: an output of the compiled function or a gradient stored into
+    ``.grad`` (or a view of either), whose array must be new on every call. Views share their
+    owner's ``base``, so comparing owners finds them.
+    """
+    escaping = set(_output_slots(output)) | tracer.stored
+    owners = set()
+    for k in escaping:
+        v = tracer.keep[k]
+        if isinstance(v, np.ndarray):
+            owners.add(id(v if v.base is None else v.base))
+        elif isinstance(v, (list, tuple)):  # a built list (concatenate's operands): all escape
+            owners.update(id(x if x.base is None else x.base) for x in v if isinstance(x, np.ndarray))
+    reusable = set()
+    for fn, args, kw, dst, opaque in tracer.steps:
+        if dst is None or kw or opaque or not _takes_out(fn, len(args)):
+            continue
+        v = tracer.keep[dst]
+        if type(v) is np.ndarray and v.base is None and id(v) not in owners and v.flags.writeable:
+            reusable.add(dst)
+    return reusable
+
+
+def _specialize_out(fn: Callable[..., Any], a: list[int], dst: int, buf: np.ndarray) -> Callable[[list], None]:
+    if len(a) == 1:
+        (i,) = a
+
+        def step(v: list) -> None:
+            v[dst] = fn(v[i], out=buf)
+
+    elif len(a) == 2:
+        i, j = a
+
+        def step(v: list) -> None:
+            v[dst] = fn(v[i], v[j], out=buf)
+
+    else:
+
+        def step(v: list) -> None:
+            v[dst] = fn(*[v[i] for i in a], out=buf)
+
+    return step
 
 
 def _release(slots: list[int]) -> Callable[[list], None]:

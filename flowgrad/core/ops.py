@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import AnomalyError, DTypeError, FlowgradError, ShapeError, user_location
 from . import mode
 
-__all__ = ["Op", "Node", "defop", "apply", "REGISTRY", "RAW", "DIFF", "tick"]
+__all__ = ["Op", "Node", "defop", "apply", "accepts_out", "REGISTRY", "RAW", "DIFF", "tick"]
 
 REGISTRY: dict[str, "Op"] = {}
 _EMPTY: dict[str, Any] = {}
@@ -68,6 +68,16 @@ def _forward_of(op: "Op") -> Callable[..., Any]:
 
 
 _FORWARDS: dict = {}
+
+
+def accepts_out(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark an op's forward as taking ``out=``: an array of its result's shape and dtype to fill.
+
+    fg.compile's replay then writes the result into a buffer allocated once (see
+    ``core/compiler.py``); the forward must give the same digits either way.
+    """
+    fn._accepts_out = True  # type: ignore[attr-defined]
+    return fn
 
 
 def tick() -> int:

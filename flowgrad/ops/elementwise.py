@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.ops import apply, defop
+from ..core.ops import accepts_out, apply, defop
 from ..core.tensor import Tensor
 
 _FLOAT_CAP: dict = {}
@@ -176,12 +176,15 @@ ERF = defop("erf", _erf_forward, lambda xp, g, ans, x: g * (2 / math.sqrt(math.p
 
 
 # ----- activations ------------------------------------------------------------------------
-def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
+@accepts_out
+def _sigmoid_forward(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     # 1 / (1 + exp(-x)), the textbook formula (so tutorial numbers match to the
     # last digit), with -x capped where exp would overflow: no warnings at ±1e4.
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    out = np.negative(x) if x.ndim else np.negative(x, out=np.empty((), x.dtype))  # 0-d: keep an array
+    if out is None and not x.ndim:
+        out = np.empty((), x.dtype)  # 0-d: keep an array, not a NumPy scalar
+    out = np.negative(x, out=out)
     np.minimum(out, _exp_cap(out.dtype), out=out)
     np.exp(out, out=out)
     out += 1
@@ -189,7 +192,14 @@ def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
 
 
 SIGMOID = defop("sigmoid", _sigmoid_forward, lambda xp, g, ans, x: g * ans * (1 - ans))
-RELU = defop("relu", lambda x: np.maximum(x, 0), lambda xp, g, ans, x: xp.where(x > 0, g, 0))
+
+
+@accepts_out
+def _relu_forward(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return np.maximum(x, 0, out=out)
+
+
+RELU = defop("relu", _relu_forward, lambda xp, g, ans, x: xp.where(x > 0, g, 0))
 
 
 def _leaky_forward(x: np.ndarray, negative_slope: float) -> np.ndarray:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.ops import apply, defop
+from ..core.ops import accepts_out, apply, defop
 from ..core.tensor import Tensor
 from ..errors import DTypeError, ShapeError, given
 
@@ -49,8 +49,9 @@ MATMUL = defop("matmul", np.matmul, _matmul_grad_a, _matmul_grad_b, explain=_mat
 # One node instead of three (transpose, matmul, add) per layer, and the weight gradient
 # computed as g.T @ x in the weight's own (C) layout: a transposed view would make the
 # optimizer's update walk the weight against its memory order.
-def _linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-    out = np.matmul(x, w.T)
+@accepts_out
+def _linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, out: np.ndarray | None = None) -> np.ndarray:
+    out = np.matmul(x, w.T, out=out)
     if b is not None:
         out += b  # the same ufunc as out + b, without a second buffer
     return out
