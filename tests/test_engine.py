@@ -79,12 +79,18 @@ def test_gradients_have_input_shape_and_dtype_under_broadcasting():
 
 
 def test_deep_graphs_do_not_recurse():
+    # 100,000 ops deep (#7): backward walks without recursion, and a graph dropped without a
+    # backward pass is freed without overflowing the C stack.
     x = fg.tensor(1.0, dtype=fg.float64, requires_grad=True)
     y = x
-    for _ in range(20000):
-        y = y * 1.0001
+    for _ in range(100_000):
+        y = y * 1.00001
     y.backward()
-    assert x.grad.item() == pytest.approx(1.0001**20000)
+    assert x.grad.item() == pytest.approx(1.00001**100_000)
+    z = x
+    for _ in range(100_000):
+        z = z * 1.00001
+    del z
 
 
 def test_graph_is_freed_after_backward():
