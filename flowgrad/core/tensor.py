@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import dtypes
-from ..errors import DTypeError, FlowgradError, ShapeError, given
-from . import mode
+from ..errors import DTypeError, FlowgradError, ShapeError
 from . import ops as _ops
+from .inplace import InPlaceMethods
 
 __all__ = ["Tensor", "tensor", "from_numpy", "as_array", "is_tensor"]
 
@@ -92,7 +92,7 @@ class _Size(builtins.int):
         return self.shape[dim]
 
 
-class Tensor:
+class Tensor(InPlaceMethods):
     """An n-dimensional array that can record the operations made with it.
 
     >>> import flowgrad as fg
@@ -361,84 +361,6 @@ class Tensor:
             return str(self.data.dtype)
         return self.to(dtype)
 
-    # ----- in-place changes (allowed where no recorded graph depends on them) -----
-    def _check_inplace(self, what: str) -> None:
-        if self.requires_grad and mode.state.grad_enabled:
-            raise FlowgradError(
-                f"{what}: this tensor requires grad, so changing it in place would make its "
-                "gradients wrong; do it inside `with fg.no_grad():` (for example a parameter "
-                "update) or on a tensor that does not require grad"
-            )
-
-    def _mark_changed(self) -> None:
-        self._version = _ops.tick()
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace("item assignment")
-        if isinstance(value, Tensor):
-            value = value.data
-        if isinstance(index, Tensor):
-            index = index.data
-        elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        _checked_inplace(_setitem, self, "item assignment", value, index, value)
-        self._mark_changed()
-
-    def _inplace(self, ufunc: np.ufunc, other: Any, what: str) -> "Tensor":
-        self._check_inplace(what)
-        if isinstance(other, Tensor):
-            other = other.data
-        try:
-            _inplace_call(_ufunc_into, self, ufunc, other)
-        except (ValueError, TypeError) as exc:
-            kind = DTypeError if isinstance(exc, TypeError) else ShapeError  # a string is a type problem
-            raise kind(
-                f"{what}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} "
-                f"in place with {given(other)} of shape {np.shape(other)} ({exc})"
-            ) from None
-        self._mark_changed()
-        return self
-
-    def add_(self, other: Any, alpha: Any = 1) -> "Tensor":
-        if alpha != 1:
-            other = (other.data if isinstance(other, Tensor) else other) * alpha
-        return self._inplace(np.add, other, "add_")
-
-    def sub_(self, other: Any, alpha: Any = 1) -> "Tensor":
-        if alpha != 1:
-            other = (other.data if isinstance(other, Tensor) else other) * alpha
-        return self._inplace(np.subtract, other, "sub_")
-
-    def mul_(self, other: Any) -> "Tensor":
-        return self._inplace(np.multiply, other, "mul_")
-
-    def div_(self, other: Any) -> "Tensor":
-        return self._inplace(np.true_divide, other, "div_")
-
-    def zero_(self) -> "Tensor":
-        """Set every element to zero in place (as ``w.grad.zero_()``)."""
-        return self.fill_(0)
-
-    def fill_(self, value: Any) -> "Tensor":
-        self._check_inplace("fill_")
-        value = value.data if isinstance(value, Tensor) else value
-        _checked_inplace(_setitem, self, "fill_", value, Ellipsis, value)
-        self._mark_changed()
-        return self
-
-    def copy_(self, src: Any) -> "Tensor":
-        self._check_inplace("copy_")
-        src = src.data if isinstance(src, Tensor) else src
-        _checked_inplace(_setitem, self, "copy_", src, Ellipsis, src)
-        self._mark_changed()
-        return self
-
-    def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
-        self._check_inplace("clamp_")
-        _checked_inplace(_clip_into, self, "clamp_", (min, max), min, max)
-        self._mark_changed()
-        return self
-
     # ----- autodiff -----------------------------------------------------------------
     def backward(
         self,
@@ -477,41 +399,6 @@ class Tensor:
         if self.data.ndim == 0:
             return format(self.data.item(), spec)
         return format(repr(self), spec) if spec else repr(self)
-
-
-def _setitem(target: np.ndarray, index: Any, value: Any) -> None:
-    target[index] = value
-
-
-def _ufunc_into(target: np.ndarray, ufunc: np.ufunc, other: Any) -> None:
-    ufunc(target, other, out=target, casting="same_kind")
-
-
-def _clip_into(target: np.ndarray, lo: Any, hi: Any) -> None:
-    np.clip(target, lo, hi, out=target)
-
-
-def _inplace_call(fn: Any, target: Tensor, *args: Any) -> None:
-    """Run an in-place update of ``target``'s data; while fg.compile traces, record it too."""
-    tracer = _ops.current_tracer()
-    if tracer is not None:
-        tracer.call(fn, target, *args)
-    else:
-        fn(target.data, *args)
-
-
-def _checked_inplace(fn: Any, target: Tensor, what: str, value: Any, *args: Any) -> None:
-    """``_inplace_call``, with NumPy's bare errors (a wrong shape, a string) turned into flowgrad's."""
-    try:
-        _inplace_call(fn, target, *args)
-    except FlowgradError:
-        raise
-    except (ValueError, TypeError) as exc:
-        kind = DTypeError if isinstance(exc, TypeError) or "convert" in str(exc) else ShapeError
-        raise kind(
-            f"{what}: cannot write {given(value)} of shape {np.shape(value)} into a tensor of shape "
-            f"{target.shape} and dtype {target.dtype} ({exc})"
-        ) from None
 
 
 def _is_dtype_name(x: Any) -> builtins.bool:
