@@ -309,9 +309,7 @@ def _store_leaf_grad(t: Tensor, g: Any, owned: bool, create_graph: bool) -> None
         t.grad = g if t.grad is None else t.grad + g
         return
     if t.grad is None:
-        t.grad = Tensor._wrap(
-            g if owned else g.copy(order="A")
-        )  # a transposed (Fortran-ordered) view stays Fortran: copying it is then a memcpy
+        t.grad = Tensor._wrap(g if owned else _own_copy(g))
     else:
         t.grad.data += g
         t.grad._mark_changed()

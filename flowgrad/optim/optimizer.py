@@ -213,10 +213,8 @@ def subtract_scaled(target: np.ndarray, scale: float, d: np.ndarray) -> None:
     parameter on every step.
     """
     n = target.size
-    if n <= _BLOCK or d.shape != target.shape or d.dtype != target.dtype:
-        target -= scale * d
-        return
-    if not (target.flags.c_contiguous and d.flags.c_contiguous):
+    same_layout = d.shape == target.shape and d.dtype == target.dtype
+    if n <= _BLOCK or not (same_layout and target.flags.c_contiguous and d.flags.c_contiguous):
         target -= scale * d
         return
     flat_t, flat_d = target.reshape(-1), d.reshape(-1)
