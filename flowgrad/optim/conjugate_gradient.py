@@ -7,16 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ArgumentError, DTypeError
-from .lbfgs import FlatParams, _check_closure_args
+from ..errors import ArgumentError
+from .lbfgs import FlatClosureOptimizer, _check_closure_args
 from .line_search import backtracking_armijo, exact_quadratic, strong_wolfe
-from .optimizer import Optimizer
 
 _METHODS = ("PR+", "FR", "HS")
 _LINE_SEARCHES = ("strong_wolfe", "armijo", "exact_quadratic", None)
 
 
-class ConjugateGradient(Optimizer):
+class ConjugateGradient(FlatClosureOptimizer):
     """Nonlinear conjugate gradient on the flattened parameters (Nocedal & Wright, section 5.2).
 
     Each iteration moves along ``d = -g + beta d_prev``, where ``beta`` is a *scalar* built from
@@ -109,19 +108,10 @@ class ConjugateGradient(Optimizer):
             c2=c2,
         )
         super().__init__(params, defaults)
-        self._flat = FlatParams(self.param_groups[0]["params"])
-
-    def add_param_group(self, param_group: dict) -> None:
-        if self.param_groups:  # the flat vector is built once, over the one group
-            raise ArgumentError(f"{type(self).__name__} doesn't support per-parameter options (parameter groups)")
-        super().add_param_group(param_group)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run up to ``max_iter`` CG iterations; returns the loss of the first closure call."""
-        if closure is None:
-            raise DTypeError("ConjugateGradient.step needs a closure that re-evaluates the model and returns the loss")
-        self._refuse_compile("line searches")
-        group = self.param_groups[0]
+        group, closure = self._start_step(closure)
         flat = self._flat
         restart = group["restart"] or flat.numel
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]

@@ -82,7 +82,30 @@ def _check_closure_args(name: str, lr: float, max_iter: int, tolerance_grad: flo
         raise ArgumentError(f"{name}: tolerances must be >= 0, got {tolerance_grad} and {tolerance_change}")
 
 
-class LBFGS(Optimizer):
+class FlatClosureOptimizer(Optimizer):
+    """What LBFGS and ConjugateGradient share: one parameter group, flattened into one vector,
+    and a ``step(closure)`` that needs the closure and cannot be compiled."""
+
+    def __init__(self, params: Any, defaults: dict) -> None:
+        super().__init__(params, defaults)
+        self._flat = FlatParams(self.param_groups[0]["params"])
+
+    def add_param_group(self, param_group: dict) -> None:
+        if self.param_groups:  # the flat vector is built once, over the one group
+            raise ArgumentError(f"{type(self).__name__} doesn't support per-parameter options (parameter groups)")
+        super().add_param_group(param_group)
+
+    def _start_step(self, closure: Callable[[], Any] | None) -> tuple[dict, Callable[[], Any]]:
+        """Check the closure and that no fg.compile is tracing; return the one group and the closure."""
+        if closure is None:
+            raise DTypeError(
+                f"{type(self).__name__}.step needs a closure that re-evaluates the model and returns the loss"
+            )
+        self._refuse_compile("line searches")
+        return self.param_groups[0], closure
+
+
+class LBFGS(FlatClosureOptimizer):
     """L-BFGS (Nocedal & Wright, algorithm 7.5) with PyTorch's arguments, state and numbers.
 
     ``step(closure)`` runs up to ``max_iter`` iterations; ``closure`` must zero the gradients,
@@ -156,19 +179,10 @@ class LBFGS(Optimizer):
             line_search_fn=line_search_fn,
         )
         super().__init__(params, defaults)
-        self._flat = FlatParams(self.param_groups[0]["params"])
-
-    def add_param_group(self, param_group: dict) -> None:
-        if self.param_groups:  # the flat vector is built once, over the one group
-            raise ArgumentError(f"{type(self).__name__} doesn't support per-parameter options (parameter groups)")
-        super().add_param_group(param_group)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run up to ``max_iter`` L-BFGS iterations; returns the loss of the first closure call."""
-        if closure is None:
-            raise DTypeError("LBFGS.step needs a closure that re-evaluates the model and returns the loss")
-        self._refuse_compile("line searches")
-        group = self.param_groups[0]
+        group, closure = self._start_step(closure)
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         history_size, line_search_fn = group["history_size"], group["line_search_fn"]
