@@ -284,3 +284,13 @@ def test_bad_arguments():
 def test_exported_from_flowgrad_optim():
     assert fg.optim.LBFGS is LBFGS and fg.optim.ConjugateGradient is ConjugateGradient
     assert {"LBFGS", "ConjugateGradient", "lr_scheduler", "Adam"} <= set(fg.optim.__all__)
+
+
+@pytest.mark.parametrize("cls", [fg.optim.LBFGS, fg.optim.ConjugateGradient])
+def test_flat_optimizers_need_a_closure_and_one_group(cls):
+    w = fg.tensor([1.0], requires_grad=True)
+    opt = cls([w])
+    with pytest.raises(fg.DTypeError, match=rf"{cls.__name__}\.step needs a closure"):
+        opt.step()
+    with pytest.raises(fg.ArgumentError, match=rf"{cls.__name__} doesn't support per-parameter options"):
+        opt.add_param_group({"params": [fg.tensor([2.0], requires_grad=True)]})
