@@ -160,6 +160,9 @@ LINEAR_SHAPES = [  # (x, weight (out, in), bias (out,))
     ((2, 1, 2, 3), (4, 3), (4,)),
     ((6, 5), (1, 5), (1,)),
     ((1, 7), (3, 7), (3,)),
+    ((2, 3, 0), (4, 0), (4,)),  # batch dimensions with no input features (once a reshape error)
+    ((2, 1, 3), (0, 3), (0,)),
+    ((0, 2, 3), (4, 3), (4,)),
 ]
 PRODUCTS = [
     OpCase("matmul", lambda a, b: a @ b, np.matmul, MATMUL_SHAPES),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -64,8 +65,9 @@ def _linear_grad_x(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
 def _linear_grad_w(xp: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     if x.ndim == 1:
         return xp.expand_dims(g, -1) * x
-    if x.ndim > 2:  # batch dimensions all contribute: fold them into one
-        g, x = xp.reshape(g, (-1, g.shape[-1])), xp.reshape(x, (-1, x.shape[-1]))
+    if x.ndim > 2:  # batch dimensions all contribute: fold them into one (sized: -1 fails on size 0)
+        rows = math.prod(x.shape[:-1])
+        g, x = xp.reshape(g, (rows, g.shape[-1])), xp.reshape(x, (rows, x.shape[-1]))
     return xp.matmul(g.T, x)  # g is 2-D here: .T is swapaxes(-1, -2) without NumPy's dispatch
 
 

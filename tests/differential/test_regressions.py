@@ -76,3 +76,15 @@ def test_clamp_with_a_broadcast_bound_and_second_derivatives():
     assert g.shape == (1,) and g.tolist() == [2 * (-1.0) * 2]  # two elements below -1
     (h,) = fg.autograd.grad(g.sum(), [lo])
     assert h.tolist() == [4.0]
+
+
+@pytest.mark.parametrize(("x_shape", "out"), [((3, 2, 1, 0), 1), ((2, 3, 0), 4), ((0, 2, 3), 2)])
+def test_linear_weight_gradient_with_batch_dimensions_and_empty_sizes(x_shape, out):
+    # The weight rule folded batch dimensions with reshape(-1, in_features), which NumPy cannot
+    # do when the array is empty (seed 14041 of `make verify`: x (3, 2, 1, 0), W (1, 0)).
+    x = fg.zeros(*x_shape, dtype=fg.float64, requires_grad=True)
+    w = fg.ones(out, x_shape[-1], dtype=fg.float64, requires_grad=True)
+    b = fg.ones(out, dtype=fg.float64, requires_grad=True)
+    fg.linear(x, w, b).sum().backward()
+    assert w.grad.shape == w.shape and x.grad.shape == x.shape
+    assert b.grad.tolist() == [float(np.prod(x_shape[:-1]))] * out
