@@ -137,10 +137,15 @@ class Input(Node):
         self.gradients = {self: sum_gradients(self, gradient_parts(self))}
 
 
-def _float_zeros(node: Node) -> np.ndarray:
-    value = np.asarray(node.value)
+def float_zeros_like(value: Any) -> np.ndarray:
+    """Zeros of ``value``'s shape, in its dtype if floating (complex too), else float64: a gradient's."""
+    value = np.asarray(value)
     dtype = value.dtype if value.dtype.kind in "fc" else np.float64
     return np.zeros(value.shape, dtype)
+
+
+def _float_zeros(node: Node) -> np.ndarray:
+    return float_zeros_like(node.value)
 
 
 def gradient_parts(node: Node, strict: bool = False) -> list[tuple[Node | None, np.ndarray]]:

@@ -19,7 +19,7 @@ import numpy as np
 
 import flowgrad as fg
 
-from .base import Input, Node, OpNode
+from .base import Input, Node, OpNode, float_zeros_like
 from .nodes import MSE, Add, Linear, MatMul, Mul, ReLU, Sigmoid, Sum, Tanh
 
 # Exact types only: a subclass may override compute() or backward() with plain NumPy.
@@ -36,11 +36,6 @@ def compilable(graph: Sequence[Node]) -> bool:
         elif type(node) not in _SAFE_NODES:
             return False
     return True
-
-
-def _zeros_like_value(t: fg.Tensor) -> np.ndarray:
-    dtype = t.dtype if np.dtype(t.dtype).kind in "fc" else np.float64
-    return np.zeros(t.shape, dtype)
 
 
 def _graph_function(graph: list[Node]) -> Any:
@@ -77,7 +72,7 @@ def _graph_function(graph: list[Node]) -> Any:
                 if g is not None:
                     parts.append(g if g.shape == value.shape else g.reshape(value.shape))
             if not consumers:  # an output: a single value is the cost, d cost / d cost = 1
-                seed = _zeros_like_value(value)
+                seed = float_zeros_like(value.data)
                 if type(node) is not Input and seed.size == 1:
                     seed = np.asarray(seed + 1)
                 parts.append(fg.from_numpy(seed))
@@ -97,7 +92,7 @@ def _graph_function(graph: list[Node]) -> Any:
                 for position, inbound in enumerate(node.inbound_nodes):
                     g = by_position.get(position)
                     if g is None:
-                        g = fg.from_numpy(_zeros_like_value(out[id(inbound)]))
+                        g = fg.from_numpy(float_zeros_like(out[id(inbound)].data))
                     mine[id(inbound)] = mine[id(inbound)] + g if id(inbound) in mine else g
             sent[id(node)] = mine
             grads.append([upstream, *mine.values()])
@@ -123,10 +118,7 @@ def run_compiled(graph: list[Node], stamp: int) -> None:
             data = value.data
             node.value = data[()] if data.ndim == 0 else data  # 0-d: a NumPy scalar, as eager gives
         gradients: dict[Node, Any] = {node: received[0].data}
-        seen: list[Node] = []
-        for inbound in node.inbound_nodes:
-            if all(inbound is not s for s in seen):
-                seen.append(inbound)
-        for inbound, g in zip(seen, received[1:]):
+        distinct = {id(n): n for n in node.inbound_nodes}.values()  # in first-use order, as `mine` was
+        for inbound, g in zip(distinct, received[1:]):
             gradients[inbound] = g.data
         node.gradients = gradients
