@@ -15,12 +15,18 @@ demo: $(BIN)/python
 
 # The whole suite: lint, types (mypy), then unit tests, golden numbers from the tutorials,
 # doctests, docs' code blocks and examples, with line coverage of the package (fails under 90%).
+# Then the tests marked `numeric` run again on other SIMD and BLAS kernels than this CPU's
+# (tests/cpu_kernels.py), so a test that holds only on the machine it was written on fails here.
 test: $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	$(BIN)/ruff check flowgrad tests examples
 	$(BIN)/ruff format --check flowgrad tests examples
 	$(BIN)/mypy
+	@$(BIN)/python -m tests.cpu_kernels --describe
 	$(BIN)/python -m pytest --cov=flowgrad --cov-report=term:skip-covered --cov-fail-under=90
+	@alt="$$($(BIN)/python -m tests.cpu_kernels)" && echo "numeric tests, second pass: env $$alt" && \
+	env $$alt $(BIN)/python -m tests.cpu_kernels --describe && \
+	env $$alt $(BIN)/python -m pytest -m numeric -p no:cacheprovider
 
 # The long checks, all in one pytest run with FLOWGRAD_VERIFY=1: 20,000 differential programs
 # against PyTorch (tests/differential), and the other suites' long versions.

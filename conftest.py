@@ -5,3 +5,10 @@ import importlib.util
 collect_ignore = []
 if importlib.util.find_spec("matplotlib") is None:
     collect_ignore.append("flowgrad/plot.py")
+
+
+def pytest_report_header(config):
+    # A failure that depends on the machine's arithmetic names its machine: CPU, SIMD, BLAS kernel.
+    from tests.cpu_kernels import describe
+
+    return describe()

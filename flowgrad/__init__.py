@@ -26,8 +26,10 @@ from . import numpy  # noqa: F401  (the differentiable NumPy namespace)
 from . import autograd  # noqa: F401
 from .core.factories import (
     arange,
+    as_tensor,
     default_generator,
     empty,
+    empty_like,
     eye,
     full,
     full_like,

@@ -67,6 +67,26 @@ def as_dtype(dtype: Any) -> np.dtype:
         raise DTypeError(f"expected a dtype such as fg.float32, got {dtype!r}") from None
 
 
+def cast(arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``arr`` as ``dtype``, rounded as PyTorch rounds (a new array unless the dtype matches).
+
+    PyTorch converts to float16 through float32 (``c10::Half`` is made from a float), so a
+    float64 or int64 value half-way between two halves after that first rounding lands where
+    PyTorch's does; NumPy would round once, directly. Every other conversion is NumPy's cast,
+    which for these dtypes is C's and so PyTorch's (truncation towards zero for float to int).
+
+    >>> import numpy as np
+    >>> cast(np.array(0.1), float16).item()
+    0.0999755859375
+    """
+    if arr.dtype == dtype:
+        return arr
+    with np.errstate(over="ignore"):  # beyond a float dtype's range is inf, as in PyTorch
+        if dtype == float16 and arr.dtype != float32:
+            return arr.astype(float32).astype(float16)
+        return arr.astype(dtype)
+
+
 def is_floating(dtype: np.dtype) -> builtins.bool:
     return dtype.kind in "fc"
 

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kernels by make test
+
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 QUICK = {
     "autograd_gradient_descent.py": ["--steps", "3"],

@@ -9,6 +9,8 @@ from flowgrad import optim
 
 from .optim_cases import PROBLEMS, fg_leaves, rel_diff
 
+pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kernels by make test
+
 # (flowgrad optimizer, its arguments, torch.optim name, its arguments)
 CASES = {
     "sgd": ("SGD", dict(lr=0.05), "SGD", dict(lr=0.05)),

@@ -7,6 +7,8 @@ import flowgrad as fg
 import flowgrad.numpy as np
 from flowgrad import grad
 
+pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kernels by make test
+
 
 # ----- seed 000: autograd-style gradient descent ------------------------------------------
 def sigmoid(z):
@@ -143,3 +145,36 @@ def test_seed001_two_layer_network_runs_as_torch():
             w2.grad.zero_()
     assert w1.dtype == fg.float32 and w1.grad.dtype == fg.float32
     assert losses[-1] < 0.5 * losses[0]
+
+
+# ----- seed 001: the AND perceptron, float64 from Python numbers ----------------------------
+AND_ROWS = [(1.0, 0.0, -1.0), (0.0, 1.0, -1.0), (0.0, 0.0, -1.0), (1.0, 1.0, 1.0)]
+
+
+def _and_perceptron_in_plain_python(epochs: int) -> tuple:
+    # The tutorial's own loop: squared error per sample, gradient by hand, lr 0.01.
+    w1, w2, b = 0.666, 0.333, 0.233
+    for _ in range(epochs):
+        for x1, x2, y in AND_ROWS:
+            d = 2 * (w1 * x1 + w2 * x2 + b - y)
+            w1, w2, b = w1 - 0.01 * (d * x1), w2 - 0.01 * (d * x2), b - 0.01 * d
+    return w1, w2, b
+
+
+def test_seed001_and_perceptron_float64_is_plain_python_to_the_last_bit():
+    # Only +, -, * on doubles, in the same order: exact arithmetic, so exact equality (and the
+    # tutorial's printed weights). A float64 tensor made from Python numbers must not pass
+    # through float32 on the way (0.666 would become 0.6660000085830688).
+    w = fg.tensor([0.666, 0.333], dtype=fg.float64, requires_grad=True)
+    b = fg.tensor(0.233, dtype=fg.float64, requires_grad=True)
+    assert w.data.tolist() == [0.666, 0.333] and b.item() == 0.233
+    opt = fg.optim.SGD([w, b], lr=0.01)
+    for _ in range(20):
+        for x1, x2, y in AND_ROWS:
+            opt.zero_grad()
+            loss = (w[0] * x1 + w[1] * x2 + b - y) ** 2
+            loss.backward()
+            opt.step()
+    expected = _and_perceptron_in_plain_python(20)
+    assert (*w.data.tolist(), b.item()) == expected
+    assert expected[:2] == (0.4514297388906616, 0.2369025056182418)

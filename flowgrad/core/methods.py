@@ -17,7 +17,7 @@ from ..ops import linalg as la
 from ..ops import reduce as red
 from ..ops import shape as sh
 from ..ops import torchlike as tl
-from . import mode
+from . import factories, mode
 from .ops import apply
 from .tensor import Tensor
 
@@ -157,6 +157,8 @@ def _bind() -> None:
     T.copy = sh.copy
     T.contiguous = lambda self: self
     T.astype = sh.astype
+    T.new_tensor, T.new_full, T.new_zeros = factories.new_tensor, factories.new_full, factories.new_zeros
+    T.new_ones, T.new_empty = factories.new_ones, factories.new_empty
     T.type_as = lambda self, other: self.to(other.dtype)
     T.__array_ufunc__ = _array_ufunc
 

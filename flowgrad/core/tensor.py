@@ -32,35 +32,71 @@ _PY_SCALARS = (builtins.bool, builtins.int, builtins.float)
 
 
 def as_array(data: Any, dtype: Any = None, copy: builtins.bool = False) -> np.ndarray:
-    """Convert ``data`` to an ndarray with PyTorch's dtype defaults.
+    """Convert ``data`` to an ndarray with PyTorch's dtype rules.
 
-    Python floats (and lists of them) get the default floating dtype, Python
-    ints int64, bools bool; NumPy arrays and scalars keep their dtype.
+    Without ``dtype``, Python floats (and lists of them) get the default floating dtype,
+    Python ints int64, bools bool; NumPy arrays and scalars keep their dtype. With ``dtype``,
+    Python numbers are converted to it directly, never through the default dtype:
+    ``as_array(0.1, fg.float64)`` is the double nearest 0.1, as in PyTorch.
     """
+    want = None if dtype is None else dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
         arr = data.data
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)
     else:
-        try:
-            arr = np.array(data)
-        except ValueError as exc:
-            raise ShapeError(f"tensor: cannot make an array from {type(data).__name__}: {exc}") from None
-        if arr.dtype == np.float64:
-            arr = arr.astype(dtypes.get_default_dtype(), copy=False)
-        elif arr.dtype.kind in "iu" and arr.dtype != np.int64:
-            arr = arr.astype(np.int64)
+        arr = _from_python(data, want)
         copy = False  # already a new array
-    if arr.dtype == object or arr.dtype.kind in "USV":
+    if arr.dtype == object or arr.dtype.kind in "USVMm":
         raise DTypeError(
             f"tensor: expected numbers (a scalar, a nested list of numbers or an array), "
             f"got {type(data).__name__} holding {arr.dtype}"
         )
-    if dtype is not None:
-        want = dtypes.as_dtype(dtype)
-        if arr.dtype != want:
-            return arr.astype(want)
+    if want is not None and arr.dtype != want:
+        if want.kind in "iu" and arr.dtype.kind == "f" and arr.size:
+            _check_fits(arr, want)  # PyTorch would give INT_MIN for NaN: a silently wrong number
+        return dtypes.cast(arr, want)
     return arr.copy() if copy else arr
+
+
+def _from_python(data: Any, want: np.dtype | None) -> np.ndarray:
+    """Python numbers (nested lists of them) as an array in their natural dtype, then PyTorch's."""
+    try:
+        arr = np.array(data)
+    except (ValueError, OverflowError) as exc:
+        raise ShapeError(f"tensor: cannot make an array from {type(data).__name__}: {exc}") from None
+    if arr.dtype == np.uint64:  # only Python ints above int64's range land here
+        raise DTypeError(
+            f"tensor: integers must fit in int64 (|x| < 2**63), got {type(data).__name__} with larger ones"
+        )
+    if want is None:
+        if arr.dtype == np.float64:
+            return arr.astype(dtypes.get_default_dtype(), copy=False)
+        if arr.dtype.kind in "iu" and arr.dtype != np.int64:
+            return arr.astype(np.int64)
+    elif want.kind == "f" and arr.dtype.kind in "iu":
+        return arr.astype(np.float64)  # PyTorch reads a Python int as a double for a float dtype
+    elif want.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
+        _check_fits(arr, want)
+        if arr.dtype.kind == "f":  # ints beside floats: each number to the int directly, as PyTorch
+            return np.array(data, dtype=want)
+    return arr
+
+
+def _check_fits(arr: np.ndarray, want: np.dtype) -> None:
+    """Refuse numbers an integer dtype cannot hold: NumPy's cast would wrap them silently."""
+    info = np.iinfo(want)
+    if arr.dtype.kind == "f":  # compared as floats: float(2**63 - 1) rounds up to 2**63
+        lo, hi = np.trunc(arr.min()), np.trunc(arr.max())
+        fits = bool(np.isfinite(lo) and np.isfinite(hi) and info.min <= lo and hi < float(info.max) + 1)
+    else:
+        lo, hi = arr.min(), arr.max()
+        fits = bool(info.min <= lo and hi <= info.max)
+    if not fits:
+        bad = lo if not (np.isfinite(lo) and lo >= info.min) else hi
+        raise DTypeError(
+            f"tensor: {bad} cannot be converted to {want} without overflow (its range: {info.min} to {info.max})"
+        )
 
 
 def _check_requires_grad(dtype: np.dtype, where: str) -> None:
@@ -155,15 +191,39 @@ class Tensor(InPlaceMethods):
 
     def __init__(
         self,
-        data: Any,
+        *args: Any,
         dtype: Any = None,
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> None:
+        """PyTorch's legacy constructor, for programs that use it.
+
+        ``Tensor(data)`` copies a nested list or an array as the default float dtype (ints
+        too: ``fg.Tensor([1, 2])`` is float32), ``Tensor(2, 3)`` is an uninitialised tensor of
+        that shape, ``Tensor()`` an empty one, and ``Tensor(t)`` shares ``t``'s data.
+        ``fg.tensor`` infers the dtype from the data and is the constructor to prefer.
+        """
         dtypes.check_device(device)
-        arr = as_array(data, dtype)
+        want = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+        if not args:
+            arr = np.empty(0, want)
+        elif len(args) == 1 and isinstance(args[0], Tensor) and dtype is None:
+            arr = args[0].data
+        elif len(args) == 1 and not _is_py_int(args[0]):
+            if isinstance(args[0], _PY_SCALARS):
+                raise DTypeError(
+                    f"Tensor: a number is data only inside a sequence, got {args[0]!r}; use fg.tensor({args[0]!r}) "
+                    f"for a 0-d tensor or fg.Tensor([{args[0]!r}])"
+                )
+            arr = as_array(args[0], want, copy=True)
+        else:
+            if not builtins.all(_is_py_int(a) and a >= 0 for a in args):
+                raise ShapeError(
+                    f"Tensor: expected data, or sizes as non-negative ints such as Tensor(2, 3), got {args!r}"
+                )
+            arr = np.empty(args, want)
         if requires_grad:
-            _check_requires_grad(arr.dtype, "tensor")
+            _check_requires_grad(arr.dtype, "Tensor")
         self.data = arr
         self.grad = None
         self.requires_grad = builtins.bool(requires_grad)
@@ -399,6 +459,10 @@ class Tensor(InPlaceMethods):
         if self.data.ndim == 0:
             return format(self.data.item(), spec)
         return format(repr(self), spec) if spec else repr(self)
+
+
+def _is_py_int(x: Any) -> builtins.bool:
+    return isinstance(x, (builtins.int, np.integer)) and not isinstance(x, (builtins.bool, np.bool_))
 
 
 def _is_dtype_name(x: Any) -> builtins.bool:

@@ -235,7 +235,7 @@ class Module:
                 if t.data.dtype.kind == "f" and t.data.dtype != dt:
                     t.data = t.data.astype(dt)
                     if t.grad is not None:
-                        t.grad = fg.Tensor(t.grad.data.astype(dt))
+                        t.grad = fg.tensor(t.grad.data, dtype=dt)
         return self
 
     def float(self) -> Module:

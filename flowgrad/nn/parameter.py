@@ -27,8 +27,12 @@ class Parameter(fg.Tensor):
             arr = data.data
         else:
             arr = fg.tensor(data).data
-        super().__init__(arr, requires_grad=requires_grad)
-        self.data = arr  # share, do not copy
+        # Not Tensor.__init__ (PyTorch's legacy constructor, which copies): a parameter shares.
+        self.data = arr
+        self.grad = None
+        self.requires_grad = False
+        self._node = None
+        self.requires_grad_(requires_grad)  # refuses integer data with a clear error
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

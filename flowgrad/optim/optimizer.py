@@ -183,7 +183,7 @@ class Optimizer:
 
 def _copy_value(v: Any) -> Any:
     if isinstance(v, fg.Tensor):
-        return fg.Tensor(v.data.copy())
+        return fg.tensor(v.data)  # a copy
     if isinstance(v, np.ndarray):
         return v.copy()
     return copy.deepcopy(v)

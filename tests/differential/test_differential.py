@@ -30,6 +30,8 @@ from flowgrad.core.ops import REGISTRY  # noqa: E402
 from .programs import SPECS, Disagreement, Program, first_failing_length, replay_hint, run_seed  # noqa: E402
 from .tally import TALLY  # noqa: E402
 
+pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kernels by make test
+
 VERIFY = os.environ.get("FLOWGRAD_VERIFY") == "1"
 PROGRAMS = int(os.environ.get("FLOWGRAD_DIFF_PROGRAMS", 20_000 if VERIFY else 500))
 BLOCK = 250  # seeds per test case

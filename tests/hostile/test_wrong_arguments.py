@@ -104,7 +104,7 @@ CASES = [
     case("factories", "ones(['a', 2])", lambda: fg.ones(["a", 2]), DType, "ones", "'a'"),
     case("factories", "empty(-3)", lambda: fg.empty(-3), Shape, "empty", "-3"),
     case("factories", "full(-2, 1.0)", lambda: fg.full(-2, 1.0), Shape, "full", "-2"),
-    case("factories", "full((2,), 'x')", lambda: fg.full((2,), "x"), DType, "tensor", "str"),
+    case("factories", "full((2,), 'x')", lambda: fg.full((2,), "x"), DType, "full", "fill_value", "str"),
     case("factories", "arange('a')", lambda: fg.arange("a"), DType, "arange", "'a'"),
     case("factories", "arange step 0", lambda: fg.arange(0, 5, 0), Arg, "arange", "step"),
     case("factories", "linspace steps -3", lambda: fg.linspace(0, 1, -3), Arg, "linspace", "steps", "-3"),
