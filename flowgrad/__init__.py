@@ -89,6 +89,7 @@ from .errors import (
     DivergedError,
     DTypeError,
     FlowgradError,
+    InPlaceError,
     ShapeError,
 )
 from .ops.elementwise import (

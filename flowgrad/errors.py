@@ -28,6 +28,7 @@ __all__ = [
     "ShapeError",
     "DTypeError",
     "ArgumentError",
+    "InPlaceError",
     "DataError",
     "CheckpointError",
     "AnomalyError",
@@ -58,6 +59,13 @@ class ArgumentError(FlowgradError, ValueError):
     >>> fg.optim.SGD(net.parameters(), lr=-0.1)
     Traceback (most recent call last):
     flowgrad.errors.ArgumentError: SGD: lr must be >= 0, got -0.1
+    """
+
+
+class InPlaceError(FlowgradError, TypeError):
+    """Changing in place a tensor that requires grad, which would make its gradients wrong.
+
+    A ``TypeError`` too, as HIPS autograd's traced arrays refuse item assignment with one.
     """
 
 

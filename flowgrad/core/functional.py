@@ -17,7 +17,8 @@ array([[ 6.,  0.],
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,24 @@ def _as_leaf(x: Any, fname: str) -> tuple[Tensor, bool]:
     return Tensor._wrap(arr, True), False
 
 
+@contextlib.contextmanager
+def _evaluating() -> Iterator[None]:
+    """Evaluate a transform's function with grad on, counted as one more transform level."""
+    state = mode.state
+    state.transform_depth += 1
+    try:
+        with mode.enable_grad():
+            yield
+    finally:
+        state.transform_depth -= 1
+
+
+def _keep_graph(leaves: Any) -> bool:
+    """Whether results must stay tensors in the graph: inside an outer transform's function, or
+    when an input is itself being differentiated by an eager graph."""
+    return mode.state.transform_depth > 0 or any(leaf.grad_fn is not None for leaf in leaves)
+
+
 def _argnums(argnum: Any, fname: str = "grad") -> tuple[tuple[int, ...], bool]:
     if isinstance(argnum, (tuple, list)):
         return tuple(check_int(a, fname, "argnum") for a in argnum), True
@@ -74,16 +93,22 @@ def _check_argnum(argnum: int, args: list, fname: str) -> None:
 
 
 def _check_output(out: Any, fname: str) -> None:
-    # A function returning a string or None gave zero gradients instead of an error.
-    if not isinstance(out, Tensor) and np.asarray(out).dtype.kind not in "biufc":
-        raise DTypeError(f"{fname}: the function must return a tensor or a number, got {given(out)}")
+    # A string, None, a bool (np.allclose) or an int has no derivative: zeros would be a lie.
+    kind = (out.data if isinstance(out, Tensor) else np.asarray(out)).dtype.kind
+    if kind not in "fc":
+        raise DTypeError(
+            f"{fname}: the function must return a floating-point value to differentiate, got {given(out)}"
+            + (f" of dtype {out.dtype}" if isinstance(out, Tensor) else "")
+        )
 
 
-def _output(x: Any, was_tensor: bool, like: Any) -> Any:
+def _output(x: Any, was_tensor: bool, like: Any, keep: bool = False) -> Any:
+    """A gradient as the caller gets it: a tensor for tensor inputs or inside an outer transform
+    (``keep``), else NumPy data in the input's form."""
     if x is None:
         z = np.zeros_like(np.asarray(like.data if isinstance(like, Tensor) else like))
-        return Tensor._wrap(z) if was_tensor else (z if z.ndim else z[()])
-    if was_tensor:
+        return Tensor._wrap(z) if (was_tensor or keep) else (z if z.ndim else z[()])
+    if was_tensor or keep:
         return x
     data = x.data
     if data.ndim == 0 and not isinstance(like, np.ndarray):
@@ -131,9 +156,10 @@ def value_and_grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., tu
             args[i] = _leaves_of(args[i], "grad", leaves)
         tensors = [leaf for leaf, _, _ in leaves]
         kinds = [k for _, k, _ in leaves]
-        with mode.enable_grad():
+        with _evaluating():
             out = fun(*args, **kwargs)
         _check_output(out, "grad")
+        keep = _keep_graph(tensors)
         if not isinstance(out, Tensor):
             out_arr = np.asarray(out)
             if out_arr.size != 1:
@@ -146,13 +172,12 @@ def value_and_grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., tu
                     f"grad: the function must return a scalar, got shape {out.shape}; "
                     "use fg.jacobian or fg.vjp for non-scalar outputs"
                 )
-            nested = any(kinds) and any(leaf.grad_fn is not None for leaf in tensors)
             if out.requires_grad:
-                grads = list(engine.grad(out, tensors, create_graph=nested, allow_unused=True))
+                grads = list(engine.grad(out, tensors, create_graph=keep, allow_unused=True))
             else:
                 grads = [None] * len(tensors)
-            value = out if any(kinds) else _value(out)
-        flat = iter([_output(g, k, orig) for g, (_, k, orig) in zip(grads, leaves)])
+            value = out if (any(kinds) or keep) else _value(out)
+        flat = iter([_output(g, k, orig, keep) for g, (_, k, orig) in zip(grads, leaves)])
         results = [_rebuild(originals[i], flat) for i in nums]
         return value, (tuple(results) if multiple else results[0])
 
@@ -194,18 +219,19 @@ def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tu
     """
     _check_fun(fun, "vjp")
     leaves, kinds = zip(*[_as_leaf(p, "vjp") for p in primals]) if primals else ((), ())
-    with mode.enable_grad():
+    with _evaluating():
         out = fun(*leaves)
     _check_output(out, "vjp")
-    nested = any(leaf.grad_fn is not None for leaf in leaves)
+    keep = _keep_graph(leaves)
 
     def vjp_fn(g: Any) -> tuple:
         if not isinstance(out, Tensor) or not out.requires_grad:
-            return tuple(_output(None, k, leaf) for k, leaf in zip(kinds, leaves))
-        gs = engine.grad(out, list(leaves), [g], retain_graph=True, create_graph=nested, allow_unused=True)
-        return tuple(_output(gi, k, leaf) for gi, k, leaf in zip(gs, kinds, leaves))
+            return tuple(_output(None, k, leaf, keep) for k, leaf in zip(kinds, leaves))
+        keep_now = keep or _keep_graph(()) or (isinstance(g, Tensor) and g.requires_grad)
+        gs = engine.grad(out, list(leaves), [g], retain_graph=True, create_graph=keep_now, allow_unused=True)
+        return tuple(_output(gi, k, leaf, keep_now) for gi, k, leaf in zip(gs, kinds, leaves))
 
-    value = out if (any(kinds) or not isinstance(out, Tensor)) else _value(out)
+    value = out if (any(kinds) or keep or not isinstance(out, Tensor)) else _value(out)
     return value, vjp_fn
 
 
@@ -226,14 +252,14 @@ def jacobian(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
         _check_argnum(argnum, args, "jacobian")
         leaf, was_tensor = _as_leaf(args[argnum], "jacobian")
         args[argnum] = leaf
-        with mode.enable_grad():
+        with _evaluating():
             out = fun(*args, **kwargs)
         _check_output(out, "jacobian")
+        nested = _keep_graph([leaf])
         out_shape = tuple(np.shape(out.data if isinstance(out, Tensor) else out))
         if not isinstance(out, Tensor) or not out.requires_grad:
             z = np.zeros(out_shape + leaf.shape, dtype=leaf.dtype)
-            return Tensor._wrap(z) if was_tensor else z
-        nested = leaf.grad_fn is not None
+            return Tensor._wrap(z) if (was_tensor or nested) else z
         rows = []
         n = int(np.prod(out_shape))
         for k in range(n):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from ..errors import DTypeError, FlowgradError, ShapeError, given
+from ..errors import DTypeError, FlowgradError, InPlaceError, ShapeError, given
 from . import mode
 from . import ops as _ops
 
@@ -38,7 +38,7 @@ class InPlaceMethods:
 
     def _check_inplace(self: _T, what: str) -> None:
         if self.requires_grad and mode.state.grad_enabled:
-            raise FlowgradError(
+            raise InPlaceError(
                 f"{what}: this tensor requires grad, so changing it in place would make its "
                 "gradients wrong; do it inside `with fg.no_grad():` (for example a parameter "
                 "update) or on a tensor that does not require grad"

@@ -29,6 +29,10 @@ class _ModeState(_thread_local):
     grad_enabled = True
     anomaly = False
     tracer: Any = None  # fg.compile's tracer recording on this thread (see core/ops.py)
+    # How many functional transforms (grad, jacobian, vjp, ...) are evaluating their function on
+    # this thread. Inside one, every inner transform keeps its results in the graph, so an
+    # outer transform sees how they depend on what it differentiates (closures included).
+    transform_depth = 0
 
 
 state = _ModeState()

@@ -319,6 +319,8 @@ class Tensor(InPlaceMethods):
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self.requires_grad:  # NumPy (np.linalg, np.asarray, ...) would drop the gradient silently
+            raise DTypeError(_lost_gradient_message())
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -459,6 +461,31 @@ class Tensor(InPlaceMethods):
         if self.data.ndim == 0:
             return format(self.data.item(), spec)
         return format(repr(self), spec) if spec else repr(self)
+
+
+def _lost_gradient_message() -> str:
+    """Name the NumPy function (and the user's line) that asked for a tensor's raw array."""
+    import os
+    import sys
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    numpy_dir = os.path.dirname(os.path.abspath(np.__file__))
+    frame: Any = sys._getframe(2)
+    what, where = "a NumPy conversion (np.asarray, np.array or a NumPy function)", "<unknown>"
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if filename.startswith(numpy_dir + os.sep) and what.startswith("a NumPy"):
+            parts = [p for p in frame.f_globals.get("__name__", "numpy").split(".") if not p.startswith("_")]
+            what = ".".join(["np", *parts[1:], frame.f_code.co_name])
+        elif not filename.startswith((here + os.sep, numpy_dir + os.sep)):
+            where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+            break
+        frame = frame.f_back
+    return (
+        f"{what} (at {where}) was given a tensor that requires grad and would compute on its raw "
+        "array, dropping the gradient. Use flowgrad's version (import flowgrad.numpy as np: "
+        "np.linalg, np.fft, ...), or call .detach() first if the gradient is not wanted"
+    )
 
 
 def _is_py_int(x: Any) -> builtins.bool:
