@@ -92,88 +92,13 @@ from .errors import (
     InPlaceError,
     ShapeError,
 )
-from .ops.elementwise import (
-    abs,
-    arccos,
-    arcsin,
-    arctan,
-    ceil,
-    cos,
-    cosh,
-    erf,
-    exp,
-    expm1,
-    floor,
-    isfinite,
-    isnan,
-    leaky_relu,
-    log,
-    log1p,
-    log2,
-    log10,
-    maximum,
-    minimum,
-    reciprocal,
-    relu,
-    round,
-    sigmoid,
-    sign,
-    sin,
-    sinh,
-    softplus,
-    sqrt,
-    square,
-    tan,
-    tanh,
-    where,
-)
-from .ops.elementwise import add, divide, multiply, negative, power, subtract
-from .ops.linalg import dot, einsum, linear, matmul, outer
 from .ops.reduce import squared_error
-from .ops.shape import broadcast_to, moveaxis, pad, swapaxes
-from .ops.torchlike import (
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    cat,
-    chunk,
-    clamp,
-    clip,
-    concatenate,
-    expand,
-    flatten,
-    log_softmax,
-    logsumexp,
-    masked_fill,
-    max,
-    mean,
-    min,
-    mm,
-    norm,
-    permute,
-    prod,
-    reshape,
-    softmax,
-    split,
-    squeeze,
-    stack,
-    std,
-    sum,
-    transpose,
-    unsqueeze,
-    var,
-)
 
-div = divide
-mul = multiply
-sub = subtract
-neg = negative
-pow = power
-view = reshape
-absolute = abs
+# The op functions, PyTorch-style (fg.exp, fg.sum(x, dim=1), fg.cat): every function declared
+# with a top-level name beside its primitive (core/exports.py).
+from .core.exports import exported as _exported
+
+globals().update(_exported("top"))
 
 
 def numel(input: Tensor) -> _builtins.int:  # noqa: A002

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as _np
 
+from .core.exports import export as _export
+from .core.exports import exported as _exported
 from .core.tensor import Tensor as _Tensor
 from .ops import elementwise as _ew
 from .ops import linalg as _la
@@ -91,101 +93,47 @@ def _clip_on_tensor(a: Any, a_min: Any = None, a_max: Any = None, **kwargs: Any)
     return _ew.clip(a, kwargs.get("min", a_min), kwargs.get("max", a_max))
 
 
-# ----- differentiable functions ---------------------------------------------------------
-array = _dispatch(_np.array, _array_on_tensor)
-asarray = _dispatch(_np.asarray, lambda a, dtype=None, **kw: a if dtype is None else _sh.astype(a, dtype))
-add = _dispatch(_np.add, _ew.add)
-subtract = _dispatch(_np.subtract, _ew.subtract)
-multiply = _dispatch(_np.multiply, _ew.multiply)
-divide = _dispatch(_np.divide, _ew.divide)
-true_divide = _dispatch(_np.true_divide, _ew.true_divide)
-power = _dispatch(_np.power, _ew.power)
-floor_divide = _dispatch(_np.floor_divide, _ew.floor_divide)
-remainder = mod = _dispatch(_np.remainder, _ew.remainder)
-negative = _dispatch(_np.negative, _ew.negative)
-maximum = _dispatch(_np.maximum, _ew.maximum)
-minimum = _dispatch(_np.minimum, _ew.minimum)
-where = _dispatch(_np.where, _ew.where)
-clip = _dispatch(_np.clip, _clip_on_tensor)
-exp = _dispatch(_np.exp, _ew.exp)
-expm1 = _dispatch(_np.expm1, _ew.expm1)
-log = _dispatch(_np.log, _ew.log)
-log2 = _dispatch(_np.log2, _ew.log2)
-log10 = _dispatch(_np.log10, _ew.log10)
-log1p = _dispatch(_np.log1p, _ew.log1p)
-sqrt = _dispatch(_np.sqrt, _ew.sqrt)
-square = _dispatch(_np.square, _ew.square)
-reciprocal = _dispatch(_np.reciprocal, _ew.reciprocal)
-abs = absolute = _dispatch(_np.abs, _ew.abs)  # noqa: A001
-sin = _dispatch(_np.sin, _ew.sin)
-cos = _dispatch(_np.cos, _ew.cos)
-tan = _dispatch(_np.tan, _ew.tan)
-tanh = _dispatch(_np.tanh, _ew.tanh)
-sinh = _dispatch(_np.sinh, _ew.sinh)
-cosh = _dispatch(_np.cosh, _ew.cosh)
-arctan = _dispatch(_np.arctan, _ew.arctan)
-arcsin = _dispatch(_np.arcsin, _ew.arcsin)
-arccos = _dispatch(_np.arccos, _ew.arccos)
-sign = _dispatch(_np.sign, _ew.sign)
-floor = _dispatch(_np.floor, _ew.floor)
-ceil = _dispatch(_np.ceil, _ew.ceil)
-round = _dispatch(_np.round, _ew.round)  # noqa: A001
-isnan = _dispatch(_np.isnan, _ew.isnan)
-isfinite = _dispatch(_np.isfinite, _ew.isfinite)
-equal = _dispatch(_np.equal, _ew.equal)
-not_equal = _dispatch(_np.not_equal, _ew.not_equal)
-less = _dispatch(_np.less, _ew.less)
-less_equal = _dispatch(_np.less_equal, _ew.less_equal)
-greater = _dispatch(_np.greater, _ew.greater)
-greater_equal = _dispatch(_np.greater_equal, _ew.greater_equal)
-logical_and = _dispatch(_np.logical_and, _ew.logical_and)
-logical_or = _dispatch(_np.logical_or, _ew.logical_or)
-logical_not = _dispatch(_np.logical_not, _ew.logical_not)
-logical_xor = _dispatch(_np.logical_xor, _ew.logical_xor)
-logaddexp = _dispatch(_np.logaddexp, lambda a, b: _red.logsumexp(_sh.stack(_sh_broadcast(a, b)), axis=0))
+# ----- NumPy-signature adapters: functions with no primitive of their own under NumPy's name ------
+def _axis_only(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda a, axis=None, out=None, keepdims=False: fn(a, axis, keepdims)
 
-sum = _dispatch(_np.sum, _reduction(_red.sum, "sum"))  # noqa: A001
-mean = _dispatch(_np.mean, _reduction(_red.mean, "mean"))
-prod = _dispatch(_np.prod, _reduction(_red.prod, "prod"))
-max = amax = _dispatch(_np.max, _reduction(_red.max, "max"))  # noqa: A001
-min = amin = _dispatch(_np.min, _reduction(_red.min, "min"))  # noqa: A001
-var = _dispatch(_np.var, _var_like(_red.var))
-std = _dispatch(_np.std, _var_like(_red.std))
-argmax = _dispatch(_np.argmax, lambda a, axis=None, out=None, keepdims=False: _red.argmax(a, axis, keepdims))
-argmin = _dispatch(_np.argmin, lambda a, axis=None, out=None, keepdims=False: _red.argmin(a, axis, keepdims))
-cumsum = _dispatch(_np.cumsum, lambda a, axis=None, dtype=None, out=None: _red.cumsum(a, axis))
 
-dot = _dispatch(_np.dot, _la.dot)
-matmul = _dispatch(_np.matmul, _la.matmul)
-outer = _dispatch(_np.outer, _la.outer)
-einsum = _dispatch(_np.einsum, lambda subscripts, *ops, **kw: _la.einsum(subscripts, *ops))
-inner = _dispatch(_np.inner, lambda a, b: _red.sum(_ew.multiply(a, b), axis=-1))
+for _fn, _names in [
+    (_array_on_tensor, "array"),
+    (lambda a, dtype=None, **kw: a if dtype is None else _sh.astype(a, dtype), "asarray"),
+    (_clip_on_tensor, "clip"),
+    (lambda a, b: _red.logsumexp(_sh.stack(_sh_broadcast(a, b)), axis=0), "logaddexp"),
+    (_reduction(_red.sum, "sum"), "sum"),
+    (_reduction(_red.mean, "mean"), "mean"),
+    (_reduction(_red.prod, "prod"), "prod"),
+    (_reduction(_red.max, "max"), "max amax"),
+    (_reduction(_red.min, "min"), "min amin"),
+    (_var_like(_red.var), "var"),
+    (_var_like(_red.std), "std"),
+    (_axis_only(_red.argmax), "argmax"),
+    (_axis_only(_red.argmin), "argmin"),
+    (lambda a, axis=None, dtype=None, out=None: _red.cumsum(a, axis), "cumsum"),
+    (lambda subscripts, *ops, **kw: _la.einsum(subscripts, *ops), "einsum"),
+    (lambda a, b: _red.sum(_ew.multiply(a, b), axis=-1), "inner"),
+    (
+        lambda a, shape=None, order="C", newshape=None: _sh.reshape(a, shape if shape is not None else newshape),
+        "reshape",
+    ),
+    (
+        lambda tup, **kw: _sh.concatenate(list(tup), axis=0 if builtins.all(_np.ndim(t) == 1 for t in tup) else 1),
+        "hstack",
+    ),
+    (
+        lambda tup, **kw: _sh.concatenate([_sh.reshape(t, (1, -1)) if _np.ndim(t) == 1 else t for t in tup], axis=0),
+        "vstack",
+    ),
+]:
+    _export(numpy=_names)(_fn)
 
-reshape = _dispatch(
-    _np.reshape,
-    lambda a, shape=None, order="C", newshape=None: _sh.reshape(a, shape if shape is not None else newshape),
-)
-transpose = _dispatch(_np.transpose, _sh.transpose)
-swapaxes = _dispatch(_np.swapaxes, _sh.swapaxes)
-moveaxis = _dispatch(_np.moveaxis, _sh.moveaxis)
-broadcast_to = _dispatch(_np.broadcast_to, _sh.broadcast_to)
-expand_dims = _dispatch(_np.expand_dims, _sh.expand_dims)
-squeeze = _dispatch(_np.squeeze, _sh.squeeze)
-flip = _dispatch(_np.flip, _sh.flip)
-ravel = _dispatch(_np.ravel, _sh.ravel)
-concatenate = _dispatch(_np.concatenate, _sh.concatenate)
-stack = _dispatch(_np.stack, _sh.stack)
-split = _dispatch(_np.split, _sh.split)
-pad = _dispatch(_np.pad, _sh.pad)
-copy = _dispatch(_np.copy, _sh.copy)
-hstack = _dispatch(
-    _np.hstack,
-    lambda tup, **kw: _sh.concatenate(list(tup), axis=0 if builtins.all(_np.ndim(t) == 1 for t in tup) else 1),
-)
-vstack = _dispatch(
-    _np.vstack,
-    lambda tup, **kw: _sh.concatenate([_sh.reshape(t, (1, -1)) if _np.ndim(t) == 1 else t for t in tup], axis=0),
-)
+# Every function declared for this namespace (core/exports.py): NumPy's on plain data, the
+# differentiable one when an argument is a tensor.
+for _name, _fn in _exported("numpy").items():
+    globals()[_name] = _dispatch(getattr(_np, _name), _fn)
 
 
 def _sh_broadcast(a: Any, b: Any) -> list:

@@ -303,11 +303,10 @@ def hvp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
 
     def inner(*args: Any) -> Any:
         *fargs, v = args
-        from .. import numpy as fnp
 
         def g_dot_v(*xs: Any) -> Any:
-            g = grad(fun, argnum)(*xs)
-            return fnp.sum(g * v)
+            g = grad(fun, argnum)(*xs)  # a tensor: this runs inside the outer grad
+            return (g * v).sum()
 
         return grad(g_dot_v, argnum)(*fargs)
 

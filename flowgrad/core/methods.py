@@ -18,6 +18,7 @@ from ..ops import reduce as red
 from ..ops import shape as sh
 from ..ops import torchlike as tl
 from . import factories, mode
+from .exports import exported
 from .ops import apply
 from .tensor import Tensor
 
@@ -105,58 +106,20 @@ def _bind() -> None:
     T.pow = T.__pow__
     T.neg = T.negative = ew.negative
     T.matmul = T.__matmul__
-    T.mm = tl.mm
-    T.dot = la.dot
-    T.outer = la.outer
-    T.maximum = ew.maximum
-    T.minimum = ew.minimum
     T.eq, T.ne, T.lt, T.le, T.gt, T.ge = T.__eq__, T.__ne__, T.__lt__, T.__le__, T.__gt__, T.__ge__
-    for name in (
-        "exp expm1 log log2 log10 log1p sqrt square reciprocal sin cos tan tanh sinh cosh "
-        "sigmoid relu sign floor ceil isnan isfinite logical_not"
-    ).split():
-        setattr(T, name, getattr(ew, name))
-    T.abs = T.absolute = ew.abs
-    T.arctan = T.atan = ew.arctan
+    # Every function declared as a method (core/exports.py), then the few that are methods only.
+    for name, fn in exported("method").items():
+        setattr(T, name, fn)
     T.rsqrt = lambda self: ew.reciprocal(ew.sqrt(self))
-    T.leaky_relu = ew.leaky_relu
-    T.softplus = ew.softplus
-    T.round = ew.round
-    T.clamp = T.clip = tl.clamp
     T.where = lambda self, condition, other: ew.where(condition, self, other)
-    T.masked_fill = tl.masked_fill
-
-    # reductions (dim/keepdim or axis/keepdims)
-    for name in "sum mean prod logsumexp amax amin any all max min argmax argmin var std".split():
-        setattr(T, name, getattr(tl, name))
-    T.softmax = tl.softmax
-    T.log_softmax = tl.log_softmax
-    T.norm = tl.norm
     T.cumsum = lambda self, dim=None, axis=None: red.cumsum(self, tl.pick("cumsum", dim, axis))
-
-    # shapes
-    T.reshape = T.view = tl.reshape
     T.reshape_as = T.view_as = lambda self, other: sh.reshape(self, other.shape)
-    T.flatten = tl.flatten
-    T.ravel = sh.ravel
-    T.squeeze = tl.squeeze
-    T.unsqueeze = tl.unsqueeze
-    T.transpose = tl.transpose
-    T.swapaxes = sh.swapaxes
-    T.permute = tl.permute
     T.t = lambda self: sh.transpose(self) if self.ndim == 2 else self
     T.T = property(lambda self: sh.transpose(self))
     T.mT = property(lambda self: sh.swapaxes(self, -1, -2))
-    T.expand = tl.expand
     T.expand_as = lambda self, other: sh.broadcast_to(self, other.shape)
-    T.broadcast_to = sh.broadcast_to
     T.flip = lambda self, dims=None: sh.flip(self, dims)
-    T.split = tl.split
-    T.chunk = tl.chunk
-    T.clone = sh.copy
-    T.copy = sh.copy
     T.contiguous = lambda self: self
-    T.astype = sh.astype
     T.new_tensor, T.new_full, T.new_zeros = factories.new_tensor, factories.new_full, factories.new_zeros
     T.new_ones, T.new_empty = factories.new_ones, factories.new_empty
     T.type_as = lambda self, other: self.to(other.dtype)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.exports import export
 from ..core.ops import accepts_out, apply, defop
 from ..core.tensor import Tensor
 
@@ -326,3 +327,60 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` (as PyTorch)."""
     return apply(SOFTPLUS, (x,), {"beta": float(beta), "threshold": float(threshold)})
+
+
+# ----- public names (core/exports.py): flowgrad.numpy's, the Tensor method's, flowgrad's ------------
+for _fn, _numpy, _method, _top in [
+    (exp, "exp", "exp", "exp"),
+    (expm1, "expm1", "expm1", "expm1"),
+    (log, "log", "log", "log"),
+    (log2, "log2", "log2", "log2"),
+    (log10, "log10", "log10", "log10"),
+    (log1p, "log1p", "log1p", "log1p"),
+    (sqrt, "sqrt", "sqrt", "sqrt"),
+    (square, "square", "square", "square"),
+    (reciprocal, "reciprocal", "reciprocal", "reciprocal"),
+    (sin, "sin", "sin", "sin"),
+    (cos, "cos", "cos", "cos"),
+    (tan, "tan", "tan", "tan"),
+    (tanh, "tanh", "tanh", "tanh"),
+    (sinh, "sinh", "sinh", "sinh"),
+    (cosh, "cosh", "cosh", "cosh"),
+    (arctan, "arctan", "arctan atan", "arctan"),
+    (arcsin, "arcsin", "", "arcsin"),
+    (arccos, "arccos", "", "arccos"),
+    (erf, "", "", "erf"),
+    (negative, "negative", "neg negative", "negative neg"),
+    (sigmoid, "", "sigmoid", "sigmoid"),
+    (relu, "", "relu", "relu"),
+    (sign, "sign", "sign", "sign"),
+    (floor, "floor", "floor", "floor"),
+    (ceil, "ceil", "ceil", "ceil"),
+    (isnan, "isnan", "isnan", "isnan"),
+    (isfinite, "isfinite", "isfinite", "isfinite"),
+    (logical_not, "logical_not", "logical_not", ""),
+    (abs, "abs absolute", "abs absolute", "abs absolute"),
+    (round, "round", "round", "round"),
+    (add, "add", "", "add"),
+    (subtract, "subtract", "", "subtract sub"),
+    (multiply, "multiply", "", "multiply mul"),
+    (divide, "divide true_divide", "", "divide div"),
+    (power, "power", "", "power pow"),
+    (floor_divide, "floor_divide", "", ""),
+    (remainder, "remainder mod", "", ""),
+    (maximum, "maximum", "maximum", "maximum"),
+    (minimum, "minimum", "minimum", "minimum"),
+    (equal, "equal", "", ""),
+    (not_equal, "not_equal", "", ""),
+    (less, "less", "", ""),
+    (less_equal, "less_equal", "", ""),
+    (greater, "greater", "", ""),
+    (greater_equal, "greater_equal", "", ""),
+    (logical_and, "logical_and", "", ""),
+    (logical_or, "logical_or", "", ""),
+    (logical_xor, "logical_xor", "", ""),
+    (where, "where", "", "where"),
+    (leaky_relu, "", "leaky_relu", "leaky_relu"),
+    (softplus, "", "softplus", "softplus"),
+]:
+    export(_numpy, _method, _top)(_fn)

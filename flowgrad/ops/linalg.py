@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.exports import export
 from ..core.ops import accepts_out, apply, defop
 from ..core.tensor import Tensor
 from ..errors import DTypeError, ShapeError, given
@@ -203,3 +204,14 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+# ----- public names (core/exports.py): flowgrad.numpy's, the Tensor method's, flowgrad's ------------
+for _fn, _numpy, _method, _top in [
+    (dot, "dot", "dot", "dot"),
+    (matmul, "matmul", "", "matmul"),
+    (outer, "outer", "outer", "outer"),
+    (linear, "", "", "linear"),
+    (einsum, "", "", "einsum"),
+]:
+    export(_numpy, _method, _top)(_fn)

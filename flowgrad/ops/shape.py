@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core.engine import sum_to as _sum_to_array
+from ..core.exports import export
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
 from ..errors import DTypeError, ShapeError, check_axis, check_int, given
@@ -318,3 +319,24 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
         raise ShapeError(f"pad: pad_width must be ints that broadcast to ({nd}, 2), got {given(pad_width)}") from None
     pw = tuple((builtins.int(a), builtins.int(b)) for a, b in widths)
     return apply(PAD, (x,), {"pad_width": pw, "mode": mode, "constant_values": constant_values})
+
+
+# ----- public names (core/exports.py): flowgrad.numpy's, the Tensor method's, flowgrad's ------------
+# NumPy's signatures; the PyTorch-style ones (dim=) are in ops/torchlike.py.
+for _fn, _numpy, _method, _top in [
+    (transpose, "transpose", "", ""),
+    (swapaxes, "swapaxes", "swapaxes", "swapaxes"),
+    (moveaxis, "moveaxis", "", "moveaxis"),
+    (broadcast_to, "broadcast_to", "broadcast_to", "broadcast_to"),
+    (expand_dims, "expand_dims", "", ""),
+    (squeeze, "squeeze", "", ""),
+    (flip, "flip", "", ""),
+    (ravel, "ravel", "ravel", ""),
+    (concatenate, "concatenate", "", ""),
+    (stack, "stack", "", ""),
+    (split, "split", "", ""),
+    (pad, "pad", "", "pad"),
+    (copy, "copy", "clone copy", ""),
+    (astype, "", "astype", ""),
+]:
+    export(_numpy, _method, _top)(_fn)

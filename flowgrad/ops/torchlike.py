@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.exports import export
 from ..core.tensor import Tensor
 from ..errors import ArgumentError, DTypeError, ShapeError, check_axis, check_int
 from . import elementwise as ew
@@ -297,3 +298,40 @@ def norm(input: Any, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tens
     if p in (2, "fro"):
         return ew.sqrt(red.sum(ew.square(input), dim, keepdim))
     raise ArgumentError(f"norm: p must be 1, 2 or 'fro', got {p!r}")
+
+
+# ----- public names (core/exports.py): the Tensor method's and flowgrad's (PyTorch's) -----------------
+for _fn, _method, _top in [
+    (sum, "sum", "sum"),
+    (mean, "mean", "mean"),
+    (prod, "prod", "prod"),
+    (logsumexp, "logsumexp", "logsumexp"),
+    (amax, "amax", "amax"),
+    (amin, "amin", "amin"),
+    (any, "any", "any"),
+    (all, "all", "all"),
+    (max, "max", "max"),
+    (min, "min", "min"),
+    (argmax, "argmax", "argmax"),
+    (argmin, "argmin", "argmin"),
+    (var, "var", "var"),
+    (std, "std", "std"),
+    (softmax, "softmax", "softmax"),
+    (log_softmax, "log_softmax", "log_softmax"),
+    (clamp, "clamp clip", "clamp clip"),
+    (reshape, "reshape view", "reshape view"),
+    (flatten, "flatten", "flatten"),
+    (squeeze, "squeeze", "squeeze"),
+    (unsqueeze, "unsqueeze", "unsqueeze"),
+    (transpose, "transpose", "transpose"),
+    (permute, "permute", "permute"),
+    (expand, "expand", "expand"),
+    (cat, "", "cat concatenate"),
+    (stack, "", "stack"),
+    (split, "split", "split"),
+    (chunk, "chunk", "chunk"),
+    (mm, "mm", "mm"),
+    (masked_fill, "masked_fill", "masked_fill"),
+    (norm, "norm", "norm"),
+]:
+    export("", _method, _top)(_fn)

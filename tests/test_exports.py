@@ -1,0 +1,40 @@
+"""One declaration per public function (core/exports.py) drives flowgrad.numpy, the tensor
+methods and flowgrad's top-level functions."""
+
+import numpy as onp
+import pytest
+
+import flowgrad as fg
+import flowgrad.numpy as fnp
+from flowgrad.core import exports
+from flowgrad.core.exports import EXPORTS, exported
+
+
+@pytest.mark.parametrize("kind", ["numpy", "method", "top"])
+def test_every_declared_name_is_bound(kind):
+    for name, fn in exported(kind).items():
+        if kind == "numpy":
+            bound = getattr(fnp, name)
+            assert bound.__wrapped__ is getattr(onp, name)  # NumPy's own function on plain data
+        elif kind == "method":
+            assert getattr(fg.Tensor, name) is fn, name
+        else:
+            assert getattr(fg, name) is fn, name
+
+
+def test_numpy_names_are_numpys_and_plain_data_gets_numpys_answer():
+    x = onp.array([[0.5, -1.0], [2.0, 3.0]])
+    for name in exported("numpy"):
+        assert hasattr(onp, name), name
+    assert type(fnp.exp(x)) is onp.ndarray and onp.array_equal(fnp.exp(x), onp.exp(x))
+    t = fnp.exp(fg.tensor(x))
+    assert isinstance(t, fg.Tensor)
+
+
+def test_a_name_declared_twice_is_refused():
+    exports.export(top="exp")(lambda x: x)
+    try:
+        with pytest.raises(RuntimeError, match="declared twice"):
+            exported("top")
+    finally:
+        EXPORTS.pop()
