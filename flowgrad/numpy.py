@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as _np
 
+from .core.exports import XP_HELPERS as _XP_HELPERS
 from .core.exports import export as _export
 from .core.exports import exported as _exported
 from .core.tensor import Tensor as _Tensor
@@ -53,30 +54,21 @@ def _dispatch(np_fn: Callable[..., Any], fg_fn: Callable[..., Any]) -> Callable[
     return fn
 
 
-def _no_out(name: str, kwargs: dict) -> None:
-    if kwargs.get("out") is not None:
-        raise TypeError(f"flowgrad.numpy.{name}: out= is not supported for tensors")
-
-
 def _reduction(fg_fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     def on_tensor(
         a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
     ) -> Any:
-        _no_out(name, {"out": out})
-        if dtype is not None:
-            a = _sh.astype(a, dtype)
-        return fg_fn(a, axis=axis, keepdims=keepdims)
+        return fg_fn(*_red.reduction_args(f"flowgrad.numpy.{name}", a, axis, None, keepdims, None, dtype, out))
 
     return on_tensor
 
 
-def _var_like(fg_fn: Callable[..., Any]) -> Callable[..., Any]:
+def _var_like(fg_fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     def on_tensor(
         a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: bool = False
     ) -> Any:
-        if dtype is not None:
-            a = _sh.astype(a, dtype)
-        return fg_fn(a, axis=axis, ddof=ddof, keepdims=keepdims)
+        x, ax, keep = _red.reduction_args(f"flowgrad.numpy.{name}", a, axis, None, keepdims, None, dtype, out)
+        return fg_fn(x, ax, ddof, keep)
 
     return on_tensor
 
@@ -108,8 +100,8 @@ for _fn, _names in [
     (_reduction(_red.prod, "prod"), "prod"),
     (_reduction(_red.max, "max"), "max amax"),
     (_reduction(_red.min, "min"), "min amin"),
-    (_var_like(_red.var), "var"),
-    (_var_like(_red.std), "std"),
+    (_var_like(_red.var, "var"), "var"),
+    (_var_like(_red.std, "std"), "std"),
     (_axis_only(_red.argmax), "argmax"),
     (_axis_only(_red.argmin), "argmin"),
     (lambda a, axis=None, dtype=None, out=None: _red.cumsum(a, axis), "cumsum"),
@@ -146,33 +138,11 @@ def erf(x: Any) -> Any:
     return _ew.erf(x)
 
 
-def sigmoid(x: Any) -> Any:
-    """The logistic function (not in NumPy; an overflow-free ``1 / (1 + exp(-x))``)."""
-    return _ew.sigmoid(x)
-
-
-def sum_to(x: Any, shape: Any) -> Any:
-    """Sum ``x`` down to ``shape`` (the inverse of broadcasting)."""
-    return _sh.sum_to(x, shape)
-
-
-def unfold2d(x: Any, kernel: Any, stride: Any, padding: Any, dilation: Any, pad_value: float = 0.0) -> Any:
-    """Sliding windows of an (N, C, H, W) array (see ``flowgrad.ops.conv``)."""
-    from .ops import conv
-
-    return conv.unfold2d(x, kernel, stride, padding, dilation, pad_value)
-
-
-def fold2d(cols: Any, shape: Any, kernel: Any, stride: Any, padding: Any, dilation: Any) -> Any:
-    """The adjoint of ``unfold2d``."""
-    from .ops import conv
-
-    return conv.fold2d(cols, shape, kernel, stride, padding, dilation)
-
-
-def index_scatter(g: Any, shape: Any, index: Any) -> Any:
-    """Zeros of ``shape`` with ``g`` added at ``index``."""
-    return _sh.index_scatter(g, shape, index)
+# The helpers gradient rules call as xp.<name> (core/exports.py: sigmoid, sum_to, index_scatter,
+# unfold2d, fold2d): differentiable here, so create_graph=True passes can use them.
+for _name, (_, _on_tensors) in _XP_HELPERS.items():
+    if _on_tensors is not None:
+        globals()[_name] = _on_tensors
 
 
 # NumPy functions with no gradient (integer or boolean results, shapes, tests):

@@ -94,6 +94,7 @@ def test_backward_frees_the_graph_while_the_loss_lives_on(no_gc):
     assert w.grad is not None and w.grad.grad_fn is None
 
 
+@pytest.mark.numeric  # rounding-dependent: run again on other kernels
 def test_retain_graph_keeps_the_graph_until_the_last_backward(no_gc):
     w = fg.tensor([0.5, -0.5], requires_grad=True)
     h = w.exp()
@@ -104,7 +105,8 @@ def test_retain_graph_keeps_the_graph_until_the_last_backward(no_gc):
     assert ref() is not None
     loss.backward()
     assert ref() is None
-    np.testing.assert_allclose(w.grad.numpy(), 6 * np.exp([0.5, -0.5]))
+    # float32 against float64: exp and the products by 3 and 2 each round to about 6e-8.
+    np.testing.assert_allclose(w.grad.numpy(), 6 * np.exp([0.5, -0.5]), rtol=1e-6)
 
 
 def graph_nodes(t: fg.Tensor) -> list:

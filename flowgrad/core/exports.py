@@ -59,6 +59,22 @@ def export(
     return declare
 
 
+# Functions gradient rules call as ``xp.<name>`` that NumPy lacks: name -> (on arrays, on tensors).
+XP_HELPERS: dict[str, tuple[Any, Any]] = {}
+
+
+def xp_helper(name: str, on_arrays: Callable[..., Any], on_tensors: Callable[..., Any] | None = None) -> None:
+    """Declare ``xp.<name>`` for gradient rules, once: ``on_arrays`` in first-order passes
+    (``xp`` is NumPy), ``on_tensors`` when ``create_graph=True`` (``xp`` is ``flowgrad.numpy``,
+    which then has it under that name). Without ``on_tensors``, NumPy's own function of that
+    name serves tensors (``sum``: a faster array path for the same digits).
+    """
+    from .ops import RAW
+
+    XP_HELPERS[name] = (on_arrays, on_tensors)
+    setattr(RAW, name, on_arrays)
+
+
 def exported(kind: str) -> dict[str, Callable[..., Any]]:
     """``{name: function}`` of every declaration for ``kind`` ('numpy', 'method' or 'top').
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.ops import RAW, apply, defop
+from ..core.exports import xp_helper
+from ..core.ops import apply, defop
 from ..core.tensor import Tensor
 from ..errors import ShapeError, check_int
 
@@ -123,9 +124,5 @@ def fold2d(cols: Any, shape: Any, kernel: Any, stride: Any, padding: Any, dilati
     return apply(FOLD2D, (cols,), params)
 
 
-RAW.__dict__.update(
-    unfold2d=lambda x, kernel, stride, padding, dilation, pad_value: _unfold_forward(
-        x, kernel, stride, padding, dilation, pad_value
-    ),
-    fold2d=_fold_forward,
-)
+xp_helper("unfold2d", _unfold_forward, unfold2d)
+xp_helper("fold2d", _fold_forward, fold2d)

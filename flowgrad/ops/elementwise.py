@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.exports import export
+from ..core.exports import export, xp_helper
 from ..core.ops import accepts_out, apply, defop
 from ..core.tensor import Tensor
 
@@ -327,6 +327,9 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` (as PyTorch)."""
     return apply(SOFTPLUS, (x,), {"beta": float(beta), "threshold": float(threshold)})
+
+
+xp_helper("sigmoid", SIGMOID.forward, sigmoid)  # xp.sigmoid in rules (core/exports.py)
 
 
 # ----- public names (core/exports.py): flowgrad.numpy's, the Tensor method's, flowgrad's ------------

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from ..core.exports import xp_helper
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
-from ..errors import ArgumentError, ShapeError, check_axis, check_int
+from ..errors import ArgumentError, DTypeError, ShapeError, check_axis, check_int
 
 _add_reduce = np.add.reduce
 
@@ -219,6 +220,42 @@ CUMSUM = defop(
 )
 
 
+def reduction_args(
+    where: str,
+    x: Any,
+    axis: Any = None,
+    dim: Any = None,
+    keepdims: Any = None,
+    keepdim: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+) -> tuple[Any, Any, bool]:
+    """The one place reduction arguments are read, in NumPy's spelling (``axis``, ``keepdims``,
+    ``dtype``, ``out``) or PyTorch's (``dim``, ``keepdim``): ``(x, axis, keepdims)``.
+
+    A 0-d tensor reduces over dim 0 or -1 as if it had one dim, as in PyTorch.
+
+    >>> reduction_args("sum", np.ones(3), dim=0, keepdim=True)
+    (array([1., 1., 1.]), 0, True)
+    """
+    if dim is not None and axis is not None:
+        raise DTypeError(f"{where}: give dim or axis, not both")
+    if out is not None:
+        raise DTypeError(f"{where}: out= is not supported for tensors")
+    if keepdim is not None and keepdims is not None and bool(keepdim) != bool(keepdims):
+        raise DTypeError(f"{where}: give keepdim or keepdims, not both")
+    chosen = dim if dim is not None else axis
+    if chosen is not None and getattr(x, "ndim", 1) == 0:
+        dims = chosen if isinstance(chosen, (tuple, list)) else (chosen,)
+        if builtins.all(d in (0, -1) for d in dims):
+            chosen = None
+    if dtype is not None:
+        from .shape import astype
+
+        x = astype(x, dtype)
+    return x, chosen, bool(keepdim if keepdim is not None else (keepdims or False))
+
+
 def _reducer(op: Any) -> Any:
     def fn(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
         nd = x.ndim if hasattr(x, "ndim") else np.ndim(x)
@@ -327,3 +364,6 @@ def squared_error(input: Any, target: Any, reduction: str = "mean") -> Tensor:  
         d = subtract(input, target)
         return mean(multiply(d, d)) if reduction == "mean" else sum(multiply(d, d))
     return apply(SQUARED_ERROR, (input, target), {"reduction": reduction})
+
+
+xp_helper("sum", sum_of_array)  # np.sum in first-order rules, minus its dispatch (a rule hot spot)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core.engine import sum_to as _sum_to_array
-from ..core.exports import export
+from ..core.exports import export, xp_helper
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
 from ..errors import DTypeError, ShapeError, check_axis, check_int, given
@@ -319,6 +319,11 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
         raise ShapeError(f"pad: pad_width must be ints that broadcast to ({nd}, 2), got {given(pad_width)}") from None
     pw = tuple((builtins.int(a), builtins.int(b)) for a, b in widths)
     return apply(PAD, (x,), {"pad_width": pw, "mode": mode, "constant_values": constant_values})
+
+
+# Helpers gradient rules call as xp.<name> (core/exports.py).
+xp_helper("sum_to", lambda x, shape: _sum_to_array(x, tuple(shape)), sum_to)
+xp_helper("index_scatter", INDEX_SCATTER.forward, index_scatter)
 
 
 # ----- public names (core/exports.py): flowgrad.numpy's, the Tensor method's, flowgrad's ------------

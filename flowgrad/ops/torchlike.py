@@ -32,19 +32,6 @@ def pick(name: str, dim: Any, axis: Any, default: Any = None) -> Any:
     return dim if dim is not None else (axis if axis is not None else default)
 
 
-def wrap_0d(input: Any, dim: Any) -> Any:  # noqa: A002
-    """PyTorch lets a 0-d tensor be reduced over dim 0 or -1 (as if it had one dim)."""
-    if dim is not None and getattr(input, "ndim", 1) == 0:
-        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        if all(d in (0, -1) for d in dims):
-            return None
-    return dim
-
-
-def keep(keepdim: Any, keepdims: Any) -> bool:
-    return builtins.bool(keepdim if keepdim is not None else (keepdims or False))
-
-
 def _reduce(fn: Any, name: str) -> Any:
     def reducer(
         input: Any,  # noqa: A002
@@ -55,9 +42,7 @@ def _reduce(fn: Any, name: str) -> Any:
         keepdims: Any = None,
         dtype: Any = None,
     ) -> Tensor:
-        if dtype is not None:
-            input = sh.astype(input, dtype)
-        return fn(input, wrap_0d(input, pick(name, dim, axis)), keep(keepdim, keepdims))
+        return fn(*red.reduction_args(name, input, axis, dim, keepdims, keepdim, dtype))
 
     reducer.__name__ = name
     reducer.__doc__ = f"``{name}`` over ``dim`` (or ``axis``); all elements when neither is given."
@@ -85,11 +70,10 @@ def _extreme(values_fn: Any, index_fn: Any, pair_fn: Any, name: str) -> Any:
     ) -> Any:
         if isinstance(dim, Tensor):  # fg.max(a, b): elementwise, as in PyTorch
             return pair_fn(input, dim)
+        x, d, k = red.reduction_args(name, input, axis, dim, keepdims, keepdim)
         if dim is None:
-            return values_fn(input, wrap_0d(input, axis), keep(keepdim, keepdims))
-        k = keep(keepdim, keepdims)
-        dim = wrap_0d(input, dim)
-        return MaxResult(values_fn(input, dim, k), index_fn(input, dim, k))
+            return values_fn(x, d, k)
+        return MaxResult(values_fn(x, d, k), index_fn(x, d, k))
 
     extreme.__name__ = name
     extreme.__doc__ = (
@@ -133,8 +117,8 @@ def var(
     keepdims: Any = None,
 ) -> Tensor:
     """Variance; unbiased (n - 1) by default as in PyTorch, ``ddof=0`` for NumPy's."""
-    d = wrap_0d(input, pick("var", dim, axis))
-    return red.var(input, d, _ddof(unbiased, correction, ddof), keep(keepdim, keepdims))
+    x, d, k = red.reduction_args("var", input, axis, dim, keepdims, keepdim)
+    return red.var(x, d, _ddof(unbiased, correction, ddof), k)
 
 
 def std(
@@ -149,8 +133,8 @@ def std(
     keepdims: Any = None,
 ) -> Tensor:
     """Standard deviation; unbiased by default as in PyTorch."""
-    d = wrap_0d(input, pick("std", dim, axis))
-    return red.std(input, d, _ddof(unbiased, correction, ddof), keep(keepdim, keepdims))
+    x, d, k = red.reduction_args("std", input, axis, dim, keepdims, keepdim)
+    return red.std(x, d, _ddof(unbiased, correction, ddof), k)
 
 
 def softmax(input: Any, dim: Any = -1, *, axis: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
