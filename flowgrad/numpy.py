@@ -18,6 +18,8 @@ array([0.726862, 0.6397  ])
 from __future__ import annotations
 
 import builtins
+import sys as _sys
+import types as _types
 from collections.abc import Callable
 from typing import Any
 
@@ -122,10 +124,36 @@ for _fn, _names in [
 ]:
     _export(numpy=_names)(_fn)
 
+
 # Every function declared for this namespace (core/exports.py): NumPy's on plain data, the
 # differentiable one when an argument is a tensor.
+def _submodule(name: str) -> Any:
+    """``flowgrad.numpy.<name>`` (linalg, fft): the functions declared for it, NumPy's others."""
+    full = f"{__name__}.{name}"
+    module = _sys.modules.get(full)
+    if module is None:
+        np_module = getattr(_np, name)
+        module = _types.ModuleType(full, f"NumPy's ``{name}``; differentiable where flowgrad declares it.")
+
+        def rest(attr: str) -> Any:
+            value = getattr(np_module, attr)
+            if callable(value) and not isinstance(value, type) and not attr.startswith("_"):
+                value = _plain(f"{name}.{attr}", value)
+            setattr(module, attr, value)
+            return value
+
+        setattr(module, "__getattr__", rest)  # noqa: B010 - a module-level __getattr__ (PEP 562)
+        _sys.modules[full] = module
+        globals()[name] = module
+    return module
+
+
 for _name, _fn in _exported("numpy").items():
-    globals()[_name] = _dispatch(getattr(_np, _name), _fn)
+    if "." in _name:
+        _sub, _attr = _name.split(".")
+        setattr(_submodule(_sub), _attr, _dispatch(getattr(getattr(_np, _sub), _attr), _fn))
+    else:
+        globals()[_name] = _dispatch(getattr(_np, _name), _fn)
 
 
 def _sh_broadcast(a: Any, b: Any) -> list:

@@ -1,0 +1,98 @@
+"""Differential steps for ``flowgrad.numpy.linalg`` against ``torch.linalg``.
+
+Only in float64 programs and on small matrices made well-conditioned from the value ``h``:
+``M = h h' / n + D`` with ``D = diag(1, 1.6, 2.2, ...)`` (symmetric, eigenvalues >= 1 and
+mostly apart) for the square functions, ``h`` itself for
+svd, qr and pinv where its singular values are apart and away from 0. Decomposition factors are
+squared: their signs are LAPACK's choice, which both frameworks make, but a sign-free quantity
+keeps the comparison about the derivative. Steps are skipped where eigenvalues or singular
+values come within 0.1 of each other, where the vectors' derivatives blow up in both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import flowgrad.numpy as fnp
+
+from .programs import Program, Step, Val, spec
+
+SQUARE = ["det", "logabsdet", "inv", "solve", "cholesky", "eigvalsh", "eigvecs2"]
+RECT = ["svdvals", "svd_u2", "svd_vh2", "qr_q2", "qr_r2", "pinv"]
+
+
+def _spread(n: int) -> np.ndarray:
+    """diag(1, 1.6, 2.2, ...): eigenvalues >= 1 and, for small h, apart."""
+    return np.diag(1.0 + 0.6 * np.arange(n))
+
+
+def _gram(S, h):  # noqa: ANN001, ANN202 - S: a Side
+    n = h.shape[-1]
+    return h @ h.transpose(-1, -2) / n + S.c(_spread(n))
+
+
+def _lin(S):  # noqa: ANN001, ANN202
+    return torch.linalg if S.T else fnp.linalg
+
+
+def _square_step(name: str, y):  # noqa: ANN001, ANN202
+    fns = {
+        "det": lambda S, h: _lin(S).det(_gram(S, h)),
+        "logabsdet": lambda S, h: _lin(S).slogdet(_gram(S, h))[1],
+        "inv": lambda S, h: _lin(S).inv(_gram(S, h)),
+        "solve": lambda S, h, y: _lin(S).solve(_gram(S, h), y),
+        "cholesky": lambda S, h: _lin(S).cholesky(_gram(S, h)),
+        "eigvalsh": lambda S, h: _lin(S).eigh(_gram(S, h))[0],
+        "eigvecs2": lambda S, h: _lin(S).eigh(_gram(S, h))[1] ** 2,
+    }
+    return fns[name]
+
+
+def _rect_step(name: str):  # noqa: ANN202
+    def svd(S, h):  # noqa: ANN001, ANN202
+        return _lin(S).svd(h, full_matrices=False)
+
+    fns = {
+        "svdvals": lambda S, h: svd(S, h)[1],
+        "svd_u2": lambda S, h: svd(S, h)[0] ** 2,
+        "svd_vh2": lambda S, h: svd(S, h)[2] ** 2,
+        "qr_q2": lambda S, h: _lin(S).qr(h)[0] ** 2,
+        "qr_r2": lambda S, h: _lin(S).qr(h)[1] ** 2,
+        "pinv": lambda S, h: _lin(S).pinv(h),
+    }
+    return fns[name]
+
+
+def _apart(values: np.ndarray, gap: float) -> bool:
+    v = np.sort(values, axis=-1)
+    return bool(np.all(np.diff(v, axis=-1) > gap)) if v.shape[-1] > 1 else True
+
+
+def _many(fns: list):  # noqa: ANN202
+    """One step giving several outputs: every function of the list on the same arguments."""
+    return lambda S, *args: tuple(f(S, *args) for f in fns)
+
+
+@spec("linalg", weight=0.5)
+def _linalg(p: Program, h: Val):
+    if p.dt.name != "float64" or h.ndim < 2 or not 1 <= h.shape[-1] <= 4 or not 1 <= h.shape[-2] <= 4:
+        return None
+    x = h.data.astype(np.float64)
+    if h.shape[-1] == h.shape[-2] and p.chance(0.6):
+        n = x.shape[-1]
+        m = x @ np.swapaxes(x, -1, -2) / n + _spread(n)
+        if p.chance(0.25):
+            y = p.fresh(x.shape[:-1] + (p.ri(1, 2),))
+            return Step(_square_step("solve", y), (h, y), f"linalg.solve(h h'/n + D, y{list(y.shape)})")
+        names = [q for q in SQUARE if q != "solve"]
+        if not _apart(np.linalg.eigvalsh(m), 0.1):
+            names = [q for q in names if not q.startswith("eig")]
+        return Step(_many([_square_step(q, None) for q in names]), (h,), f"linalg.{{{', '.join(names)}}}(h h'/n + D)")
+    s = np.linalg.svd(x, compute_uv=False)
+    if s.size and (s.min() < 0.2 or not _apart(s, 0.1)):
+        return None
+    names = [q for q in RECT if not (q.startswith("qr") and h.shape[-2] < h.shape[-1])]
+    if x.shape[-1] != x.shape[-2] and np.any(s < 0.3):
+        names = [q for q in names if not q.startswith("svd_")]
+    return Step(_many([_rect_step(q) for q in names]), (h,), f"linalg.{{{', '.join(names)}}}(h)")

@@ -1,0 +1,99 @@
+"""The op table, part 3: ``flowgrad.numpy.linalg`` (det, slogdet, inv, solve, pinv, cholesky,
+eigh, svd, qr). Samplers keep each input where its function is smooth: well-conditioned
+matrices, symmetric positive definite ones for cholesky, well-separated eigenvalues and singular
+values (a repeated one has no derivative for the vectors), full rank for pinv and qr."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import flowgrad.numpy as fnp
+
+from .opcases import OpCase, Shape
+
+SQUARE = [(1, 1), (2, 2), (3, 3), (4, 4), (2, 2, 2), (3, 2, 2), (1, 3, 3), (2, 1, 2, 2), (5, 5), (2, 4, 4)]
+TALL = [(1, 1), (2, 2), (3, 2), (4, 2), (4, 3), (2, 3, 2), (3, 3, 1), (2, 1, 3, 3), (5, 3), (2, 4, 2)]
+ANY = TALL[:6] + [(2, 3), (2, 4), (1, 3), (2, 2, 3)]
+
+
+def one(shapes: list) -> list[tuple[Shape, ...]]:
+    return [(s,) for s in shapes]
+
+
+def _conditioned(rng: np.random.Generator, s: Shape) -> np.ndarray:
+    """A square matrix (stack) with singular values in [0.5, 2.5] and random signs of det."""
+    n = s[-1]
+    q1 = np.linalg.qr(rng.standard_normal(s))[0]
+    q2 = np.linalg.qr(rng.standard_normal(s))[0]
+    sv = 0.5 + 2.0 * np.sort(rng.uniform(0, 1, s[:-1]))[..., ::-1] if n else np.zeros(s[:-1])
+    return (q1 * sv[..., None, :]) @ q2
+
+
+def _separated(rng: np.random.Generator, s: Shape) -> np.ndarray:
+    """A matrix (stack) whose singular values are at least 0.4 apart and at least 0.5."""
+    m, n = s[-2], s[-1]
+    k = min(m, n)
+    u = np.linalg.qr(rng.standard_normal(s[:-2] + (m, k)))[0]
+    v = np.linalg.qr(rng.standard_normal(s[:-2] + (n, k)))[0]
+    sv = 0.5 + 0.6 * np.arange(k)[::-1] + rng.uniform(0, 0.2, s[:-2] + (k,))
+    return (u * sv[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+def _symmetric(rng: np.random.Generator, s: Shape) -> np.ndarray:
+    """A symmetric matrix (stack) with eigenvalues at least 0.4 apart, of both signs."""
+    n = s[-1]
+    q = np.linalg.qr(rng.standard_normal(s))[0]
+    w = 0.6 * (np.arange(n) - n / 2) + rng.uniform(0, 0.2, s[:-1])
+    return (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+
+
+def _spd(rng: np.random.Generator, s: Shape) -> np.ndarray:
+    x = rng.standard_normal(s)
+    return x @ np.swapaxes(x, -1, -2) + s[-1] * np.eye(s[-1])
+
+
+def _solve_pair(rng: np.random.Generator, shapes: tuple) -> list[np.ndarray]:
+    return [_conditioned(rng, shapes[0]), rng.standard_normal(shapes[1])]
+
+
+def each(dist):  # noqa: ANN001, ANN201 - a sampler of single-input cases
+    return lambda rng, shapes: [dist(rng, s) for s in shapes]
+
+
+SOLVE_SHAPES = [
+    ((2, 2), (2,)),
+    ((3, 3), (3,)),
+    ((2, 2), (2, 1)),
+    ((3, 3), (3, 2)),
+    ((2, 3, 3), (2, 3, 1)),
+    ((2, 3, 3), (3,)),
+    ((1, 1), (1,)),
+    ((4, 4), (4, 3)),
+    ((2, 2, 2), (2, 2, 2)),
+    ((3, 2, 2), (2,)),
+]
+
+
+def _eigh_values(a):  # noqa: ANN001, ANN201
+    return fnp.linalg.eigh(a)[0]
+
+
+def _eigh_vectors(a):  # noqa: ANN001, ANN201
+    return fnp.linalg.eigh(a)[1]
+
+
+CASES = [
+    OpCase("det", fnp.linalg.det, np.linalg.det, one(SQUARE), each(_conditioned)),
+    OpCase("logabsdet", lambda a: fnp.linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], one(SQUARE), each(_conditioned)),
+    OpCase("inv", fnp.linalg.inv, np.linalg.inv, one(SQUARE), each(_conditioned)),
+    OpCase("solve", fnp.linalg.solve, np.linalg.solve, SOLVE_SHAPES, _solve_pair),
+    OpCase("pinv", fnp.linalg.pinv, np.linalg.pinv, one(ANY), each(_separated)),
+    OpCase("cholesky", fnp.linalg.cholesky, np.linalg.cholesky, one(SQUARE), each(_spd)),
+    OpCase("eigh_values", _eigh_values, lambda a: np.linalg.eigh(a)[0], one(SQUARE), each(_symmetric)),
+    OpCase("eigh_vectors", _eigh_vectors, lambda a: np.linalg.eigh(a)[1], one(SQUARE), each(_symmetric)),
+    OpCase("svd_u", lambda a: fnp.linalg.svd(a, full_matrices=False)[0], lambda a: np.linalg.svd(a, full_matrices=False)[0], one(ANY), each(_separated)),
+    OpCase("svd_s", lambda a: fnp.linalg.svd(a, compute_uv=False), lambda a: np.linalg.svd(a, compute_uv=False), one(ANY), each(_separated)),
+    OpCase("svd_vh", lambda a: fnp.linalg.svd(a, full_matrices=False)[2], lambda a: np.linalg.svd(a, full_matrices=False)[2], one(ANY), each(_separated)),
+    OpCase("qr_q", lambda a: fnp.linalg.qr(a)[0], lambda a: np.linalg.qr(a)[0], one(TALL), each(_separated)),
+    OpCase("qr_r", lambda a: fnp.linalg.qr(a)[1], lambda a: np.linalg.qr(a)[1], one(TALL), each(_separated)),
+]  # fmt: skip
