@@ -96,3 +96,36 @@ def _linalg(p: Program, h: Val):
     if x.shape[-1] != x.shape[-2] and np.any(s < 0.3):
         names = [q for q in names if not q.startswith("svd_")]
     return Step(_many([_rect_step(q) for q in names]), (h,), f"linalg.{{{', '.join(names)}}}(h)")
+
+
+# ----- the elementwise math of flowgrad/ops/elementwise_more.py -------------------------------------
+def _unary_math(name: str):  # noqa: ANN202
+    torch_name = {"arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh"}.get(name, name)
+    return lambda S, h: getattr(torch, torch_name)(h) if S.T else getattr(fnp, name)(h)
+
+
+def _binary_math(name: str):  # noqa: ANN202
+    torch_name = {"arctan2": "atan2"}.get(name, name)
+    return lambda S, a, b: getattr(torch, torch_name)(a, b) if S.T else getattr(fnp, name)(a, b)
+
+
+@spec("math_more")
+def _math_more(p: Program, h: Val):
+    x = h.data.astype(np.float64)
+    name = p.choice(["exp2", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot", "logaddexp2", "fmax", "fmin"])
+    if name in ("exp2", "arcsinh"):
+        if x.size and np.abs(x).max() > 10:
+            return None
+        return Step(_unary_math(name), (h,), f"{name}(h)")
+    if name == "arccosh":  # domain x > 1: applied to 1.5 + h * h
+        return Step(lambda S, h: _unary_math(name)(S, h * h + 1.5), (h,), "arccosh(h*h + 1.5)")
+    if name == "arctanh":  # domain |x| < 1: applied to tanh(h) / 2
+        return Step(lambda S, h: _unary_math(name)(S, h.tanh() / 2), (h,), "arctanh(tanh(h) / 2)")
+    y = p.fresh(p.bshape(h.shape))
+    ya = y.arr if hasattr(y, "arr") else y.data
+    both = np.broadcast_arrays(x, np.asarray(ya, dtype=np.float64))
+    if name in ("fmax", "fmin") and p.near(both[0] - both[1]):
+        return None  # ties split the gradient; away from them the result is one side
+    if name in ("arctan2", "hypot") and (p.near(both[0]) or p.near(both[1])):
+        return None  # arctan2's branch cut and hypot's kink at the origin
+    return Step(_binary_math(name), (h, y), f"{name}(h, y)")

@@ -1,0 +1,127 @@
+"""More elementwise math with NumPy's names: exp2, inverse hyperbolic functions, arctan2, hypot,
+logaddexp2, fmax/fmin (NaN-ignoring), angle conversions, and real/imag/conj of real values.
+
+>>> import flowgrad as fg, flowgrad.numpy as np
+>>> float(fg.grad(np.arcsinh)(0.0)), float(fg.grad(lambda y: np.arctan2(y, 1.0))(0.0))
+(1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..core.exports import export
+from ..core.ops import apply, defop
+from ..core.tensor import Tensor
+from ..errors import DTypeError
+from . import elementwise as ew
+
+_LN2 = math.log(2.0)
+
+EXP2 = defop("exp2", np.exp2, lambda xp, g, ans, x: g * ans * _LN2)
+ARCSINH = defop("arcsinh", np.arcsinh, lambda xp, g, ans, x: g / xp.sqrt(x * x + 1))
+ARCCOSH = defop("arccosh", np.arccosh, lambda xp, g, ans, x: g / xp.sqrt(x * x - 1))
+ARCTANH = defop("arctanh", np.arctanh, lambda xp, g, ans, x: g / (1 - x * x))
+ARCTAN2 = defop(
+    "arctan2",
+    np.arctan2,
+    lambda xp, g, ans, y, x: g * x / (x * x + y * y),
+    lambda xp, g, ans, y, x: -g * y / (x * x + y * y),
+)
+HYPOT = defop("hypot", np.hypot, lambda xp, g, ans, a, b: g * a / ans, lambda xp, g, ans, a, b: g * b / ans)
+LOGADDEXP2 = defop(
+    "logaddexp2",
+    np.logaddexp2,
+    lambda xp, g, ans, a, b: g * xp.exp2(a - ans),
+    lambda xp, g, ans, a, b: g * xp.exp2(b - ans),
+)
+# NaN-ignoring maximum/minimum: where one side is NaN the other is the result and takes the
+# gradient; ties split it in half, as maximum's do.
+FMAX = defop("fmax", np.fmax, ew._max_rule(True), ew._max_rule(False))
+FMIN = defop("fmin", np.fmin, ew._max_rule(True), ew._max_rule(False))
+
+
+def _unary(op: Any) -> Any:
+    def fn(x: Any) -> Tensor:
+        return apply(op, (x,))
+
+    fn.__name__ = op.name
+    fn.__doc__ = f"Elementwise ``{op.name}`` (differentiable)."
+    return fn
+
+
+def _binary(op: Any) -> Any:
+    def fn(a: Any, b: Any) -> Tensor:
+        return apply(op, (a, b))
+
+    fn.__name__ = op.name
+    fn.__doc__ = f"Elementwise ``{op.name}`` with NumPy broadcasting (differentiable)."
+    return fn
+
+
+exp2 = _unary(EXP2)
+arcsinh = _unary(ARCSINH)
+arccosh = _unary(ARCCOSH)
+arctanh = _unary(ARCTANH)
+arctan2 = _binary(ARCTAN2)
+hypot = _binary(HYPOT)
+logaddexp2 = _binary(LOGADDEXP2)
+fmax = _binary(FMAX)
+fmin = _binary(FMIN)
+
+
+def deg2rad(x: Any) -> Tensor:
+    """Degrees to radians (``x * pi / 180``)."""
+    return ew.multiply(x, math.pi / 180)
+
+
+def rad2deg(x: Any) -> Tensor:
+    """Radians to degrees (``x * 180 / pi``)."""
+    return ew.multiply(x, 180 / math.pi)
+
+
+def _real_only(x: Any, where: str) -> None:
+    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+        raise DTypeError(f"{where}: flowgrad differentiates real numbers only, got a complex value")
+
+
+def real(x: Any) -> Any:
+    """The real part: a real value itself (complex values are not differentiated)."""
+    _real_only(x, "real")
+    return x
+
+
+def imag(x: Any) -> Tensor:
+    """The imaginary part of a real value: zeros (a constant, so its gradient is zero)."""
+    _real_only(x, "imag")
+    return Tensor._wrap(np.zeros_like(x.data if isinstance(x, Tensor) else np.asarray(x)))
+
+
+def conj(x: Any) -> Any:
+    """The complex conjugate of a real value: the value itself."""
+    _real_only(x, "conj")
+    return x
+
+
+# ----- public names (core/exports.py): flowgrad.numpy's, the Tensor method's, flowgrad's ------------
+for _fn, _numpy, _method, _top in [
+    (exp2, "exp2", "exp2", "exp2"),
+    (arcsinh, "arcsinh", "arcsinh asinh", "arcsinh asinh"),
+    (arccosh, "arccosh", "arccosh acosh", "arccosh acosh"),
+    (arctanh, "arctanh", "arctanh atanh", "arctanh atanh"),
+    (arctan2, "arctan2", "arctan2 atan2", "arctan2 atan2"),
+    (hypot, "hypot", "hypot", "hypot"),
+    (logaddexp2, "logaddexp2", "logaddexp2", "logaddexp2"),
+    (fmax, "fmax", "fmax", "fmax"),
+    (fmin, "fmin", "fmin", "fmin"),
+    (deg2rad, "deg2rad radians", "deg2rad", "deg2rad"),
+    (rad2deg, "rad2deg degrees", "rad2deg", "rad2deg"),
+    (real, "real", "", "real"),
+    (imag, "imag", "", "imag"),
+    (conj, "conj conjugate", "conj", "conj"),
+    (ew.abs, "fabs", "", ""),
+]:
+    export(_numpy, _method, _top)(_fn)
