@@ -1,5 +1,5 @@
 """All primitives, registered on import. See ``flowgrad.core.ops`` for the registry."""
 
-from . import conv, elementwise, elementwise_more, linalg, nplinalg, random, reduce, shape
+from . import compose, conv, elementwise, elementwise_more, linalg, nplinalg, random, reduce, shape
 
-__all__ = ["conv", "elementwise", "elementwise_more", "linalg", "nplinalg", "random", "reduce", "shape"]
+__all__ = ["compose", "conv", "elementwise", "elementwise_more", "linalg", "nplinalg", "random", "reduce", "shape"]

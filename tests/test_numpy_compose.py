@@ -1,0 +1,118 @@
+"""flowgrad.numpy's array functions built from primitives (flowgrad/ops/compose.py): each against
+NumPy's result, its gradient against central differences, and a second derivative."""
+
+import numpy as onp
+import pytest
+
+import flowgrad as fg
+import flowgrad.numpy as np
+
+pytestmark = pytest.mark.numeric  # central differences
+
+# (name, positional arguments after x, shape of x)
+CASES = [
+    ("tril", (), (3, 4)),
+    ("tril", (-1,), (2, 3, 3)),
+    ("triu", (1,), (4, 3)),
+    ("diagonal", (), (3, 4)),
+    ("diagonal", (1, 1, 2), (2, 3, 4)),
+    ("diagonal", (-1,), (4, 3)),
+    ("diag", (), (4,)),
+    ("diag", (2,), (3,)),
+    ("diag", (-1,), (3, 4)),
+    ("trace", (), (3, 3)),
+    ("trace", (1, 1, 2), (2, 3, 4)),
+    ("roll", (2,), (5,)),
+    ("roll", (-1, 1), (3, 4)),
+    ("roll", (3,), (2, 3)),
+    ("roll", ((1, 2), (0, 1)), (3, 4)),
+    ("rot90", (), (2, 3)),
+    ("rot90", (2,), (3, 2)),
+    ("rot90", (3, (1, 2)), (2, 3, 4)),
+    ("flipud", (), (3, 2)),
+    ("fliplr", (), (2, 3)),
+    ("tile", (2,), (3,)),
+    ("tile", ((2, 1, 3),), (2, 2)),
+    ("repeat", (2,), (2, 3)),
+    ("repeat", ([1, 0, 2], 1), (2, 3)),
+    ("diff", (), (5,)),
+    ("diff", (2, 0), (4, 3)),
+    ("sort", (), (3, 4)),
+    ("sort", (0,), (3, 4)),
+    ("sort", (None,), (2, 3)),
+    ("partition", (1,), (2, 4)),
+    ("take", ([0, 3, 3],), (2, 3)),
+    ("take", ([1, 0], 1), (2, 3)),
+    ("cumprod", (), (2, 3)),
+    ("cumprod", (1,), (2, 3)),
+    ("atleast_2d", (), (3,)),
+    ("atleast_3d", (), (2, 3)),
+]
+
+
+def _x(shape, seed):
+    rng = onp.random.default_rng(seed)
+    return rng.permutation(int(onp.prod(shape))).reshape(shape) * 0.37 - 1.1 + rng.uniform(0, 0.01, shape)
+
+
+def _central(f, x, eps=1e-6):
+    g = onp.zeros_like(x)
+    for i in onp.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        g[i] = (f(xp) - f(xm)) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("name,args,shape", CASES, ids=lambda v: str(v))
+def test_forward_gradient_and_second_derivative(name, args, shape):
+    x = _x(shape, len(name) + len(args))
+    ours, theirs = getattr(np, name), getattr(onp, name)
+    got = ours(fg.tensor(x), *args)
+    want = theirs(x, *args)
+    assert isinstance(got, fg.Tensor) and got.shape == want.shape
+    onp.testing.assert_allclose(got.data, want, rtol=1e-13, atol=0)
+    w = onp.random.default_rng(1).standard_normal(want.shape)
+
+    def f(v):
+        return np.sum(ours(v, *args) * w)
+
+    # central differences of float64 values (errors ~1e-10; the values are products of <= 6 terms)
+    onp.testing.assert_allclose(fg.grad(f)(x), _central(f, x), rtol=1e-6, atol=1e-8)
+    v = onp.random.default_rng(2).standard_normal(shape)
+    hv = fg.hvp(lambda y: np.sum(ours(y, *args) * w) ** 2)(x, v)
+    hv_fd = _central(lambda y: onp.sum(fg.grad(lambda z: np.sum(ours(z, *args) * w) ** 2)(y) * v), x)
+    onp.testing.assert_allclose(hv, hv_fd, rtol=1e-5, atol=1e-6)
+
+
+def test_kron_tensordot_and_splits():
+    a, b = _x((2, 3), 1), _x((3, 2), 2)
+    for fn, args in [(np.kron, (a, b)), (np.tensordot, (a, b, 1)), (np.tensordot, (a, b, ([0, 1], [1, 0])))]:
+        onp.testing.assert_allclose(
+            fn(fg.tensor(args[0]), fg.tensor(args[1]), *args[2:]).data, getattr(onp, fn.__name__)(*args)
+        )
+        ga = fg.grad(lambda p, q: np.sum(fn(p, q, *args[2:]) ** 2))(*args[:2])
+        fd = _central(lambda p: onp.sum(getattr(onp, fn.__name__)(p, args[1], *args[2:]) ** 2), a)
+        onp.testing.assert_allclose(ga, fd, rtol=1e-6, atol=1e-8)
+    x = _x((4, 6), 3)
+    for fn, args in [(np.array_split, (3, 1)), (np.hsplit, (2,)), (np.vsplit, ([1, 3],))]:
+        ours = fn(fg.tensor(x), *args)
+        theirs = getattr(onp, fn.__name__)(x, *args)
+        assert [o.shape for o in ours] == [t.shape for t in theirs]
+        g = fg.grad(lambda v: sum(np.sum(p * (i + 1)) for i, p in enumerate(fn(v, *args))))(x)
+        assert g.shape == x.shape and set(onp.unique(g)) <= {1.0, 2.0, 3.0}
+
+
+def test_cumprod_gradient_at_zeros_is_exact():
+    # d/dx of sum(cumprod([2, 0, 3])) = [1 + x1 + x1 x2, x0 + x0 x2, x0 x1] = [1, 8, 0]
+    onp.testing.assert_array_equal(
+        fg.grad(lambda v: np.sum(np.cumprod(v)))(onp.array([2.0, 0.0, 3.0])), [1.0, 8.0, 0.0]
+    )
+
+
+def test_torch_spellings():
+    x = fg.tensor(_x((3, 3), 4), requires_grad=True)
+    assert fg.tril(x, diagonal=-1).data.tolist() == onp.tril(x.data, -1).tolist()
+    assert x.triu(1).shape == (3, 3) and float(x.trace()) == pytest.approx(onp.trace(x.data))
+    assert fg.diag(fg.tensor([1.0, 2.0])).data.tolist() == [[1.0, 0.0], [0.0, 2.0]]
