@@ -50,6 +50,21 @@ from .core.factories import (
 from .core import compiler
 from .core.compiler import compile
 from .core.functional import elementwise_grad, grad, hessian, hvp, jacobian, value_and_grad, vjp
+from .core.transforms import (
+    checkpoint,
+    deriv,
+    grad_and_aux,
+    grad_named,
+    hessian_tensor_product,
+    hessian_vector_product,
+    make_ggnvp,
+    make_hvp,
+    make_jvp,
+    make_vjp,
+    multigrad_dict,
+    tensor_jacobian_product,
+    vector_jacobian_product,
+)
 from .core.mode import (
     detect_anomaly,
     enable_grad,
@@ -124,7 +139,21 @@ def __getattr__(name: str) -> _Any:
         value = getattr(io, name)
         globals()[name] = value
         return value
-    if name in ("nn", "optim", "func", "testing", "train", "plot", "io", "data", "flow", "viz", "datasets"):
+    if name in (
+        "nn",
+        "optim",
+        "func",
+        "testing",
+        "train",
+        "plot",
+        "io",
+        "data",
+        "flow",
+        "viz",
+        "datasets",
+        "extend",
+        "misc",
+    ):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module

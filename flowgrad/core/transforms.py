@@ -1,0 +1,218 @@
+"""HIPS autograd's other transforms, built on ``grad``/``vjp``/``jacobian``: make_vjp, make_jvp,
+make_hvp, hessian_tensor_product, tensor_jacobian_product, make_ggnvp, grad_and_aux,
+grad_named, multigrad_dict, deriv and checkpoint. They nest like the core ones (see
+``core/functional.py``). ``holomorphic_grad`` is left out: flowgrad differentiates real numbers.
+
+>>> import flowgrad as fg, flowgrad.numpy as np
+>>> f = lambda x: np.sum(np.sin(x))
+>>> ans, jv = fg.make_jvp(f)(np.array([0.0, 1.0]))(np.array([1.0, 0.0]))
+>>> float(jv)
+1.0
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import DTypeError
+from .functional import _check_fun, elementwise_grad, grad, jacobian, vjp
+
+__all__ = [
+    "make_vjp",
+    "make_jvp",
+    "make_hvp",
+    "hessian_tensor_product",
+    "hessian_vector_product",
+    "tensor_jacobian_product",
+    "vector_jacobian_product",
+    "make_ggnvp",
+    "grad_and_aux",
+    "grad_named",
+    "multigrad_dict",
+    "deriv",
+    "checkpoint",
+]
+
+deriv = elementwise_grad  # autograd's name for the derivative of a scalar function, pointwise
+
+
+def _at(fun: Callable[..., Any], argnum: int, args: tuple, kwargs: dict) -> Callable[[Any], Any]:
+    """``fun`` as a function of its argument ``argnum`` alone, the others fixed."""
+
+    def f(x: Any) -> Any:
+        full = list(args)
+        full[argnum] = x
+        return fun(*full, **kwargs)
+
+    return f
+
+
+def make_vjp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., tuple]:
+    """autograd's ``make_vjp``: ``make_vjp(f)(x)`` is ``(vjp_fn, f(x))`` (JAX's order reversed).
+
+    >>> import flowgrad as fg, flowgrad.numpy as np
+    >>> vjp_fn, ans = fg.make_vjp(lambda x: x * 3)(np.array([1.0, 2.0]))
+    >>> vjp_fn(np.array([1.0, 1.0]))
+    array([3., 3.])
+    """
+    _check_fun(fun, "make_vjp")
+
+    def at_point(*args: Any, **kwargs: Any) -> tuple:
+        ans, f_vjp = vjp(_at(fun, argnum, args, kwargs), args[argnum])
+        return (lambda g: f_vjp(g)[0]), ans
+
+    return at_point
+
+
+def make_jvp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Callable[[Any], tuple]]:
+    """Forward-mode product: ``make_jvp(f)(x)(v)`` is ``(f(x), J v)``, the directional derivative.
+
+    Computed as the derivative of the (linear) vector-Jacobian map ``u -> J' u`` against ``v``:
+    two reverse passes, exact, and nestable like every transform here.
+    """
+    _check_fun(fun, "make_jvp")
+
+    def at_point(*args: Any, **kwargs: Any) -> Callable[[Any], tuple]:
+        f = _at(fun, argnum, args, kwargs)
+        x = args[argnum]
+
+        def jvp(v: Any) -> tuple:
+            ans, f_vjp = vjp(f, x)
+            u0 = np.zeros(np.shape(ans.data if hasattr(ans, "data") else ans))
+
+            def pairing(u: Any) -> Any:
+                from .. import numpy as fnp
+
+                return fnp.sum(f_vjp(u)[0] * v)
+
+            return ans, elementwise_grad(pairing)(u0) if np.ndim(u0) else grad(pairing)(u0)
+
+        return jvp
+
+    return at_point
+
+
+def make_hvp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., tuple]:
+    """``make_hvp(f)(x)`` is ``(hvp_fn, grad f(x))``, with ``hvp_fn(v)`` the Hessian times ``v``
+    (the gradient's forward pass done once for many products)."""
+    return make_vjp(grad(fun, argnum), argnum)
+
+
+def hessian_tensor_product(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
+    """``h(*args, v)``: the Hessian of scalar ``fun`` contracted with ``v`` over all of ``v``'s axes.
+
+    >>> import flowgrad as fg, flowgrad.numpy as np
+    >>> fg.hessian_tensor_product(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]), np.array([1.0, 1.0]))
+    array([ 6., 12.])
+    """
+    fun_grad = grad(fun, argnum)
+
+    def vector_dot_grad(*args: Any, **kwargs: Any) -> Any:
+        from .. import numpy as fnp
+
+        *fargs, vector = args
+        return fnp.tensordot(fun_grad(*fargs, **kwargs), vector, np.ndim(vector))
+
+    return grad(vector_dot_grad, argnum)
+
+
+hessian_vector_product = hessian_tensor_product
+
+
+def tensor_jacobian_product(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
+    """``t(*args, v)``: ``v`` contracted with the Jacobian of ``fun`` over ``v``'s axes (``v' J``)."""
+
+    def vector_dot_fun(*args: Any, **kwargs: Any) -> Any:
+        from .. import numpy as fnp
+
+        *fargs, vector = args
+        return fnp.tensordot(vector, fun(*fargs, **kwargs), axes=np.ndim(vector))
+
+    return jacobian(vector_dot_fun, argnum)
+
+
+vector_jacobian_product = tensor_jacobian_product
+
+
+def make_ggnvp(
+    f: Callable[..., Any], g: Callable[..., Any] | None = None, f_argnum: int = 0
+) -> Callable[..., Callable[[Any], Any]]:
+    """Generalised Gauss-Newton products ``v -> J' H_g J v`` at a point, with ``J`` the Jacobian of
+    ``f`` and ``H_g`` the Hessian of ``g`` at ``f(x)`` (default ``g``: half the squared norm over
+    the last axis)."""
+    from .. import numpy as fnp
+
+    g = g if g is not None else (lambda y: 0.5 * fnp.sum(y**2, axis=-1))
+
+    def at_point(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        f_vjp, f_x = make_vjp(f, f_argnum)(*args, **kwargs)
+        g_hvp, grad_g_x = make_vjp(grad(g))(f_x)
+        zeros = np.zeros(np.shape(grad_g_x.data if hasattr(grad_g_x, "data") else grad_g_x))
+        f_jvp, _ = make_vjp(f_vjp)(zeros)  # J v as the vjp of the linear map u -> J' u
+
+        def ggnvp(v: Any) -> Any:
+            return f_vjp(g_hvp(f_jvp(v)))
+
+        return ggnvp
+
+    return at_point
+
+
+def grad_and_aux(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., tuple]:
+    """For ``fun`` returning ``(value, aux)``: ``(gradient of value, aux)``.
+
+    >>> import flowgrad as fg, flowgrad.numpy as np
+    >>> fg.grad_and_aux(lambda x: (x ** 2, "note"))(3.0)
+    (np.float64(6.0), 'note')
+    """
+    _check_fun(fun, "grad_and_aux")
+    box: dict = {}
+
+    def value_only(*args: Any, **kwargs: Any) -> Any:
+        out = fun(*args, **kwargs)
+        if not isinstance(out, tuple) or len(out) != 2:
+            raise DTypeError(f"grad_and_aux: the function must return (value, aux), got {type(out).__name__}")
+        box["aux"] = out[1]
+        return out[0]
+
+    def wrapped(*args: Any, **kwargs: Any) -> tuple:
+        gradient = grad(value_only, argnum)(*args, **kwargs)
+        return gradient, box.pop("aux")
+
+    return wrapped
+
+
+def grad_named(fun: Callable[..., Any], argname: str) -> Callable[..., Any]:
+    """The gradient with respect to the argument called ``argname``."""
+    names = list(inspect.signature(fun).parameters)
+    if argname not in names:
+        raise DTypeError(f"grad_named: {getattr(fun, '__name__', 'the function')} has no argument {argname!r}")
+    return grad(fun, names.index(argname))
+
+
+def multigrad_dict(fun: Callable[..., Any]) -> Callable[..., OrderedDict]:
+    """Gradients with respect to every argument at once, as ``{argument name: gradient}``."""
+    sig = inspect.signature(fun)
+
+    def gradfun(*args: Any, **kwargs: Any) -> OrderedDict:
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        names = list(bound.arguments)
+
+        def by_name(values: dict) -> Any:
+            return fun(**values)
+
+        grads = grad(by_name)(dict(bound.arguments))
+        return OrderedDict((name, grads[name]) for name in names)
+
+    return gradfun
+
+
+def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """autograd's rematerialisation hint: the same function (flowgrad keeps what backward needs)."""
+    return fun
