@@ -33,6 +33,7 @@ from .ops import elementwise as _ew
 from .ops import linalg as _la
 from .ops import reduce as _red
 from .ops import shape as _sh
+from .ops.compose import tensordot as _tensordot
 
 
 def _any_tensor(args: Any, kwargs: dict) -> bool:
@@ -108,7 +109,7 @@ for _fn, _names in [
     (_axis_only(_red.argmin), "argmin"),
     (lambda a, axis=None, dtype=None, out=None: _red.cumsum(a, axis), "cumsum"),
     (lambda subscripts, *ops, **kw: _la.einsum(subscripts, *ops), "einsum"),
-    (lambda a, b: _red.sum(_ew.multiply(a, b), axis=-1), "inner"),
+    (lambda a, b: _ew.multiply(a, b) if 0 in (_np.ndim(a), _np.ndim(b)) else _tensordot(a, b, ([-1], [-1])), "inner"),
     (
         lambda a, shape=None, order="C", newshape=None: _sh.reshape(a, shape if shape is not None else newshape),
         "reshape",
@@ -187,20 +188,33 @@ def _unwrap(x: Any) -> Any:
         return x.data
     if isinstance(x, (list, tuple)):
         return type(x)(_unwrap(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _unwrap(v) for k, v in x.items()}
     return x
+
+
+def _traced(x: Any) -> bool:
+    """Whether ``x`` holds, at any depth of lists, tuples and dicts, a tensor that requires grad."""
+    if isinstance(x, _Tensor):
+        return x.requires_grad
+    if isinstance(x, (list, tuple)):
+        return builtins.any(_traced(v) for v in x)
+    if isinstance(x, dict):
+        return builtins.any(_traced(v) for v in x.values())
+    return False
 
 
 def _plain(name: str, np_fn: Callable[..., Any]) -> Callable[..., Any]:
     strict = name not in _NO_GRADIENT
 
     def fn(*args: Any, **kwargs: Any) -> Any:
-        if strict and _any_tensor(args, kwargs):
-            for a in list(args) + list(kwargs.values()):
-                if isinstance(a, _Tensor) and a.requires_grad:
-                    raise TypeError(
-                        f"flowgrad.numpy.{name} is not differentiable: it was given a tensor that "
-                        "requires grad; use a differentiable function or .detach() the input"
-                    )
+        # Nested lists too: np.select(cond, [a]) or np.append([[a0, a1]], b) would otherwise
+        # unwrap a value being differentiated and drop its gradient silently.
+        if strict and (_traced(args) or _traced(kwargs)):
+            raise TypeError(
+                f"flowgrad.numpy.{name} is not differentiable: it was given a tensor that "
+                "requires grad; use a differentiable function or .detach() the input"
+            )
         return np_fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
 
     fn.__name__ = name

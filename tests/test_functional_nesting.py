@@ -171,3 +171,52 @@ def test_nested_on_arrays_and_structures_against_finite_differences():
             args = {"W": W0, "b": b0}
             fd[i] = (loss({**args, name: plus}) - loss({**args, name: minus})) / 2e-6
         onp.testing.assert_allclose(g[name], fd, rtol=1e-6, atol=1e-9)  # FD error ~1e-10
+
+
+# ----- nothing being differentiated is dropped silently ------------------------------------------
+def test_numpy_functions_refuse_traced_values_nested_in_lists():
+    a = onp.array([1.0, 2.0])
+    with pytest.raises(TypeError, match="select is not differentiable"):
+        fg.grad(lambda a: np.sum(np.select([onp.array([True, False])], [a])))(a)
+    with pytest.raises(TypeError, match="append is not differentiable"):
+        fg.grad(lambda a: np.sum(np.append([[a[0], a[1]]], [[1.0, 2.0]])))(a)
+    assert np.select([a > 1], [a]).tolist() == [0.0, 2.0]  # plain data: NumPy's answer
+
+
+def test_plain_numpy_on_a_traced_value_names_the_function():
+    with pytest.raises(TypeError, match=r"np\.linalg\.det .* requires grad"):
+        fg.grad(onp.linalg.det)(onp.eye(2))
+    with pytest.raises(TypeError, match="requires grad"):
+        fg.grad(lambda x: onp.asarray(x).sum())(onp.ones(2))
+    assert fg.grad(lambda x: np.sum(x * onp.asarray(x.detach())))(onp.ones(2)).tolist() == [1.0, 1.0]
+
+
+def test_complex_values_are_refused_not_given_a_convention():
+    for fun, x in [(lambda z: z * 2, 1.0 + 2j), (lambda x: np.real(x * (1 + 1j)), 2.0), (lambda x: x * (1 + 1j), 2.0)]:
+        with pytest.raises(fg.DTypeError, match="real numbers only"):
+            fg.grad(fun)(x)
+    with pytest.raises(fg.DTypeError, match="real numbers only"):
+        fg.tensor([1 + 2j], requires_grad=True)
+
+
+def test_bool_and_int_results_have_no_derivative():
+    for fun in (lambda x: np.allclose(x, x), lambda x: np.argmax(x), lambda x: (x > 0).sum(), lambda x: 0):
+        with pytest.raises(TypeError, match="floating-point value"):
+            fg.grad(fun)(onp.array([1.0, 2.0]))
+
+
+def test_in_place_change_of_a_traced_value_is_a_type_error():
+    def f(x):
+        x[0] = 1.0
+        return np.sum(x)
+
+    with pytest.raises(fg.InPlaceError) as info:
+        fg.grad(f)(onp.array([1.0, 2.0]))
+    assert isinstance(info.value, TypeError) and isinstance(info.value, fg.FlowgradError)
+
+
+def test_inner_of_a_scalar_and_of_matrices():
+    v = onp.array([1.0, 2.0, 3.0])
+    onp.testing.assert_array_equal(np.inner(fg.tensor(1.5), fg.tensor(v)).data, onp.inner(1.5, v))
+    a, b = onp.arange(6.0).reshape(2, 3), onp.arange(12.0).reshape(4, 3)
+    onp.testing.assert_array_equal(np.inner(fg.tensor(a), fg.tensor(b)).data, onp.inner(a, b))

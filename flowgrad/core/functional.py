@@ -31,12 +31,19 @@ from .tensor import Tensor
 __all__ = ["grad", "value_and_grad", "vjp", "jacobian", "hessian", "hvp", "elementwise_grad"]
 
 
+# Complex derivatives have more than one convention (autograd's conjugates, others do not), so
+# a real-only framework refuses them rather than give numbers that differ by a conjugation.
+_COMPLEX = "{fname}: flowgrad differentiates real numbers only; it cannot differentiate {what}"
+
+
 def _as_leaf(x: Any, fname: str) -> tuple[Tensor, bool]:
     """A fresh tensor to differentiate with respect to, and whether ``x`` was a tensor.
 
     If ``x`` is itself being differentiated by an outer ``grad``, the new leaf
     is an identity op on it, so the outer pass can see through this one.
     """
+    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+        raise DTypeError(_COMPLEX.format(fname=fname, what="with respect to a complex value"))
     if isinstance(x, Tensor):
         if x.data.dtype.kind not in "fc":
             raise DTypeError(f"{fname}: cannot differentiate with respect to an integer tensor ({x.dtype})")
@@ -95,7 +102,9 @@ def _check_argnum(argnum: int, args: list, fname: str) -> None:
 def _check_output(out: Any, fname: str) -> None:
     # A string, None, a bool (np.allclose) or an int has no derivative: zeros would be a lie.
     kind = (out.data if isinstance(out, Tensor) else np.asarray(out)).dtype.kind
-    if kind not in "fc":
+    if kind == "c":
+        raise DTypeError(_COMPLEX.format(fname=fname, what="a function with a complex result"))
+    if kind != "f":
         raise DTypeError(
             f"{fname}: the function must return a floating-point value to differentiate, got {given(out)}"
             + (f" of dtype {out.dtype}" if isinstance(out, Tensor) else "")

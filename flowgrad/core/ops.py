@@ -194,6 +194,11 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
     t.data = out
     t.grad = None
     if needs is not None and state.grad_enabled and op.differentiable:
+        if out.dtype.kind == "c":  # complex derivatives have competing conventions: refuse, never guess
+            raise DTypeError(
+                f"{op.name}: flowgrad differentiates real numbers only, and this made a complex value from a "
+                f"tensor that requires grad\n  called at {user_location()}"
+            )
         node = Node(op, args, datas, params, needs)
         t.requires_grad = True
         t._node = node

@@ -100,7 +100,9 @@ def _check_fits(arr: np.ndarray, want: np.dtype) -> None:
 
 
 def _check_requires_grad(dtype: np.dtype, where: str) -> None:
-    if dtype.kind not in "fc":
+    if dtype.kind == "c":
+        raise DTypeError(f"{where}: flowgrad differentiates real numbers only; a {dtype} tensor cannot require grad")
+    if dtype.kind != "f":
         raise DTypeError(
             f"{where}: only floating-point tensors can require gradients, got dtype {dtype}; "
             "make it float first (for example dtype=fg.float32)"

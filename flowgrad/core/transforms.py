@@ -86,9 +86,9 @@ def make_jvp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Callable
             u0 = np.zeros(np.shape(ans.data if hasattr(ans, "data") else ans))
 
             def pairing(u: Any) -> Any:
-                from .. import numpy as fnp
+                from ..ops.reduce import sum as total
 
-                return fnp.sum(f_vjp(u)[0] * v)
+                return total(f_vjp(u)[0] * v)
 
             return ans, elementwise_grad(pairing)(u0) if np.ndim(u0) else grad(pairing)(u0)
 
@@ -113,10 +113,10 @@ def hessian_tensor_product(fun: Callable[..., Any], argnum: int = 0) -> Callable
     fun_grad = grad(fun, argnum)
 
     def vector_dot_grad(*args: Any, **kwargs: Any) -> Any:
-        from .. import numpy as fnp
+        from ..ops.compose import tensordot
 
         *fargs, vector = args
-        return fnp.tensordot(fun_grad(*fargs, **kwargs), vector, np.ndim(vector))
+        return tensordot(fun_grad(*fargs, **kwargs), vector, np.ndim(vector))
 
     return grad(vector_dot_grad, argnum)
 
@@ -128,10 +128,10 @@ def tensor_jacobian_product(fun: Callable[..., Any], argnum: int = 0) -> Callabl
     """``t(*args, v)``: ``v`` contracted with the Jacobian of ``fun`` over ``v``'s axes (``v' J``)."""
 
     def vector_dot_fun(*args: Any, **kwargs: Any) -> Any:
-        from .. import numpy as fnp
+        from ..ops.compose import tensordot
 
         *fargs, vector = args
-        return fnp.tensordot(vector, fun(*fargs, **kwargs), axes=np.ndim(vector))
+        return tensordot(vector, fun(*fargs, **kwargs), axes=np.ndim(vector))
 
     return jacobian(vector_dot_fun, argnum)
 
@@ -145,9 +145,9 @@ def make_ggnvp(
     """Generalised Gauss-Newton products ``v -> J' H_g J v`` at a point, with ``J`` the Jacobian of
     ``f`` and ``H_g`` the Hessian of ``g`` at ``f(x)`` (default ``g``: half the squared norm over
     the last axis)."""
-    from .. import numpy as fnp
+    from ..ops.reduce import sum as total
 
-    g = g if g is not None else (lambda y: 0.5 * fnp.sum(y**2, axis=-1))
+    g = g if g is not None else (lambda y: 0.5 * total(y**2, axis=-1))
 
     def at_point(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         f_vjp, f_x = make_vjp(f, f_argnum)(*args, **kwargs)

@@ -28,7 +28,7 @@ import numpy as np
 from ..core.exports import export
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
@@ -384,6 +384,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     array([0.6, 0.8])
     """
     ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
+    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+        raise DTypeError("linalg.norm: flowgrad differentiates real numbers only, got a complex value")
     if axis is None:
         if ord is None:  # the 2-norm of all elements, whatever the shape
             from . import elementwise as ew
