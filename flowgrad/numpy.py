@@ -36,18 +36,32 @@ from .ops import shape as _sh
 from .ops.compose import tensordot as _tensordot
 
 
+def _has_tensor(x: Any) -> bool:
+    if isinstance(x, _Tensor):
+        return True
+    if isinstance(x, (list, tuple)):
+        return builtins.any(_has_tensor(v) for v in x)
+    return False
+
+
 def _any_tensor(args: Any, kwargs: dict) -> bool:
-    for a in args:
-        if isinstance(a, _Tensor):
-            return True
-        if isinstance(a, (list, tuple)) and builtins.any(isinstance(b, _Tensor) for b in a):
-            return True
-    return builtins.any(isinstance(v, _Tensor) for v in kwargs.values())
+    """Whether a tensor is among the arguments, at any depth of lists and tuples."""
+    return builtins.any(_has_tensor(a) for a in args) or builtins.any(_has_tensor(v) for v in kwargs.values())
+
+
+# Functions whose arguments are sequences of arrays by nature; for the others, a list holding
+# tensors (np.mean([a, b])) is made one array first, as NumPy would.
+_TAKES_SEQUENCES = {"array", "asarray", "concatenate", "stack", "hstack", "vstack", "row_stack", "dstack",
+                    "column_stack", "einsum", "append", "where", "select", "linspace"}  # fmt: skip
 
 
 def _dispatch(np_fn: Callable[..., Any], fg_fn: Callable[..., Any]) -> Callable[..., Any]:
+    sequences = np_fn.__name__ in _TAKES_SEQUENCES
+
     def fn(*args: Any, **kwargs: Any) -> Any:
         if _any_tensor(args, kwargs):
+            if not sequences and args and isinstance(args[0], (list, tuple)) and _has_tensor(args[0]):
+                args = (_array_on_tensor(args[0]), *args[1:])
             return fg_fn(*args, **kwargs)
         return np_fn(*args, **kwargs)
 
@@ -114,22 +128,22 @@ for _fn, _names in [
         lambda a, shape=None, order="C", newshape=None: _sh.reshape(a, shape if shape is not None else newshape),
         "reshape",
     ),
-    (
-        lambda tup, **kw: _sh.concatenate(list(tup), axis=0 if builtins.all(_np.ndim(t) == 1 for t in tup) else 1),
-        "hstack",
-    ),
-    (
-        lambda tup, **kw: _sh.concatenate([_sh.reshape(t, (1, -1)) if _np.ndim(t) == 1 else t for t in tup], axis=0),
-        "vstack",
-    ),
 ]:
     _export(numpy=_names)(_fn)
 
 
 # Every function declared for this namespace (core/exports.py): NumPy's on plain data, the
 # differentiable one when an argument is a tensor.
+# Functions declared for NumPy's submodules ("linalg.det"): {submodule: {name: function}}.
+_DECLARED_IN: dict[str, dict[str, Callable[..., Any]]] = {}
+
+
 def _submodule(name: str) -> Any:
-    """``flowgrad.numpy.<name>`` (linalg, fft): the functions declared for it, NumPy's others."""
+    """``flowgrad.numpy.<name>`` (linalg, fft): the functions declared for it, NumPy's others.
+
+    Made when first used when NumPy itself has not loaded that submodule yet (numpy.fft), so
+    ``import flowgrad`` loads nothing beyond NumPy.
+    """
     full = f"{__name__}.{name}"
     module = _sys.modules.get(full)
     if module is None:
@@ -144,6 +158,8 @@ def _submodule(name: str) -> Any:
             return value
 
         setattr(module, "__getattr__", rest)  # noqa: B010 - a module-level __getattr__ (PEP 562)
+        for attr, fn in _DECLARED_IN.get(name, {}).items():
+            setattr(module, attr, _dispatch(getattr(np_module, attr), fn))
         _sys.modules[full] = module
         globals()[name] = module
     return module
@@ -152,9 +168,12 @@ def _submodule(name: str) -> Any:
 for _name, _fn in _exported("numpy").items():
     if "." in _name:
         _sub, _attr = _name.split(".")
-        setattr(_submodule(_sub), _attr, _dispatch(getattr(getattr(_np, _sub), _attr), _fn))
+        _DECLARED_IN.setdefault(_sub, {})[_attr] = _fn
     else:
         globals()[_name] = _dispatch(getattr(_np, _name), _fn)
+for _sub in _DECLARED_IN:
+    if f"numpy.{_sub}" in _sys.modules:  # loaded by NumPy's own import: no cost to make ours now
+        _submodule(_sub)
 
 
 def _sh_broadcast(a: Any, b: Any) -> list:
@@ -225,6 +244,8 @@ def _plain(name: str, np_fn: Callable[..., Any]) -> Callable[..., Any]:
 def __getattr__(name: str) -> Any:
     """Everything else comes from NumPy: constants and modules as they are, functions
     unwrapping tensors (refusing ones that require grad where a gradient would be lost)."""
+    if name in _DECLARED_IN:  # fft: made on first use
+        return _submodule(name)
     value = getattr(_np, name)
     if callable(value) and not isinstance(value, type) and not name.startswith("_"):
         value = _plain(name, value)

@@ -46,6 +46,16 @@ CASES = [
     ("cumprod", (), (2, 3)),
     ("cumprod", (1,), (2, 3)),
     ("atleast_2d", (), (3,)),
+    ("sinc", (), (2, 3)),
+    ("nan_to_num", (), (3,)),
+    ("gradient", (), (5,)),
+    ("gradient", (2.0,), (6,)),
+    ("rollaxis", (2,), (2, 3, 4)),
+    ("rollaxis", (0, 3), (2, 3, 4)),
+    ("cross", (onp.array([0.5, -1.0, 2.0]),), (2, 3)),
+    ("hstack", (), (2, 3)),
+    ("vstack", (), (4,)),
+    ("append", (onp.ones(2),), (2, 3)),
     ("atleast_3d", (), (2, 3)),
 ]
 
@@ -116,3 +126,33 @@ def test_torch_spellings():
     assert fg.tril(x, diagonal=-1).data.tolist() == onp.tril(x.data, -1).tolist()
     assert x.triu(1).shape == (3, 3) and float(x.trace()) == pytest.approx(onp.trace(x.data))
     assert fg.diag(fg.tensor([1.0, 2.0])).data.tolist() == [[1.0, 0.0], [0.0, 2.0]]
+
+
+def test_sinc_at_and_near_zero():
+    x = onp.array([0.0, 1e-5, -3e-4, 0.3, 1.0, -2.5])
+    onp.testing.assert_allclose(np.sinc(fg.tensor(x)).data, onp.sinc(x), rtol=1e-15, atol=1e-16)
+    for order, at_zero in ((1, 0.0), (2, -(onp.pi**2) / 3), (4, onp.pi**4 / 5)):
+        f = np.sinc
+        for _ in range(order):
+            f = fg.grad(f)
+        assert float(f(0.0)) == pytest.approx(at_zero, rel=1e-12, abs=1e-12)
+    x0 = onp.array([1e-4, 0.3, -1.7])
+    onp.testing.assert_allclose(
+        fg.elementwise_grad(np.sinc)(x0), _central(lambda v: onp.sum(onp.sinc(v)), x0), rtol=1e-6
+    )
+
+
+def test_fft_shifts_linspace_and_lists_of_tensors():
+    x = _x((4, 5), 9)
+    for name in ("fftshift", "ifftshift"):
+        ours, theirs = getattr(np.fft, name), getattr(onp.fft, name)
+        onp.testing.assert_array_equal(ours(fg.tensor(x)).data, theirs(x))
+        onp.testing.assert_array_equal(ours(fg.tensor(x), axes=1).data, theirs(x, axes=1))
+        g = fg.grad(lambda v: np.sum(ours(v) * onp.arange(20.0).reshape(4, 5)))(x)
+        onp.testing.assert_array_equal(ours(g), onp.arange(20.0).reshape(4, 5)) if name == "ifftshift" else None
+    with pytest.raises(TypeError, match="fft.fft is not differentiable"):
+        fg.grad(lambda v: np.sum(np.abs(np.fft.fft(v))))(onp.ones(4))  # NumPy's fft: refused, not dropped
+    lin = fg.grad(lambda a: np.sum(np.linspace(a, 2 * a + 1, 5) * onp.arange(5.0)))(1.0)
+    assert float(lin) == pytest.approx(sum(k * (1 + k / 4) for k in range(5)))
+    assert float(fg.grad(lambda a: np.mean([a, 2 * a, 3.0]))(1.0)) == pytest.approx(1.0)
+    assert float(fg.grad(lambda a: np.sum(np.array([[a, 2 * a], [a, 3.0]])))(1.0)) == 4.0

@@ -172,10 +172,10 @@ def dot(a: Any, b: Any) -> Tensor:
         from .elementwise import multiply
 
         return multiply(a, b)
-    if np.ndim(_data(b)) > 2:
-        raise ShapeError(
-            f"dot: a second operand with {np.ndim(_data(b))} dimensions is not supported; use matmul or einsum"
-        )
+    if np.ndim(_data(b)) > 2:  # the last axis of a with the second-to-last of b
+        from .compose import tensordot
+
+        return tensordot(a, b, ([-1], [-2]))
     return matmul(a, b)
 
 
@@ -187,19 +187,58 @@ def outer(a: Any, b: Any) -> Tensor:
     return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
-def einsum(subscripts: str, *operands: Any) -> Tensor:
-    """Einstein summation, differentiable in every operand.
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _from_sublists(args: tuple) -> tuple[str, tuple]:
+    """NumPy's other form, einsum(op0, [0, 1], op1, [1, 2], [0, 2]), as a subscripts string."""
+    pairs, out = (list(args[:-1]), args[-1]) if len(args) % 2 else (list(args), None)
+    ops, subs = pairs[0::2], pairs[1::2]
+
+    def word(sub: Any) -> str:
+        return "".join("..." if s is Ellipsis else _LETTERS[int(s)] for s in sub)
+
+    spec = ",".join(word(s) for s in subs) + ("" if out is None else "->" + word(out))
+    return spec, tuple(ops)
+
+
+def _expand_ellipsis(spec: str, operands: tuple) -> str:
+    """Write '...' out with letters the subscripts do not use (NumPy's right-aligned broadcast)."""
+    if "." not in spec:
+        return spec
+    ins, arrow, out = spec.partition("->")
+    parts = ins.split(",")
+    free = [c for c in _LETTERS if c not in spec]
+    widths = [np.ndim(_data(op)) - len(p.replace("...", "")) for p, op in zip(parts, operands)]
+    width = max([w for p, w in zip(parts, widths) if "..." in p] or [0])
+    extra = "".join(free[:width])
+    parts = [p.replace("...", extra[width - w :] if w else "") for p, w in zip(parts, widths)]
+    if arrow:
+        out = out.replace("...", extra)
+    else:  # implicit output: the broadcast axes first, then the letters used once
+        letters = "".join(parts).replace(",", "")
+        out = extra + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in extra))
+    return ",".join(parts) + "->" + out
+
+
+def einsum(subscripts: Any, *operands: Any, **kwargs: Any) -> Tensor:
+    """Einstein summation, differentiable in every operand; '...' and NumPy's sublist form too.
 
     >>> import flowgrad as fg
     >>> fg.einsum("ij,jk->ik", fg.ones(2, 3), fg.ones(3, 4)).shape
     (2, 4)
+    >>> fg.einsum("...i,...i->...", fg.ones(2, 3), fg.ones(3)).shape
+    (2,)
     """
+    if not isinstance(subscripts, str):
+        if not operands or not all(isinstance(s, (list, tuple)) for s in operands[0::2]):
+            raise DTypeError(f"einsum: subscripts must be a string such as 'ij,jk->ik', got {given(subscripts)}")
+        subscripts, operands = _from_sublists((subscripts, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    if not isinstance(subscripts, str):  # was an AttributeError from str methods
-        raise DTypeError(f"einsum: subscripts must be a string such as 'ij,jk->ik', got {given(subscripts)}")
-    _parse_einsum(subscripts, len(operands))
-    return apply(EINSUM, operands, {"subscripts": subscripts})
+    spec = _expand_ellipsis(subscripts.replace(" ", ""), operands)
+    _parse_einsum(spec, len(operands))
+    return apply(EINSUM, operands, {"subscripts": spec})
 
 
 def _data(x: Any) -> Any:
