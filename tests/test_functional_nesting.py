@@ -222,3 +222,38 @@ def test_inner_of_a_scalar_and_of_matrices():
     onp.testing.assert_array_equal(np.inner(fg.tensor(1.5), fg.tensor(v)).data, onp.inner(1.5, v))
     a, b = onp.arange(6.0).reshape(2, 3), onp.arange(12.0).reshape(4, 3)
     onp.testing.assert_array_equal(np.inner(fg.tensor(a), fg.tensor(b)).data, onp.inner(a, b))
+
+
+# ----- property: random transforms nested over random programs ----------------------------------
+UNARY_OPS = [np.sin, np.cos, np.tanh, lambda v: np.exp(0.3 * v), lambda v: v * v, lambda v: np.log1p(v * v)]
+
+
+def _random_program(rng, depth=3):
+    """A random smooth scalar expression in (x, y): a tree of unary ops, sums and products."""
+    if depth == 0 or rng.random() < 0.25:
+        leaf = int(rng.integers(3))
+        constant = float(rng.uniform(-1, 1))
+        return [lambda x, y: x, lambda x, y: y, lambda x, y, c=constant: c + 0 * x][leaf]
+    kind = int(rng.integers(3))
+    if kind == 0:
+        op, inner = UNARY_OPS[int(rng.integers(len(UNARY_OPS)))], _random_program(rng, depth - 1)
+        return lambda x, y: op(inner(x, y))
+    left, right = _random_program(rng, depth - 1), _random_program(rng, depth - 1)
+    return (lambda x, y: left(x, y) + right(x, y)) if kind == 1 else (lambda x, y: left(x, y) * right(x, y))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_transforms_over_random_programs(seed):
+    rng = onp.random.default_rng(1000 + seed)
+    program = _random_program(rng)
+    first_order = ["grad", "value_and_grad", "elementwise_grad", "jacobian", "vjp"]
+    t_in = first_order[int(rng.integers(len(first_order)))]
+    outer = sorted(OUTER)[int(rng.integers(len(OUTER)))]
+    point = [lambda x: 0.4, lambda x: x, lambda x: x * x][int(rng.integers(3))]
+
+    def h(x):
+        return INNER[t_in](lambda y: program(x, y) + 0.1 * y * x, point(x))  # the extra term: h depends on x
+
+    apply, reference = OUTER[outer]
+    x0 = float(rng.uniform(-0.8, 0.8))
+    assert _close(apply(h, x0), reference(h, x0), outer in ("hessian", "hvp")), (t_in, outer)
