@@ -5,6 +5,8 @@ import importlib.util
 collect_ignore = []
 if importlib.util.find_spec("matplotlib") is None:
     collect_ignore.append("flowgrad/plot.py")
+if importlib.util.find_spec("scipy") is None:  # flowgrad.scipy is the optional extra [scipy]
+    collect_ignore.append("flowgrad/scipy")
 
 
 def pytest_report_header(config):

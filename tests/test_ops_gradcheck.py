@@ -31,10 +31,11 @@ from .opcases import OpCase
 from .opcases_linalg import CASES as LINALG_CASES
 from .opcases_math import CASES as MATH_CASES
 from .opcases_more import CASES as MORE_CASES
+from .opcases_scipy import CASES as SCIPY_CASES
 
 pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kernels by make test
 
-CASES: list[OpCase] = ELEMENTWISE_CASES + MORE_CASES + LINALG_CASES + MATH_CASES
+CASES: list[OpCase] = ELEMENTWISE_CASES + MORE_CASES + LINALG_CASES + MATH_CASES + SCIPY_CASES
 EPS = 1e-6
 RTOL, ATOL = 1e-6, 1e-8
 

@@ -27,9 +27,8 @@ def _spread(n: int) -> np.ndarray:
     return np.diag(1.0 + 0.6 * np.arange(n))
 
 
-def _gram(S, h):  # noqa: ANN001, ANN202 - S: a Side
-    n = h.shape[-1]
-    return h @ h.transpose(-1, -2) / n + S.c(_spread(n))
+def _gram(S, h):  # noqa: ANN001, ANN202 - S: a Side; h (..., m, n) gives an (m, m) matrix
+    return h @ h.transpose(-1, -2) / h.shape[-1] + S.c(_spread(h.shape[-2]))
 
 
 def _lin(S):  # noqa: ANN001, ANN202
@@ -79,9 +78,8 @@ def _linalg(p: Program, h: Val):
     if p.dt.name != "float64" or h.ndim < 2 or not 1 <= h.shape[-1] <= 4 or not 1 <= h.shape[-2] <= 4:
         return None
     x = h.data.astype(np.float64)
-    if h.shape[-1] == h.shape[-2] and p.chance(0.6):
-        n = x.shape[-1]
-        m = x @ np.swapaxes(x, -1, -2) / n + _spread(n)
+    if p.chance(0.6):
+        m = x @ np.swapaxes(x, -1, -2) / x.shape[-1] + _spread(x.shape[-2])
         if p.chance(0.25):
             y = p.fresh(x.shape[:-1] + (p.ri(1, 2),))
             return Step(_square_step("solve", y), (h, y), f"linalg.solve(h h'/n + D, y{list(y.shape)})")
@@ -129,3 +127,56 @@ def _math_more(p: Program, h: Val):
     if name in ("arctan2", "hypot") and (p.near(both[0]) or p.near(both[1])):
         return None  # arctan2's branch cut and hypot's kink at the origin
     return Step(_binary_math(name), (h, y), f"{name}(h, y)")
+
+
+# ----- flowgrad.scipy.special against torch.special (where SciPy is installed) ---------------------
+try:
+    from flowgrad.scipy import special as _fs
+except ImportError:  # the optional extra is missing: its ops are not registered either
+    _fs = None
+
+
+def _special_steps():  # noqa: ANN202
+    ts = torch.special
+
+    def pos(S, h):  # noqa: ANN001, ANN202 - gammaln's family: arguments > 0.3
+        return (torch.nn.functional.softplus(h) if S.T else _fsp(h)) + 0.3
+
+    def _fsp(h):  # noqa: ANN001, ANN202
+        import flowgrad.nn.functional as fnf
+
+        return fnf.softplus(h)
+
+    def unit(h):  # noqa: ANN001, ANN202 - (-0.8, 0.8)
+        return h.tanh() * 0.8
+
+    return {
+        "gammaln": lambda S, h: ts.gammaln(pos(S, h)) if S.T else _fs.gammaln(pos(S, h)),
+        "digamma": lambda S, h: ts.digamma(pos(S, h)) if S.T else _fs.digamma(pos(S, h)),
+        "polygamma": lambda S, h: ts.polygamma(1, pos(S, h)) if S.T else _fs.polygamma(1, pos(S, h)),
+        "erfc": lambda S, h: ts.erfc(h) if S.T else _fs.erfc(h),
+        "erfinv": lambda S, h: ts.erfinv(unit(h)) if S.T else _fs.erfinv(unit(h)),
+        "erfcinv": lambda S, h: ts.erfinv(-unit(h)) if S.T else _fs.erfcinv(1 + unit(h)),
+        "expit": lambda S, h: ts.expit(h) if S.T else _fs.expit(h),
+        "logit": lambda S, h: ts.logit(h.sigmoid() * 0.8 + 0.1) if S.T else _fs.logit(h.sigmoid() * 0.8 + 0.1),
+        "i0": lambda S, h: ts.i0(h) if S.T else _fs.i0(h),
+        "i1": lambda S, h: ts.i1(h) if S.T else _fs.i1(h),
+        "ndtr": lambda S, h: ts.ndtr(h) if S.T else _fs.ndtr(h),
+        "log_ndtr": lambda S, h: ts.log_ndtr(h) if S.T else _fs.log_ndtr(h),
+    }
+
+
+if _fs is not None:
+    _SPECIAL = _special_steps()
+
+    @spec("scipy_special")
+    def _scipy_special(p: Program, h: Val):
+        # float32 programs only: torch.special's and SciPy's float64 implementations differ by up
+        # to ~1e-13 relative (different series and rational approximations), which later steps
+        # amplify past the float64 tolerance; the op table checks these against SciPy at 1e-12.
+        x = h.data.astype(np.float64)
+        if p.dt.name != "float32" or (x.size and np.abs(x).max() > 8):
+            return None
+        names = sorted(_SPECIAL)
+        fns = [_SPECIAL[n] for n in names]
+        return Step(_many(fns), (h,), f"special.{{{', '.join(names)}}}(h)")

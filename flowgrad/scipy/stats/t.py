@@ -1,0 +1,24 @@
+"""Student's t distribution: logpdf, pdf, differentiable in x, df, loc and scale."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ... import numpy as np
+from ..special import gammaln
+
+
+def logpdf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    z = (x - loc) / scale
+    return (
+        gammaln((df + 1) / 2)
+        - gammaln(df / 2)
+        - 0.5 * np.log(df * math.pi)
+        - np.log(scale)
+        - (df + 1) / 2 * np.log1p(z * z / df)
+    )
+
+
+def pdf(x: Any, df: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    return np.exp(logpdf(x, df, loc, scale))
