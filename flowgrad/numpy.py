@@ -186,6 +186,8 @@ def erf(x: Any) -> Any:
     return _ew.erf(x)
 
 
+from .ops.compose_more import c_, r_  # noqa: E402, F401 - NumPy's index tricks, differentiable
+
 # The helpers gradient rules call as xp.<name> (core/exports.py: sigmoid, sum_to, index_scatter,
 # unfold2d, fold2d): differentiable here, so create_graph=True passes can use them.
 for _name, (_, _on_tensors) in _XP_HELPERS.items():

@@ -156,3 +156,14 @@ def test_fft_shifts_linspace_and_lists_of_tensors():
     assert float(lin) == pytest.approx(sum(k * (1 + k / 4) for k in range(5)))
     assert float(fg.grad(lambda a: np.mean([a, 2 * a, 3.0]))(1.0)) == pytest.approx(1.0)
     assert float(fg.grad(lambda a: np.sum(np.array([[a, 2 * a], [a, 3.0]])))(1.0)) == 4.0
+
+
+def test_index_tricks_r_and_c():
+    a = onp.array([1.0, 2.0])
+    onp.testing.assert_array_equal(np.r_[0:3, 5], onp.r_[0:3, 5])  # plain: NumPy's own
+    onp.testing.assert_array_equal(np.r_[fg.tensor(a), 3.0, 0:2].data, onp.r_[a, 3.0, 0:2])
+    onp.testing.assert_array_equal(np.c_[fg.tensor(a), a * 3].data, onp.c_[a, a * 3])
+    onp.testing.assert_array_equal(fg.grad(lambda x: np.sum(np.r_[x, 3.0, x * 2] ** 2))(a), 10 * a)
+    onp.testing.assert_array_equal(fg.grad(lambda x: np.sum(np.c_[x, x * 3] ** 2))(a), 20 * a)
+    with pytest.raises(fg.ShapeError, match="directives"):
+        np.r_["0,2", fg.tensor(a)]

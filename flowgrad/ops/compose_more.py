@@ -96,12 +96,17 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     return out[0] if len(out) == 1 else out
 
 
+def _as_one(x: Any) -> Any:
+    """A (nested) list holding tensors as one stacked tensor; anything else as it is."""
+    if isinstance(x, (list, tuple)) and any(isinstance(v, (Tensor, list, tuple)) for v in x):
+        return sh.stack([_as_one(v) for v in x])
+    return x if isinstance(x, Tensor) else np.asarray(x)
+
+
 @export(numpy="append")
 def append(arr: Any, values: Any, axis: Any = None) -> Tensor:
     """``values`` after ``arr`` (flattened first when ``axis`` is None)."""
-    from ..numpy import array
-
-    arr, values = array(arr), array(values)
+    arr, values = _as_one(arr), _as_one(values)
     if axis is None:
         return sh.concatenate([sh.ravel(arr), sh.ravel(values)], 0)
     return sh.concatenate([arr, values], axis)
@@ -169,3 +174,36 @@ def ifftshift(x: Any, axes: Any = None) -> Tensor:
 def real_if_close(x: Any, tol: float = 100) -> Any:
     """A real value itself (flowgrad's values are real)."""
     return x
+
+
+class _Concatenator:
+    """``r_`` and ``c_``: NumPy's index tricks, differentiable when a piece is a tensor.
+
+    Plain pieces (slices, numbers, arrays, and NumPy's string directives) get NumPy's own
+    answer; with a tensor among them, pieces are made 1-D (``r_``) or columns (``c_``) and
+    joined by flowgrad's concatenate.
+    """
+
+    def __init__(self, numpy_version: Any, columns: bool) -> None:
+        self._numpy = numpy_version
+        self._columns = columns
+
+    def __getitem__(self, key: Any) -> Any:
+        items = key if isinstance(key, tuple) else (key,)
+        if not any(isinstance(item, Tensor) for item in items):
+            return self._numpy[key]
+        if any(isinstance(item, str) for item in items):
+            raise ShapeError("r_/c_: string directives are not supported with tensors; use concatenate")
+        pieces = []
+        for item in items:
+            if isinstance(item, slice):
+                item = self._numpy[item]
+            piece = _atleast(item if isinstance(item, Tensor) else np.asarray(item, dtype=float), 1)
+            if self._columns and np.ndim(_data(piece)) == 1:
+                piece = sh.reshape(piece, (-1, 1))
+            pieces.append(piece)
+        return sh.concatenate(pieces, -1 if self._columns else 0)
+
+
+r_ = _Concatenator(np.r_, columns=False)
+c_ = _Concatenator(np.c_, columns=True)
