@@ -105,3 +105,23 @@ def test_nested_inside_grad_with_a_closure(inner):
     x0 = onp.array([0.9, -0.4, 0.2])
     # central differences of float64 values: error ~1e-10
     onp.testing.assert_allclose(fg.grad(inner)(x0), _central(inner, x0), rtol=1e-6, atol=1e-8)
+
+
+def test_make_vjp_and_make_jvp_take_and_give_containers():
+    # autograd's transforms accept tuples, lists and dicts in the argument and in the result
+    f = lambda xy: np.sin(xy[0]) * xy[1]  # noqa: E731
+    vjp_fn, ans = fg.make_vjp(f)((3.5, 0.3))
+    assert isinstance(vjp_fn(1.0), tuple) and float(ans) == pytest.approx(onp.sin(3.5) * 0.3)
+    onp.testing.assert_allclose([float(v) for v in vjp_fn(1.0)], [onp.cos(3.5) * 0.3, onp.sin(3.5)])
+    g = lambda d: (d["a"] * 2, np.sum(d["b"] ** 2))  # noqa: E731
+    point = {"a": onp.ones(2), "b": onp.array([1.0, 2.0])}
+    vjp_fn, ans = fg.make_vjp(g)(point)
+    assert isinstance(ans, tuple) and float(ans[1]) == 5.0
+    grads = vjp_fn((onp.ones(2), 1.0))
+    onp.testing.assert_array_equal(grads["a"], [2.0, 2.0])
+    onp.testing.assert_array_equal(grads["b"], [2.0, 4.0])
+    ans, tangent = fg.make_jvp(g)(point)({"a": onp.ones(2), "b": onp.array([1.0, 0.0])})
+    onp.testing.assert_array_equal(tangent[0], [2.0, 2.0])
+    assert float(tangent[1]) == 2.0
+    with pytest.raises(fg.DTypeError, match="real numbers only"):
+        fg.misc.flatten([onp.array([1 + 2j])])

@@ -52,6 +52,28 @@ def _at(fun: Callable[..., Any], argnum: int, args: tuple, kwargs: dict) -> Call
     return f
 
 
+_CONTAINERS = (tuple, list, dict)
+
+
+def _flat_problem(f: Callable[[Any], Any], x: Any) -> tuple:
+    """``f`` and ``x`` with tuples, lists and dicts (in the argument and in the result) flattened
+    into vectors, as autograd's transforms accept them: ``(flat_f, flat_x, unflatten_x, box,
+    flatten)``; after ``flat_f`` has run, ``box.get("out")`` rebuilds a container result."""
+    from ..misc.flatten import flatten
+
+    flat_x, unflatten_x = flatten(x) if isinstance(x, _CONTAINERS) else (x, None)
+    box: dict = {}
+
+    def flat_f(v: Any) -> Any:
+        out = f(unflatten_x(v) if unflatten_x is not None else v)
+        if isinstance(out, _CONTAINERS):
+            flat_out, box["out"] = flatten(out)
+            return flat_out
+        return out
+
+    return flat_f, flat_x, unflatten_x, box, flatten
+
+
 def make_vjp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., tuple]:
     """autograd's ``make_vjp``: ``make_vjp(f)(x)`` is ``(vjp_fn, f(x))`` (JAX's order reversed).
 
@@ -63,8 +85,15 @@ def make_vjp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., tuple]:
     _check_fun(fun, "make_vjp")
 
     def at_point(*args: Any, **kwargs: Any) -> tuple:
-        ans, f_vjp = vjp(_at(fun, argnum, args, kwargs), args[argnum])
-        return (lambda g: f_vjp(g)[0]), ans
+        flat_f, flat_x, unflatten_x, box, flatten = _flat_problem(_at(fun, argnum, args, kwargs), args[argnum])
+        ans, f_vjp = vjp(flat_f, flat_x)
+        unflatten_out = box.get("out")
+
+        def vjp_fn(g: Any) -> Any:
+            gx = f_vjp(flatten(g)[0] if unflatten_out is not None else g)[0]
+            return unflatten_x(gx) if unflatten_x is not None else gx
+
+        return vjp_fn, (unflatten_out(ans) if unflatten_out is not None else ans)
 
     return at_point
 
@@ -78,10 +107,18 @@ def make_jvp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Callable
     _check_fun(fun, "make_jvp")
 
     def at_point(*args: Any, **kwargs: Any) -> Callable[[Any], tuple]:
-        f = _at(fun, argnum, args, kwargs)
-        x = args[argnum]
+        f, x, unflatten_x, box, flatten = _flat_problem(_at(fun, argnum, args, kwargs), args[argnum])
 
         def jvp(v: Any) -> tuple:
+            if unflatten_x is not None:
+                v = flatten(v)[0]
+            ans, tangent = _jvp(v)
+            unflatten_out = box.get("out")
+            if unflatten_out is not None:
+                return unflatten_out(ans), unflatten_out(tangent)
+            return ans, tangent
+
+        def _jvp(v: Any) -> tuple:
             ans, f_vjp = vjp(f, x)
             u0 = np.zeros(np.shape(ans.data if hasattr(ans, "data") else ans))
 
