@@ -24,6 +24,7 @@ import numpy as np
 from .. import dtypes
 from ..errors import DTypeError, FlowgradError, ShapeError
 from . import ops as _ops
+from .convert import check_fits, from_python, lost_gradient_message
 from .inplace import InPlaceMethods
 
 __all__ = ["Tensor", "tensor", "from_numpy", "as_array", "is_tensor"]
@@ -45,7 +46,7 @@ def as_array(data: Any, dtype: Any = None, copy: builtins.bool = False) -> np.nd
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)
     else:
-        arr = _from_python(data, want)
+        arr = from_python(data, want)
         copy = False  # already a new array
     if arr.dtype == object or arr.dtype.kind in "USVMm":
         raise DTypeError(
@@ -54,49 +55,9 @@ def as_array(data: Any, dtype: Any = None, copy: builtins.bool = False) -> np.nd
         )
     if want is not None and arr.dtype != want:
         if want.kind in "iu" and arr.dtype.kind == "f" and arr.size:
-            _check_fits(arr, want)  # PyTorch would give INT_MIN for NaN: a silently wrong number
+            check_fits(arr, want)  # PyTorch would give INT_MIN for NaN: a silently wrong number
         return dtypes.cast(arr, want)
     return arr.copy() if copy else arr
-
-
-def _from_python(data: Any, want: np.dtype | None) -> np.ndarray:
-    """Python numbers (nested lists of them) as an array in their natural dtype, then PyTorch's."""
-    try:
-        arr = np.array(data)
-    except (ValueError, OverflowError) as exc:
-        raise ShapeError(f"tensor: cannot make an array from {type(data).__name__}: {exc}") from None
-    if arr.dtype == np.uint64:  # only Python ints above int64's range land here
-        raise DTypeError(
-            f"tensor: integers must fit in int64 (|x| < 2**63), got {type(data).__name__} with larger ones"
-        )
-    if want is None:
-        if arr.dtype == np.float64:
-            return arr.astype(dtypes.get_default_dtype(), copy=False)
-        if arr.dtype.kind in "iu" and arr.dtype != np.int64:
-            return arr.astype(np.int64)
-    elif want.kind == "f" and arr.dtype.kind in "iu":
-        return arr.astype(np.float64)  # PyTorch reads a Python int as a double for a float dtype
-    elif want.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
-        _check_fits(arr, want)
-        if arr.dtype.kind == "f":  # ints beside floats: each number to the int directly, as PyTorch
-            return np.array(data, dtype=want)
-    return arr
-
-
-def _check_fits(arr: np.ndarray, want: np.dtype) -> None:
-    """Refuse numbers an integer dtype cannot hold: NumPy's cast would wrap them silently."""
-    info = np.iinfo(want)
-    if arr.dtype.kind == "f":  # compared as floats: float(2**63 - 1) rounds up to 2**63
-        lo, hi = np.trunc(arr.min()), np.trunc(arr.max())
-        fits = bool(np.isfinite(lo) and np.isfinite(hi) and info.min <= lo and hi < float(info.max) + 1)
-    else:
-        lo, hi = arr.min(), arr.max()
-        fits = bool(info.min <= lo and hi <= info.max)
-    if not fits:
-        bad = lo if not (np.isfinite(lo) and lo >= info.min) else hi
-        raise DTypeError(
-            f"tensor: {bad} cannot be converted to {want} without overflow (its range: {info.min} to {info.max})"
-        )
 
 
 def _check_requires_grad(dtype: np.dtype, where: str) -> None:
@@ -322,7 +283,7 @@ class Tensor(InPlaceMethods):
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if self.requires_grad:  # NumPy (np.linalg, np.asarray, ...) would drop the gradient silently
-            raise DTypeError(_lost_gradient_message())
+            raise DTypeError(lost_gradient_message())
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -463,31 +424,6 @@ class Tensor(InPlaceMethods):
         if self.data.ndim == 0:
             return format(self.data.item(), spec)
         return format(repr(self), spec) if spec else repr(self)
-
-
-def _lost_gradient_message() -> str:
-    """Name the NumPy function (and the user's line) that asked for a tensor's raw array."""
-    import os
-    import sys
-
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    numpy_dir = os.path.dirname(os.path.abspath(np.__file__))
-    frame: Any = sys._getframe(2)
-    what, where = "a NumPy conversion (np.asarray, np.array or a NumPy function)", "<unknown>"
-    while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if filename.startswith(numpy_dir + os.sep) and what.startswith("a NumPy"):
-            parts = [p for p in frame.f_globals.get("__name__", "numpy").split(".") if not p.startswith("_")]
-            what = ".".join(["np", *parts[1:], frame.f_code.co_name])
-        elif not filename.startswith((here + os.sep, numpy_dir + os.sep)):
-            where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
-            break
-        frame = frame.f_back
-    return (
-        f"{what} (at {where}) was given a tensor that requires grad and would compute on its raw "
-        "array, dropping the gradient. Use flowgrad's version (import flowgrad.numpy as np: "
-        "np.linalg, np.fft, ...), or call .detach() first if the gradient is not wanted"
-    )
 
 
 def _is_py_int(x: Any) -> builtins.bool:
