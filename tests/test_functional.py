@@ -6,18 +6,9 @@ import pytest
 import flowgrad as fg
 import flowgrad.numpy as np
 
+from .finite_differences import central
+
 pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kernels by make test
-
-
-def numeric_grad(f, x, eps=1e-6):
-    x = onp.array(x, dtype=onp.float64)
-    g = onp.zeros_like(x)
-    for i in onp.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
-    return g
 
 
 def mlp_loss(params, x, y):
@@ -33,10 +24,10 @@ def test_grad_argnum_int_and_tuple():
     x, W, y = onp.array([1.0, 2.0]), onp.array([[0.5], [-0.3]]), onp.array([0.2])
     gW = fg.grad(f, 1)(x, W, y)
     assert isinstance(gW, onp.ndarray) and gW.shape == W.shape
-    onp.testing.assert_allclose(gW, numeric_grad(lambda w: f(x, w, y), W), rtol=1e-7)
+    onp.testing.assert_allclose(gW, central(lambda w: f(x, w, y), W), rtol=1e-7)
     gx, gy = fg.grad(f, (0, 2))(x, W, y)
-    onp.testing.assert_allclose(gx, numeric_grad(lambda v: f(v, W, y), x), rtol=1e-7)
-    onp.testing.assert_allclose(gy, numeric_grad(lambda v: f(x, W, v), y), rtol=1e-7)
+    onp.testing.assert_allclose(gx, central(lambda v: f(v, W, y), x), rtol=1e-7)
+    onp.testing.assert_allclose(gy, central(lambda v: f(x, W, v), y), rtol=1e-7)
 
 
 def test_grad_keeps_numpy_dtypes_and_scalars():
@@ -77,7 +68,7 @@ def test_vjp_and_jacobian():
     J = fg.jacobian(lambda x: np.tanh(np.dot(A, x)))(onp.array([0.1, 0.2, 0.3]))
     assert J.shape == (2, 3)
     onp.testing.assert_allclose(ct, onp.array([1.0, -2.0]) @ J, rtol=1e-12)
-    num = onp.stack([numeric_grad(lambda x, i=i: onp.tanh(A @ x)[i], [0.1, 0.2, 0.3]) for i in range(2)])
+    num = onp.stack([central(lambda x, i=i: onp.tanh(A @ x)[i], [0.1, 0.2, 0.3]) for i in range(2)])
     onp.testing.assert_allclose(J, num, rtol=1e-6)
 
 
@@ -101,7 +92,7 @@ def test_hessian_of_small_mlp_loss_matches_differences():
     assert H.shape == (12, 12)
     onp.testing.assert_allclose(H, H.T, atol=1e-12)
     g = fg.grad(loss_of_w1)
-    num = onp.stack([numeric_grad(lambda w, i=i: g(w)[i], W1.ravel(), eps=1e-5) for i in range(12)])
+    num = onp.stack([central(lambda w, i=i: g(w)[i], W1.ravel(), eps=1e-5) for i in range(12)])
     onp.testing.assert_allclose(H, num, rtol=1e-5, atol=1e-8)
 
 

@@ -7,6 +7,8 @@ import pytest
 import flowgrad as fg
 import flowgrad.numpy as np
 
+from .finite_differences import central
+
 pytestmark = pytest.mark.numeric  # central differences
 
 # (name, positional arguments after x, shape of x)
@@ -65,16 +67,6 @@ def _x(shape, seed):
     return rng.permutation(int(onp.prod(shape))).reshape(shape) * 0.37 - 1.1 + rng.uniform(0, 0.01, shape)
 
 
-def _central(f, x, eps=1e-6):
-    g = onp.zeros_like(x)
-    for i in onp.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("name,args,shape", CASES, ids=lambda v: str(v))
 def test_forward_gradient_and_second_derivative(name, args, shape):
     x = _x(shape, len(name) + len(args))
@@ -89,10 +81,10 @@ def test_forward_gradient_and_second_derivative(name, args, shape):
         return np.sum(ours(v, *args) * w)
 
     # central differences of float64 values (errors ~1e-10; the values are products of <= 6 terms)
-    onp.testing.assert_allclose(fg.grad(f)(x), _central(f, x), rtol=1e-6, atol=1e-8)
+    onp.testing.assert_allclose(fg.grad(f)(x), central(f, x), rtol=1e-6, atol=1e-8)
     v = onp.random.default_rng(2).standard_normal(shape)
     hv = fg.hvp(lambda y: np.sum(ours(y, *args) * w) ** 2)(x, v)
-    hv_fd = _central(lambda y: onp.sum(fg.grad(lambda z: np.sum(ours(z, *args) * w) ** 2)(y) * v), x)
+    hv_fd = central(lambda y: onp.sum(fg.grad(lambda z: np.sum(ours(z, *args) * w) ** 2)(y) * v), x)
     onp.testing.assert_allclose(hv, hv_fd, rtol=1e-5, atol=1e-6)
 
 
@@ -103,7 +95,7 @@ def test_kron_tensordot_and_splits():
             fn(fg.tensor(args[0]), fg.tensor(args[1]), *args[2:]).data, getattr(onp, fn.__name__)(*args)
         )
         ga = fg.grad(lambda p, q: np.sum(fn(p, q, *args[2:]) ** 2))(*args[:2])
-        fd = _central(lambda p: onp.sum(getattr(onp, fn.__name__)(p, args[1], *args[2:]) ** 2), a)
+        fd = central(lambda p: onp.sum(getattr(onp, fn.__name__)(p, args[1], *args[2:]) ** 2), a)
         onp.testing.assert_allclose(ga, fd, rtol=1e-6, atol=1e-8)
     x = _x((4, 6), 3)
     for fn, args in [(np.array_split, (3, 1)), (np.hsplit, (2,)), (np.vsplit, ([1, 3],))]:
@@ -138,7 +130,7 @@ def test_sinc_at_and_near_zero():
         assert float(f(0.0)) == pytest.approx(at_zero, rel=1e-12, abs=1e-12)
     x0 = onp.array([1e-4, 0.3, -1.7])
     onp.testing.assert_allclose(
-        fg.elementwise_grad(np.sinc)(x0), _central(lambda v: onp.sum(onp.sinc(v)), x0), rtol=1e-6
+        fg.elementwise_grad(np.sinc)(x0), central(lambda v: onp.sum(onp.sinc(v)), x0), rtol=1e-6
     )
 
 

@@ -7,19 +7,11 @@ import pytest
 import flowgrad as fg
 import flowgrad.numpy as np
 
+from .finite_differences import central
+
 pytestmark = pytest.mark.numeric  # central differences and PyTorch comparisons
 
 RNG = onp.random.default_rng(3)
-
-
-def central(f, x, eps=1e-6):
-    g = onp.zeros_like(x)
-    for i in onp.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
-    return g
 
 
 def check(f, x, rtol=1e-6, atol=1e-8):

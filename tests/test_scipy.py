@@ -12,18 +12,9 @@ ss = pytest.importorskip("scipy.stats")
 from flowgrad.scipy import special as fs  # noqa: E402
 from flowgrad.scipy import stats  # noqa: E402
 
+from .finite_differences import central  # noqa: E402
+
 pytestmark = pytest.mark.numeric  # central differences
-
-
-def _central(f, x, eps=1e-6):
-    x = onp.asarray(x, dtype=float)
-    g = onp.zeros_like(x)
-    for i in onp.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
-    return g
 
 
 X = onp.array([0.3, 1.7, 2.5])
@@ -57,7 +48,7 @@ def test_values_and_gradients(name, ours, theirs):
     # central differences of float64 values: error ~1e-9 relative here
     onp.testing.assert_allclose(
         fg.grad(lambda v: fg.numpy.sum(ours(v) * w))(X),
-        _central(lambda v: onp.sum(theirs(v) * w), X),
+        central(lambda v: onp.sum(theirs(v) * w), X),
         rtol=1e-6,
         atol=1e-8,
     )
@@ -86,7 +77,7 @@ def test_multivariate_normal_and_dirichlet():
 
         args = [pts, mean, C]
         g = fg.grad(lambda *a: fg.numpy.sum(stats.multivariate_normal.logpdf(*a)), arg)(*args)
-        fd = _central(lambda v, arg=arg: f(v), args[arg])
+        fd = central(lambda v, arg=arg: f(v), args[arg])
         # for cov both read its lower triangle only (SciPy's eigh, flowgrad's cholesky): the
         # upper triangle's gradient is zero on both sides
         onp.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
@@ -96,7 +87,7 @@ def test_multivariate_normal_and_dirichlet():
     )
     onp.testing.assert_allclose(
         fg.grad(lambda a: stats.dirichlet.logpdf(p, a))(alpha),
-        _central(lambda a: ss.dirichlet.logpdf(p, a), alpha),
+        central(lambda a: ss.dirichlet.logpdf(p, a), alpha),
         rtol=1e-6,
     )
 

@@ -7,6 +7,8 @@ import pytest
 import flowgrad as fg
 import flowgrad.numpy as np
 
+from .finite_differences import central
+
 pytestmark = pytest.mark.numeric  # central differences
 
 X = onp.array([0.3, 1.2, -0.7])
@@ -71,15 +73,6 @@ def test_grad_and_aux_grad_named_multigrad_dict_deriv():
         fg.grad_and_aux(lambda x: x * 2)(1.0)
 
 
-def _central(fun, x, eps=1e-6):
-    out = onp.zeros_like(x)
-    for i in range(x.size):
-        e = onp.zeros_like(x)
-        e[i] = eps
-        out[i] = (fun(x + e) - fun(x - e)) / (2 * eps)
-    return out
-
-
 @pytest.mark.parametrize(
     "inner",
     [
@@ -104,7 +97,7 @@ def _central(fun, x, eps=1e-6):
 def test_nested_inside_grad_with_a_closure(inner):
     x0 = onp.array([0.9, -0.4, 0.2])
     # central differences of float64 values: error ~1e-10
-    onp.testing.assert_allclose(fg.grad(inner)(x0), _central(inner, x0), rtol=1e-6, atol=1e-8)
+    onp.testing.assert_allclose(fg.grad(inner)(x0), central(inner, x0), rtol=1e-6, atol=1e-8)
 
 
 def test_make_vjp_and_make_jvp_take_and_give_containers():
