@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core.exports import export
-from ..core.ops import apply, defop
+from ..core.ops import defop
 from ..core.tensor import Tensor
 from ..errors import DTypeError
 from . import elementwise as ew
@@ -44,23 +44,7 @@ FMAX = defop("fmax", np.fmax, ew._max_rule(True), ew._max_rule(False))
 FMIN = defop("fmin", np.fmin, ew._max_rule(True), ew._max_rule(False))
 
 
-def _unary(op: Any) -> Any:
-    def fn(x: Any) -> Tensor:
-        return apply(op, (x,))
-
-    fn.__name__ = op.name
-    fn.__doc__ = f"Elementwise ``{op.name}`` (differentiable)."
-    return fn
-
-
-def _binary(op: Any) -> Any:
-    def fn(a: Any, b: Any) -> Tensor:
-        return apply(op, (a, b))
-
-    fn.__name__ = op.name
-    fn.__doc__ = f"Elementwise ``{op.name}`` with NumPy broadcasting (differentiable)."
-    return fn
-
+_unary, _binary = ew._unary, ew._binary  # the same wrappers as the other elementwise ops
 
 exp2 = _unary(EXP2)
 arcsinh = _unary(ARCSINH)

@@ -69,14 +69,7 @@ NDTR = defop("ndtr", sc.ndtr, lambda xp, g, ans, x: g * xp.exp(-(x * x) / 2) / _
 LOG_NDTR = defop("log_ndtr", sc.log_ndtr, lambda xp, g, ans, x: g * xp.exp(-(x * x) / 2 - ans) / _SQRT_2PI)
 
 
-def _unary(op: Any) -> Any:
-    def fn(x: Any) -> Tensor:
-        return apply(op, (x,))
-
-    fn.__name__ = op.name
-    fn.__doc__ = f"SciPy's ``{op.name}``, differentiable."
-    return fn
-
+_unary = ew._unary  # the elementwise wrapper: apply the primitive to one input
 
 gammaln = _unary(GAMMALN)
 digamma = psi = _unary(DIGAMMA)
