@@ -19,8 +19,8 @@ demo: $(BIN)/python
 # (tests/cpu_kernels.py), so a test that holds only on the machine it was written on fails here.
 test: $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
-	$(BIN)/ruff check flowgrad tests examples
-	$(BIN)/ruff format --check flowgrad tests examples
+	$(BIN)/ruff check flowgrad tests examples compat
+	$(BIN)/ruff format --check flowgrad tests examples compat
 	$(BIN)/mypy
 	@$(BIN)/python -m tests.cpu_kernels --describe
 	$(BIN)/python -m pytest --cov=flowgrad --cov-report=term:skip-covered --cov-fail-under=90
@@ -35,8 +35,8 @@ verify: $(BIN)/python
 	@echo "verify: every long check passed"
 
 lint: $(BIN)/python
-	$(BIN)/ruff check flowgrad tests examples
-	$(BIN)/ruff format --check flowgrad tests examples
+	$(BIN)/ruff check flowgrad tests examples compat
+	$(BIN)/ruff format --check flowgrad tests examples compat
 
 types: $(BIN)/python
 	$(BIN)/mypy
@@ -48,7 +48,7 @@ docs: $(BIN)/python
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 format: $(BIN)/python
-	$(BIN)/ruff format flowgrad tests examples
+	$(BIN)/ruff format flowgrad tests examples compat
 
 # flowgrad against hand-written NumPy, PyTorch, JAX and HIPS autograd (those installed); see
 # docs/performance.md. Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--threads 2".

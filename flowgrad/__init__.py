@@ -105,6 +105,7 @@ from .errors import (
     DTypeError,
     FlowgradError,
     InPlaceError,
+    NoDerivativeError,
     ShapeError,
 )
 from .ops.reduce import squared_error
@@ -133,6 +134,12 @@ def __getattr__(name: str) -> _Any:
         value = getattr(train, name)
         globals()[name] = value
         return value
+    if name in ("tuple", "list", "dict", "isinstance", "type"):
+        from . import builtins as autograd_builtins  # autograd's names, at autograd's place
+
+        value = getattr(autograd_builtins, name)
+        globals()[name] = value
+        return value
     if name in ("save", "load", "save_checkpoint", "load_checkpoint"):
         from . import io
 
@@ -153,6 +160,9 @@ def __getattr__(name: str) -> _Any:
         "datasets",
         "extend",
         "misc",
+        "builtins",
+        "test_util",
+        "scipy",
     ):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module

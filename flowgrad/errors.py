@@ -69,6 +69,11 @@ class InPlaceError(FlowgradError, TypeError):
     """
 
 
+class NoDerivativeError(FlowgradError, NotImplementedError):
+    """A derivative was needed from a primitive that has no rule for it (a
+    ``NotImplementedError``, as HIPS autograd raises for a missing VJP or JVP)."""
+
+
 class DataError(FlowgradError, ValueError):
     """A data file or data set that cannot be read as asked."""
 

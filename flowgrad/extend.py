@@ -29,7 +29,7 @@ import numpy as np
 
 from .core.ops import Op, apply
 from .core.tensor import Tensor
-from .errors import FlowgradError
+from .errors import FlowgradError, NoDerivativeError, ShapeError
 
 __all__ = [
     "primitive",
@@ -94,6 +94,16 @@ class Primitive:
 
     def _rule(self, position: int, traced: tuple) -> Callable[..., Any]:
         def rule(xp: Any, g: Any, ans: Any, *datas: Any, rest: tuple, kw: dict) -> Any:
+            grad = derivative(xp, g, ans, *datas, rest=rest, kw=kw)
+            given, expected = np.shape(getattr(grad, "data", grad)), np.shape(datas[traced.index(position)])
+            if given != expected:  # the engine would broadcast or fail far from the cause
+                raise ShapeError(
+                    f"{self}: the derivative rule for argument {position} gave shape {given}, "
+                    f"but the argument has shape {expected}"
+                )
+            return grad
+
+        def derivative(xp: Any, g: Any, ans: Any, *datas: Any, rest: tuple, kw: dict) -> Any:
             args = _merge(datas, traced, rest)
             if position in self.vjps:
                 return self.vjps[position](ans, *args, **kw)(g)
@@ -103,7 +113,7 @@ class Primitive:
                 return self.vjp_argnums((position,), ans, args, kw)(g)[0]
             if position in self.jvps or self.jvp_argnum is not None:
                 return self._transposed_jvp(xp, position, g, ans, args, kw)
-            raise FlowgradError(
+            raise NoDerivativeError(
                 f"{self}: no derivative rule for argument {position}; give one with flowgrad.extend.defvjp (or defjvp)"
             )
 

@@ -186,7 +186,27 @@ def erf(x: Any) -> Any:
     return _ew.erf(x)
 
 
-from .ops.compose_more import c_, r_  # noqa: E402, F401 - NumPy's index tricks, differentiable
+from .ops.compose_more import (  # noqa: E402, F401 - NumPy's index tricks, differentiable
+    c_,
+    make_diagonal,  # noqa: E402, F401 - autograd's inverse of np.diagonal
+    r_,
+)
+
+_where_both = globals()["where"]
+
+
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    """NumPy's ``where``: ``where(c)`` gives the indexes where ``c`` holds; ``where(c, x, y)``
+    picks from ``x`` and ``y`` (differentiable in both), keywords accepted as in autograd."""
+    if x is None and y is None:
+        return _np.where(_unwrap(condition))
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither")
+    return _where_both(condition, x, y)
+
+
+where.__wrapped__ = _np.where  # type: ignore[attr-defined]
+
 
 # The helpers gradient rules call as xp.<name> (core/exports.py: sigmoid, sum_to, index_scatter,
 # unfold2d, fold2d): differentiable here, so create_graph=True passes can use them.
@@ -201,6 +221,8 @@ _NO_GRADIENT = {
     "shape", "ndim", "size", "argsort", "allclose", "isclose", "array_equal", "isinf",
     "nonzero", "count_nonzero", "searchsorted", "unique", "any", "all", "result_type",
     "zeros_like", "ones_like", "empty_like", "full_like", "iscomplexobj", "isscalar",
+    "iscomplex", "isreal", "isrealobj", "isneginf", "isposinf", "signbit", "argwhere",
+    "flatnonzero", "array_equiv", "shares_memory", "may_share_memory", "isfortran",
 }  # fmt: skip
 
 

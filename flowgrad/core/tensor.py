@@ -282,7 +282,9 @@ class Tensor(InPlaceMethods):
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if self.requires_grad:  # NumPy (np.linalg, np.asarray, ...) would drop the gradient silently
+        # NumPy (np.linalg, np.asarray, ...) would drop the gradient silently; a cast to integers
+        # or booleans (np.int64(t), indexes) has none to drop: it is piecewise constant.
+        if self.requires_grad and (dtype is None or np.dtype(dtype).kind not in "iub"):
             raise DTypeError(lost_gradient_message())
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
             return self.data.astype(dtype)

@@ -304,8 +304,8 @@ for _fn, _name in ((atleast_1d, "atleast_1d"), (atleast_2d, "atleast_2d"), (atle
 
 @export(numpy="column_stack")
 def column_stack(tup: Sequence[Any]) -> Tensor:
-    """1-D inputs as columns, 2-D ones as they are, joined along axis 1."""
-    cols = [sh.reshape(t, (-1, 1)) if np.ndim(_data(t)) == 1 else t for t in tup]
+    """1-D (and 0-D) inputs as columns, 2-D ones as they are, joined along axis 1."""
+    cols = [sh.reshape(t, (-1, 1)) if np.ndim(_data(t)) < 2 else t for t in tup]
     return sh.concatenate(cols, 1)
 
 

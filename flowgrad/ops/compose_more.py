@@ -205,5 +205,42 @@ class _Concatenator:
         return sh.concatenate(pieces, -1 if self._columns else 0)
 
 
+@export(numpy="select")
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Any:
+    """From each choice where its condition holds (the first that holds wins), else ``default``;
+    the gradient reaches each choice and the default where they were picked."""
+    if len(condlist) != len(choicelist):
+        raise ShapeError(f"select: {len(condlist)} conditions but {len(choicelist)} choices; they must pair up")
+    result = default
+    for condition, choice in reversed(list(zip(condlist, choicelist))):  # the first true one ends on top
+        result = ew.where(_data(condition).astype(bool), choice, result)
+    return result
+
+
+def make_diagonal(d: Any, offset: int = 0, axis1: int = -1, axis2: int = -2) -> Any:
+    """Arrays whose ``diagonal(offset, axis1, axis2)`` is ``d`` and which are zero elsewhere (the
+    inverse of ``np.diagonal`` over the last two axes; HIPS autograd's addition to NumPy).
+
+    >>> import flowgrad.numpy as np
+    >>> np.make_diagonal(np.array([1.0, 2.0]), axis1=-1, axis2=-2)
+    array([[1., 0.],
+           [0., 2.]])
+    """
+    if sorted((axis1, axis2)) != [-2, -1]:
+        raise ShapeError(f"make_diagonal: the diagonal goes in the last two axes (-1, -2), got {axis1}, {axis2}")
+    n = np.shape(_data(d))[-1]
+    size = n + abs(offset)
+    # offset k puts d[..., i] at (i + max(-k, 0), i + max(k, 0)) in (axis1, axis2) order
+    place = np.zeros((n, size, size))
+    first, second = np.arange(n) + max(-offset, 0), np.arange(n) + max(offset, 0)
+    rows, cols = (first, second) if axis1 == -2 else (second, first)
+    place[np.arange(n), rows, cols] = 1.0
+    if not isinstance(d, Tensor):
+        return np.einsum("...k,kij->...ij", np.asarray(d), place)
+    from .linalg import einsum
+
+    return einsum("...k,kij->...ij", d, place)
+
+
 r_ = _Concatenator(np.r_, columns=False)
 c_ = _Concatenator(np.c_, columns=True)

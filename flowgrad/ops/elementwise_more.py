@@ -84,6 +84,13 @@ def imag(x: Any) -> Tensor:
     return Tensor._wrap(np.zeros_like(x.data if isinstance(x, Tensor) else np.asarray(x)))
 
 
+def angle(x: Any, deg: bool = False) -> Tensor:
+    """The argument of a real value: 0 where x >= 0, pi (or 180) where x < 0. A constant on
+    each side of 0, so its gradient is zero."""
+    _real_only(x, "angle")
+    return Tensor._wrap(np.angle(x.data if isinstance(x, Tensor) else np.asarray(x), deg=deg))
+
+
 def conj(x: Any) -> Any:
     """The complex conjugate of a real value: the value itself."""
     _real_only(x, "conj")
@@ -105,6 +112,7 @@ for _fn, _numpy, _method, _top in [
     (rad2deg, "rad2deg degrees", "rad2deg", "rad2deg"),
     (real, "real", "", "real"),
     (imag, "imag", "", "imag"),
+    (angle, "angle", "angle", "angle"),
     (conj, "conj conjugate", "conj", "conj"),
     (ew.abs, "fabs", "", ""),
 ]:

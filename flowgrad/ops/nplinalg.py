@@ -191,23 +191,32 @@ def _cholesky_rule(xp: Any, g: Any, ans: Any, x: Any) -> Any:
 CHOLESKY = defop("cholesky", np.linalg.cholesky, _cholesky_rule)
 
 
-def _eigh_values_rule(xp: Any, g: Any, ans: Any, x: Any) -> Any:
-    _, v = xp.linalg.eigh(x)
-    return _lower_gradient(xp, (v * g[..., None, :]) @ _t(xp, v))
+def _triangle_gradient(xp: Any, s: Any, uplo: str) -> Any:
+    """``_lower_gradient`` for the triangle ``uplo`` names ("L" or "U") that eigh reads."""
+    return _lower_gradient(xp, s) if uplo == "L" else _t(xp, _lower_gradient(xp, _t(xp, s)))
 
 
-def _eigh_vectors_rule(xp: Any, g: Any, ans: Any, x: Any) -> Any:
+def _eigh_values_rule(xp: Any, g: Any, ans: Any, x: Any, UPLO: str) -> Any:  # noqa: N803
+    _, v = xp.linalg.eigh(x, UPLO)
+    return _triangle_gradient(xp, (v * g[..., None, :]) @ _t(xp, v), UPLO)
+
+
+def _eigh_vectors_rule(xp: Any, g: Any, ans: Any, x: Any, UPLO: str) -> Any:  # noqa: N803
     # dV = V (F o (V' dA V)) with F_ij = 1 / (w_j - w_i) off the diagonal: the vectors' gradient
-    # is V (F o (V' G)) V'. Repeated eigenvalues make it infinite, as in every framework.
-    w, v = xp.linalg.eigh(x)
+    # is V (F o (V' G)) V'. Repeated eigenvalues make it infinite, as in every framework. The
+    # vectors are recomputed from the same triangle, so their signs are the forward's.
+    w, v = xp.linalg.eigh(x, UPLO)
     n = w.shape[-1]
     off = 1 - np.eye(n)
     f = off / (w[..., None, :] - w[..., :, None] + np.eye(n))
-    return _lower_gradient(xp, v @ (f * (_t(xp, v) @ g)) @ _t(xp, v))
+    return _triangle_gradient(xp, v @ (f * (_t(xp, v) @ g)) @ _t(xp, v), UPLO)
 
 
-EIGH_VALUES = defop("eigh_values", lambda x: np.linalg.eigh(x)[0], _eigh_values_rule)
-EIGH_VECTORS = defop("eigh_vectors", lambda x: np.linalg.eigh(x)[1], _eigh_vectors_rule)
+# LAPACK picks each eigenvector's sign, and from the upper triangle it may pick other signs than
+# from the lower one of the transpose: the triangle NumPy was asked for is the one read, so a
+# traced call gives exactly the vectors NumPy gives on plain arrays.
+EIGH_VALUES = defop("eigh_values", lambda x, UPLO: np.linalg.eigh(x, UPLO)[0], _eigh_values_rule)  # noqa: N803
+EIGH_VECTORS = defop("eigh_vectors", lambda x, UPLO: np.linalg.eigh(x, UPLO)[1], _eigh_vectors_rule)  # noqa: N803
 
 
 @export(numpy="linalg.cholesky")
@@ -220,13 +229,12 @@ def cholesky(a: Any, upper: bool = False) -> Tensor:
 
 @export(numpy="linalg.eigh")
 def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 - NumPy's name
-    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, from its lower triangle."""
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, read from its lower
+    triangle (``UPLO="U"``: its upper one)."""
     _square(a, "linalg.eigh")
-    if UPLO != "L":
-        from .shape import swapaxes
-
-        a = swapaxes(a, -1, -2)  # the upper triangle of a is the lower one of its transpose
-    return EighResult(apply(EIGH_VALUES, (a,)), apply(EIGH_VECTORS, (a,)))
+    if UPLO not in ("L", "U"):
+        raise ArgumentError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return EighResult(apply(EIGH_VALUES, (a,), {"UPLO": UPLO}), apply(EIGH_VECTORS, (a,), {"UPLO": UPLO}))
 
 
 @export(numpy="linalg.eigvalsh")

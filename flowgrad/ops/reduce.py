@@ -298,10 +298,19 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
 
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Standard deviation, ``sqrt(var)``."""
+    """Standard deviation, ``sqrt(var)``.
+
+    Over groups of one value (and ddof 0) the deviation is identically zero, and so is its
+    derivative; ``sqrt``'s rule would give 0 * inf = nan there, so the variance (also zero, with
+    a zero gradient) is returned as it is. Elsewhere, equal values give nan: no derivative exists.
+    """
     from .elementwise import sqrt
 
-    return sqrt(var(x, axis, ddof, keepdims))
+    variance = var(x, axis, ddof, keepdims)
+    size, groups = np.size(getattr(x, "data", x)), np.size(variance.data)
+    if ddof == 0 and groups and size == groups:
+        return variance
+    return sqrt(variance)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:

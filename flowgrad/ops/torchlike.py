@@ -41,8 +41,9 @@ def _reduce(fn: Any, name: str) -> Any:
         axis: Any = None,
         keepdims: Any = None,
         dtype: Any = None,
+        out: Any = None,  # NumPy's np.sum(t) calls t.sum(axis=, dtype=, out=None)
     ) -> Tensor:
-        return fn(*red.reduction_args(name, input, axis, dim, keepdims, keepdim, dtype))
+        return fn(*red.reduction_args(name, input, axis, dim, keepdims, keepdim, dtype, out))
 
     reducer.__name__ = name
     reducer.__doc__ = f"``{name}`` over ``dim`` (or ``axis``); all elements when neither is given."
@@ -67,10 +68,11 @@ def _extreme(values_fn: Any, index_fn: Any, pair_fn: Any, name: str) -> Any:
         *,
         axis: Any = None,
         keepdims: Any = None,
+        out: Any = None,  # NumPy's np.max(t) calls t.max(axis=, out=None)
     ) -> Any:
         if isinstance(dim, Tensor):  # fg.max(a, b): elementwise, as in PyTorch
             return pair_fn(input, dim)
-        x, d, k = red.reduction_args(name, input, axis, dim, keepdims, keepdim)
+        x, d, k = red.reduction_args(name, input, axis, dim, keepdims, keepdim, out=out)
         if dim is None:
             return values_fn(x, d, k)
         return MaxResult(values_fn(x, d, k), index_fn(x, d, k))

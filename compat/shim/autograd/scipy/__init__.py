@@ -1,0 +1,3 @@
+"""autograd.scipy -> flowgrad.scipy."""
+
+from . import special, stats  # noqa: F401

@@ -1,0 +1,12 @@
+"""autograd.scipy.special -> flowgrad.scipy.special (what flowgrad has of it; the rest is missing)."""
+
+import importlib
+
+from autograd import _shim
+
+try:
+    _target = importlib.import_module("flowgrad.scipy.special")
+except ImportError:
+    _shim.missing_module(globals())
+else:
+    _shim.forward_module(globals(), _target)
