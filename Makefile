@@ -29,9 +29,11 @@ test: $(BIN)/python
 	env $$alt $(BIN)/python -m pytest -m numeric -p no:cacheprovider
 
 # The long checks, all in one pytest run with FLOWGRAD_VERIFY=1: 20,000 differential programs
-# against PyTorch (tests/differential), and the other suites' long versions.
+# against PyTorch (tests/differential), and the other suites' long versions. Then HIPS autograd's
+# own tests and examples against flowgrad (compat/run_autograd.py: its sdist from the registry).
 verify: $(BIN)/python
 	FLOWGRAD_VERIFY=1 FLOWGRAD_CRASH_RUNS=200 $(BIN)/python -m pytest -q tests -p no:randomly
+	$(BIN)/python compat/run_autograd.py  # HIPS autograd's own tests and examples (compat/)
 	@echo "verify: every long check passed"
 
 lint: $(BIN)/python

@@ -47,11 +47,19 @@ EXCLUDED_TESTS: dict[str, str] = {
     "test_misc.py::test_flatten_complex": COMPLEX,
 }
 
-EXAMPLE_TIMEOUT = 300.0
-# Examples that optimise for hundreds of steps print numbers that depend on the order of
-# floating-point sums (BLAS kernels, NumPy's pairwise sum): 1e-6 relative is far above that
-# rounding and far below any wrong gradient's effect on a printed loss.
+# Each example runs under flowgrad and under autograd side by side for at most this long (many
+# train for minutes); the numbers both printed by then are compared.
+EXAMPLE_SECONDS = 60.0
+# Printed numbers are compared to 1e-6 relative (1e-9 absolute near zero), plus the drift that
+# rounding alone causes: flowgrad sums and multiplies in other orders than autograd, and an
+# optimiser amplifies that (Adam makes the sign of a near-zero gradient a full step; rnn.py's
+# loss is equal to 1e-15 at step 10 and 7% apart at step 40). The referee of that drift is
+# autograd itself run on other SIMD kernels; EXAMPLE_DRIFT_FACTOR times its drift (the largest up
+# to each number) is allowed on top, as two implementations round more differently than one
+# implementation on two kernels.
 EXAMPLE_RTOL = 1e-6
+EXAMPLE_ATOL = 1e-9
+EXAMPLE_DRIFT_FACTOR = 1000.0
 
 MNIST = "needs the MNIST download (no network in CI)"
 EXAMPLES: dict[str, tuple[str, str]] = {
@@ -61,7 +69,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "convnet.py": ("skip", MNIST),
     "deep_gaussian_process.py": ("numbers", ""),
     "define_gradient.py": ("numbers", ""),
-    "dot_graph.py": ("numbers", ""),
+    "dot_graph.py": ("skip", "subclasses autograd.tracer.Node to draw autograd's own graph (fg.viz draws ours)"),
     "fixed_points.py": ("numbers", ""),
     "fluidsim/fluidsim.py": ("numbers", ""),
     "fluidsim/wing.py": ("numbers", ""),
@@ -79,8 +87,8 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "neural_net.py": ("skip", MNIST),
     "neural_net_regression.py": ("numbers", ""),
     "ode_net.py": ("numbers", ""),
-    "print_trace.py": ("numbers", ""),
-    "rkhs.py": ("numbers", ""),
+    "print_trace.py": ("skip", "subclasses autograd.tracer.Node to print autograd's own trace"),
+    "rkhs.py": ("skip", "defines its own autograd.extend.Box and VSpace (autograd's tracing internals)"),
     "rnn.py": ("numbers", ""),
     "rosenbrock.py": ("numbers", ""),
     "sinusoid.py": ("numbers", ""),

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .core import mode
 from .core.ops import Op, apply
 from .core.tensor import Tensor
 from .errors import FlowgradError, NoDerivativeError, ShapeError
@@ -86,7 +87,14 @@ class Primitive:
             name = getattr(self.fun, "__name__", "primitive")
 
             def forward(*datas: Any, rest: tuple, kw: dict) -> Any:
-                return np.asarray(self.fun(*_merge(datas, traced, rest), **kw))
+                # A primitive is opaque: transforms its function uses inside (fixed_point's
+                # make_vjp) are top-level ones there, whatever transform is evaluating outside.
+                state = mode.state
+                depth, state.transform_depth = state.transform_depth, 0
+                try:
+                    return np.asarray(self.fun(*_merge(datas, traced, rest), **kw))
+                finally:
+                    state.transform_depth = depth
 
             rules = tuple(self._rule(p, traced) for p in traced)
             op = self._ops[traced] = Op(name, forward, rules)

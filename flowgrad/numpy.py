@@ -98,6 +98,12 @@ def _array_on_tensor(obj: Any, dtype: Any = None, **kwargs: Any) -> Any:
     return out if dtype is None else _sh.astype(out, dtype)
 
 
+def _full_on_tensor(shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", **kw: Any) -> Any:
+    """``full`` with a traced fill value: every element is that value (its gradient is the sum)."""
+    value = fill_value if dtype is None else _sh.astype(fill_value, dtype)
+    return _sh.copy(_sh.broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape)))
+
+
 def _clip_on_tensor(a: Any, a_min: Any = None, a_max: Any = None, **kwargs: Any) -> Any:
     return _ew.clip(a, kwargs.get("min", a_min), kwargs.get("max", a_max))
 
@@ -111,6 +117,7 @@ for _fn, _names in [
     (_array_on_tensor, "array"),
     (lambda a, dtype=None, **kw: a if dtype is None else _sh.astype(a, dtype), "asarray"),
     (_clip_on_tensor, "clip"),
+    (_full_on_tensor, "full"),
     (lambda a, b: _red.logsumexp(_sh.stack(_sh_broadcast(a, b)), axis=0), "logaddexp"),
     (_reduction(_red.sum, "sum"), "sum"),
     (_reduction(_red.mean, "mean"), "mean"),

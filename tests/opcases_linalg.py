@@ -1,5 +1,5 @@
 """The op table, part 3: ``flowgrad.numpy.linalg`` (det, slogdet, inv, solve, pinv, cholesky,
-eigh, svd, qr). Samplers keep each input where its function is smooth: well-conditioned
+eigh, eig with real eigenvalues, svd, qr). Samplers keep each input where its function is smooth: well-conditioned
 matrices, symmetric positive definite ones for cholesky, well-separated eigenvalues and singular
 values (a repeated one has no derivative for the vectors), full rank for pinv and qr."""
 
@@ -47,6 +47,14 @@ def _symmetric(rng: np.random.Generator, s: Shape) -> np.ndarray:
     return (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
 
 
+def _real_spectrum(rng: np.random.Generator, s: Shape) -> np.ndarray:
+    """A non-symmetric matrix (stack) S W S^-1 with real eigenvalues W at least 0.4 apart."""
+    n = s[-1]
+    basis = np.eye(n) + 0.3 * rng.standard_normal(s)
+    w = 0.6 * (np.arange(n) - n / 2) + rng.uniform(0, 0.2, s[:-1])
+    return (basis * w[..., None, :]) @ np.linalg.inv(basis)
+
+
 def _spd(rng: np.random.Generator, s: Shape) -> np.ndarray:
     x = rng.standard_normal(s)
     return x @ np.swapaxes(x, -1, -2) + s[-1] * np.eye(s[-1])
@@ -91,6 +99,8 @@ CASES = [
     OpCase("cholesky", fnp.linalg.cholesky, np.linalg.cholesky, one(SQUARE), each(_spd)),
     OpCase("eigh_values", _eigh_values, lambda a: np.linalg.eigh(a)[0], one(SQUARE), each(_symmetric)),
     OpCase("eigh_vectors", _eigh_vectors, lambda a: np.linalg.eigh(a)[1], one(SQUARE), each(_symmetric)),
+    OpCase("eig_values", lambda a: fnp.linalg.eig(a)[0], lambda a: np.linalg.eig(a)[0], one(SQUARE), each(_real_spectrum)),
+    OpCase("eig_vectors", lambda a: fnp.linalg.eig(a)[1], lambda a: np.linalg.eig(a)[1], one(SQUARE), each(_real_spectrum)),
     OpCase("svd_u", lambda a: fnp.linalg.svd(a, full_matrices=False)[0], lambda a: np.linalg.svd(a, full_matrices=False)[0], one(ANY), each(_separated)),
     OpCase("svd_s", lambda a: fnp.linalg.svd(a, compute_uv=False), lambda a: np.linalg.svd(a, compute_uv=False), one(ANY), each(_separated)),
     OpCase("svd_vh", lambda a: fnp.linalg.svd(a, full_matrices=False)[2], lambda a: np.linalg.svd(a, full_matrices=False)[2], one(ANY), each(_separated)),

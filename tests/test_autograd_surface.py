@@ -228,3 +228,40 @@ def test_predicates_of_traced_tensors_answer_without_a_gradient():
         return np.sum(x**2) if not np.iscomplexobj(x) else None
 
     onp.testing.assert_array_equal(fg.grad(f)(onp.array([1.0, 2.0])), [2.0, 4.0])
+
+
+def test_full_with_a_traced_fill_value():
+    weights = onp.arange(6.0).reshape(2, 3)
+    assert fg.grad(lambda v: np.sum(np.full((2, 3), v) * weights))(2.0) == 15.0
+    assert np.full((2,), 2.0, dtype=onp.float32).dtype == onp.float32  # plain: NumPy's own
+
+
+def test_fixed_point_derivatives_of_every_order():
+    from flowgrad.misc.fixed_points import fixed_point
+
+    def root(a):  # sqrt(a) by a gradient-descent iteration
+        return fixed_point(lambda a: lambda x: x - 0.05 * (x**2 - a), a, 10.0, lambda x, y: np.abs(x - y), 1e-12)
+
+    # d^k sqrt(a) / da^k at 2: 1/2 a^-1/2, -1/4 a^-3/2, 3/8 a^-5/2 (the iteration's 1e-12 limits them)
+    assert float(fg.grad(root)(2.0)) == pytest.approx(0.5 * 2**-0.5, rel=1e-9)
+    assert float(fg.grad(fg.grad(root))(2.0)) == pytest.approx(-0.25 * 2**-1.5, rel=1e-8)
+    assert float(fg.grad(fg.grad(fg.grad(root)))(2.0)) == pytest.approx(3 / 8 * 2**-2.5, rel=1e-7)
+
+
+def test_a_gradient_runs_only_the_rules_of_branches_that_reach_its_inputs():
+    calls = []
+
+    @primitive
+    def noted(x):
+        return x * 1.0
+
+    defvjp(noted, lambda ans, x: lambda g: calls.append("noted") or g)
+    no_rule = primitive(lambda y: y * 2.0)
+
+    x, y = fg.tensor(1.5, requires_grad=True), fg.tensor(2.0, requires_grad=True)
+    out = x * 3.0 + noted(y) + no_rule(y)  # y's branches have no part in d out / d x
+    (gx,) = fg.autograd.grad(out, [x], retain_graph=True)
+    assert float(gx) == 3.0 and calls == []
+    with pytest.raises(NotImplementedError):
+        fg.autograd.grad(out, [y])  # asked for: the missing rule is an error, as it must be
+    assert float(fg.grad(lambda v: noted(v) * 2.0)(1.0)) == 2.0 and calls == ["noted"]

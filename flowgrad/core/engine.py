@@ -104,6 +104,10 @@ def _run(
                 counts[inp] = 1
                 stack.append(inp)
 
+    live = None
+    if targets is not None:
+        counts, live = _prune(roots, targets, counts)
+
     grads: dict[Tensor, Any] = {}
     owned: set[Tensor] = set()  # tensors whose gradient buffer we allocated: safe to add into
     for r, s in zip(roots, seeds):
@@ -119,7 +123,7 @@ def _run(
             raise FlowgradError(
                 "fg.compile: create_graph=True (higher derivatives) cannot be compiled; call it eagerly"
             )
-        return _walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph, tracer)
+        return _walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph, tracer, live)
 
     # The first-order walk, kept lean: it is most of the cost of a training step.
     results: dict[Tensor, Any] = {}
@@ -143,7 +147,7 @@ def _run(
         inputs = node.inputs
         datas = node.datas
         params = node.params
-        needs = node.needs
+        needs = node.needs if live is None else live.get(node, ())
         if clock > node.time:
             _check_versions(node, inputs, needs)
         if op.vjp_all is not None:
@@ -183,6 +187,43 @@ def _run(
     return results
 
 
+def _prune(roots: Sequence[Tensor], targets: set, counts: dict) -> tuple[dict, dict]:
+    """The part of the graph through which a target is reached: consumer counts over its edges
+    alone, and each of its nodes' inputs that lead to a target. Rules of other branches never
+    run (as in PyTorch's autograd.grad): they would cost time, and a branch whose rule is missing
+    or re-enters this very walk (fixed_point's) must not stop a gradient it has no part in."""
+    remaining = dict(counts)
+    order: list[Tensor] = []  # consumers before their inputs (Kahn's algorithm over counted edges)
+    ready = [r for r in dict.fromkeys(roots) if remaining[r] == 0]
+    while ready:
+        t = ready.pop()
+        order.append(t)
+        node = t._node
+        if node is None or t in targets:
+            continue
+        for i in node.needs:
+            inp = node.inputs[i]
+            remaining[inp] -= 1
+            if remaining[inp] == 0:
+                ready.append(inp)
+    useful: set[Tensor] = set()
+    for t in reversed(order):
+        node = t._node
+        if t in targets or (node is not None and any(node.inputs[i] in useful for i in node.needs)):
+            useful.add(t)
+    pruned = dict.fromkeys(counts, 0)
+    live: dict = {}
+    for t in order:
+        node = t._node
+        if node is None or t in targets or t not in useful:
+            continue
+        keep = tuple(i for i in node.needs if node.inputs[i] in useful)
+        live[node] = keep
+        for i in keep:
+            pruned[node.inputs[i]] += 1
+    return pruned, live
+
+
 def _check_versions(node: Any, inputs: tuple, needs: list) -> None:
     """Refuse a node whose saved inputs were changed in place after it was recorded."""
     time = node.time
@@ -206,6 +247,7 @@ def _walk_general(
     retain_graph: bool,
     create_graph: bool,
     tracer: Any = None,
+    live: dict | None = None,
 ) -> dict[Tensor, Any]:
     """The walk for create_graph=True (rules run on tensors), anomaly mode and fg.compile's
     tracing (every array computation goes through ``call``, which records it)."""
@@ -229,7 +271,7 @@ def _walk_general(
             store(_store_leaf_grad, t, g, False, create_graph)
         op = node.op
         inputs = node.inputs
-        needs = node.needs
+        needs = node.needs if live is None else live.get(node, ())
         _check_versions(node, inputs, needs)
         args = inputs if create_graph else node.datas
         ans = t if create_graph else t.data

@@ -1,6 +1,7 @@
 """``fixed_point(f, a, x0, distance, tol)``: iterate ``x = f(a)(x)`` until ``distance(x, x_prev)
 <= tol``, differentiable in ``a`` by the implicit function theorem: the gradient solves
-``w = g + (df/dx)' w`` by the same iteration, then ``a``'s gradient is ``(df/da)' w``.
+``w = g + (df/dx)' w`` by the same iteration, then ``a``'s gradient is ``(df/da)' w``. That
+iteration is a fixed point too, so derivatives of every order come from the same rule.
 
 >>> import flowgrad as fg, flowgrad.numpy as np
 >>> from flowgrad.misc.fixed_points import fixed_point
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..core.transforms import make_vjp
 from ..extend import defvjp, primitive
+from .flatten import flatten
 
 
 def _iterate(step: Callable[[Any], Any], x0: Any, distance: Callable[[Any, Any], Any], tol: float) -> Any:
@@ -36,11 +38,18 @@ def fixed_point(
 
 
 def _fixed_point_vjp(ans: Any, f: Any, a: Any, x0: Any, distance: Any, tol: float) -> Callable[[Any], Any]:
-    vjp_x, _ = make_vjp(f(a))(ans)
-    vjp_a, _ = make_vjp(lambda a_: f(a_)(ans))(a)
-
     def vjp(g: Any) -> Any:
-        w = _iterate(lambda w: np.asarray(g) + vjp_x(w), np.zeros(np.shape(ans)), distance, tol)
+        # w = g + (df/dx)' w is itself a fixed point, in the parameters (a, x*, g): solving it with
+        # fixed_point makes the gradient differentiable again (second and higher derivatives).
+        params, unflatten = flatten((a, ans, g))
+
+        def reverse_step(p: Any) -> Callable[[Any], Any]:
+            a_, x_star, g_ = unflatten(p)
+            vjp_x, _ = make_vjp(f(a_))(x_star)
+            return lambda w: vjp_x(w) + g_
+
+        w = fixed_point(reverse_step, params, np.zeros(np.shape(ans)), distance, tol)
+        vjp_a, _ = make_vjp(lambda a_: f(a_)(ans))(a)
         return vjp_a(w)
 
     return vjp

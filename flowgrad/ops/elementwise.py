@@ -34,11 +34,21 @@ def _exp_cap(dtype: np.dtype) -> float:
 ADD = defop("add", np.add, lambda xp, g, ans, a, b: g, lambda xp, g, ans, a, b: g)
 SUB = defop("sub", np.subtract, lambda xp, g, ans, a, b: g, lambda xp, g, ans, a, b: -g)
 MUL = defop("mul", np.multiply, lambda xp, g, ans, a, b: g * b, lambda xp, g, ans, a, b: g * a)
+def _div_divisor_rule(g: Any, a: Any, b: Any) -> Any:
+    """-g a / b^2. In float64, HIPS autograd's form (the same digits; b * b underflows only below
+    1e-154); in narrower floats (a / b) / b, as PyTorch, since b * b underflows to 0 in float32
+    below 1e-19 where the quotient stays finite (a float32 second derivative came out nan where
+    torch's was -20.7)."""
+    if np.asarray(getattr(b, "data", b)).dtype == np.float64:
+        return -g * a / (b * b)
+    return -g * (a / b) / b
+
+
 DIV = defop(
     "div",
     np.true_divide,
     lambda xp, g, ans, a, b: g / b,
-    lambda xp, g, ans, a, b: -g * a / (b * b),  # HIPS autograd's form: same digits
+    lambda xp, g, ans, a, b: _div_divisor_rule(g, a, b),
 )
 
 

@@ -243,6 +243,57 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
     return eigh(a, UPLO)[0]
 
 
+# ----- eig (real eigenvalues) -------------------------------------------------------------------
+EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
+
+
+def _eig_forward(a: Any, part: int) -> Any:
+    w, v = np.linalg.eig(a)
+    if np.iscomplexobj(w):  # NumPy gives real arrays exactly when every eigenvalue is real
+        raise DTypeError(
+            "linalg.eig: this matrix has complex eigenvalues; flowgrad differentiates real numbers "
+            "only (a symmetric matrix has real ones: use linalg.eigh)"
+        )
+    return (w, v)[part]
+
+
+def _eig_rule(xp: Any, g_values: Any, g_vectors: Any, a: Any) -> Any:
+    # A V = V W with unit columns. With P = V^-1 dA V: dw = diag(P), dV = V C where
+    # C_ij = P_ij / (w_j - w_i) off the diagonal and C_jj = -sum_i (V'V)_ji C_ij keeps |v_j| = 1.
+    # So the gradient is V^-T R V' with R = diag(gw) + F o (H - (V'V) diag(H)), H = V' G_V.
+    w, v = xp.linalg.eig(a)
+    n = w.shape[-1]
+    off = 1 - np.eye(n)
+    f = off / (w[..., None, :] - w[..., :, None] + np.eye(n))
+    r = 0
+    if g_values is not None:
+        r = g_values[..., :, None] * np.eye(n)
+    if g_vectors is not None:
+        h = _t(xp, v) @ g_vectors
+        h_diag = (h * np.eye(n)) @ np.ones((n, 1)) * np.eye(n)  # diag(H) as a diagonal matrix
+        r = r + f * (h - (_t(xp, v) @ v) @ h_diag)
+    return xp.linalg.solve(_t(xp, v), r @ _t(xp, v))
+
+
+EIG_VALUES = defop("eig_values", lambda a: _eig_forward(a, 0), lambda xp, g, ans, a: _eig_rule(xp, g, None, a))
+EIG_VECTORS = defop("eig_vectors", lambda a: _eig_forward(a, 1), lambda xp, g, ans, a: _eig_rule(xp, None, g, a))
+
+
+@export(numpy="linalg.eig")
+def eig(a: Any) -> EigResult:
+    """Eigenvalues and unit eigenvectors of a square matrix whose eigenvalues are all real (NumPy's
+    order and signs); complex eigenvalues are refused. Repeated eigenvalues have no derivative for
+    the vectors (infinite, as in every framework)."""
+    _square(a, "linalg.eig")
+    return EigResult(apply(EIG_VALUES, (a,)), apply(EIG_VECTORS, (a,)))
+
+
+@export(numpy="linalg.eigvals")
+def eigvals(a: Any) -> Tensor:
+    """The eigenvalues of a square matrix whose eigenvalues are all real."""
+    return eig(a)[0]
+
+
 # ----- svd, qr -------------------------------------------------------------------------------------
 def _svd_parts(xp: Any, a: Any) -> tuple:
     u, s, vh = xp.linalg.svd(a, full_matrices=False)

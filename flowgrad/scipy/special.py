@@ -9,6 +9,7 @@ polygamma, ``v`` of iv) do not exist and raise.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -142,3 +143,34 @@ for _name, _raw, _fn in [
     ("log_ndtr", sc.log_ndtr, log_ndtr),
 ]:
     xp_helper(_name, _raw, _fn)
+
+
+def _plain_when_plain(fn: Any) -> Any:
+    """``fn`` giving plain NumPy values for plain arguments, as SciPy's own functions do (and
+    autograd's, outside a gradient); with a tensor among the arguments, the traced result."""
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        if _holds_tensor(args) or _holds_tensor(tuple(kwargs.values())):
+            return out
+        return tuple(_unwrap(o) for o in out) if isinstance(out, tuple) else _unwrap(out)
+
+    return wrapped
+
+
+def _holds_tensor(values: tuple) -> bool:
+    return any(isinstance(v, Tensor) or (isinstance(v, (list, tuple)) and _holds_tensor(tuple(v))) for v in values)
+
+
+def _unwrap(value: Any) -> Any:
+    if not isinstance(value, Tensor):
+        return value
+    return value.data[()] if value.data.ndim == 0 else value.data  # a NumPy scalar for 0-d, as SciPy
+
+
+for _name in [
+    "gammaln", "digamma", "psi", "erfc", "erfinv", "erfcinv", "expit", "logit", "ndtr", "log_ndtr",
+    "polygamma", "iv", "i0", "i1", "gamma", "betaln", "beta", "multigammaln", "logsumexp",
+]:  # fmt: skip
+    globals()[_name] = _plain_when_plain(globals()[_name])

@@ -178,10 +178,22 @@ def _resolve(a: Any, S: Side, ref: dict | None = None) -> Any:
             return ref[id(a)]
         return a.t if S.T else a.f
     if isinstance(a, Const):
+        if ref is not None and a.arr.dtype.kind == "f":  # the float64 reference: constants too
+            return S.c(a.arr.astype(np.float64))
         return S.c(a.arr)
     if isinstance(a, list):
         return [_resolve(x, S, ref) for x in a]
     return a
+
+
+def _widened(x: Any) -> Any:
+    """A float16/float32 result of a step (one that casts to the program's dtype) in float64, so
+    the float64 reference stays float64 from end to end."""
+    if isinstance(x, torch.Tensor) and x.is_floating_point() and x.dtype != torch.float64:
+        return x.double()
+    if isinstance(x, fg.Tensor) and x.data.dtype.kind == "f" and x.data.dtype != np.float64:
+        return x.double()
+    return x
 
 
 def _flat(out: Any) -> list:
@@ -553,7 +565,7 @@ class Program:
         for step, vals in self.trace:
             outs = _flat(step.fn(S, *(_resolve(a, S, ref) for a in step.args)))
             for o, v in zip(outs, vals):
-                ref[id(v)] = o
+                ref[id(v)] = o = _widened(o)
                 if key == ("out", id(v)):
                     return _np(o)
         if key[0] == "out":

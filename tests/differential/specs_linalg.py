@@ -18,7 +18,7 @@ import flowgrad.numpy as fnp
 
 from .programs import Program, Step, Val, spec
 
-SQUARE = ["det", "logabsdet", "inv", "solve", "cholesky", "eigvalsh", "eigvecs2"]
+SQUARE = ["det", "logabsdet", "inv", "solve", "cholesky", "eigvalsh", "eigvecs2", "eigvals", "eigvecs_general2"]
 RECT = ["svdvals", "svd_u2", "svd_vh2", "qr_q2", "qr_r2", "pinv"]
 
 
@@ -29,6 +29,10 @@ def _spread(n: int) -> np.ndarray:
 
 def _gram(S, h):  # noqa: ANN001, ANN202 - S: a Side; h (..., m, n) gives an (m, m) matrix
     return h @ h.transpose(-1, -2) / h.shape[-1] + S.c(_spread(h.shape[-2]))
+
+
+def _real(S, z):  # noqa: ANN001, ANN202
+    return z.real if S.T else z
 
 
 def _lin(S):  # noqa: ANN001, ANN202
@@ -44,6 +48,10 @@ def _square_step(name: str, y):  # noqa: ANN001, ANN202
         "cholesky": lambda S, h: _lin(S).cholesky(_gram(S, h)),
         "eigvalsh": lambda S, h: _lin(S).eigh(_gram(S, h))[0],
         "eigvecs2": lambda S, h: _lin(S).eigh(_gram(S, h))[1] ** 2,
+        # (h h'/n + D) D is not symmetric, but similar to D^1/2 (h h'/n + D) D^1/2: real eigenvalues;
+        # torch gives them as complex numbers with no imaginary part
+        "eigvals": lambda S, h: _real(S, _lin(S).eig(_gram(S, h) @ S.c(_spread(h.shape[-2])))[0]),
+        "eigvecs_general2": lambda S, h: _real(S, _lin(S).eig(_gram(S, h) @ S.c(_spread(h.shape[-2])))[1]) ** 2,
     }
     return fns[name]
 
@@ -84,7 +92,8 @@ def _linalg(p: Program, h: Val):
             y = p.fresh(x.shape[:-1] + (p.ri(1, 2),))
             return Step(_square_step("solve", y), (h, y), f"linalg.solve(h h'/n + D, y{list(y.shape)})")
         names = [q for q in SQUARE if q != "solve"]
-        if not _apart(np.linalg.eigvalsh(m), 0.1):
+        general = np.linalg.eigvals(m @ _spread(x.shape[-2]))
+        if not _apart(np.linalg.eigvalsh(m), 0.1) or np.iscomplexobj(general) or not _apart(general, 0.1):
             names = [q for q in names if not q.startswith("eig")]
         return Step(_many([_square_step(q, None) for q in names]), (h,), f"linalg.{{{', '.join(names)}}}(h h'/n + D)")
     s = np.linalg.svd(x, compute_uv=False)

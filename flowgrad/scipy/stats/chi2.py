@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import scipy.stats as _st
+
 from ... import numpy as np
 from ..special import gammaln
+from ._cdf import cdf_in_x
 
 
 def logpdf(x: Any, df: Any) -> Any:
@@ -16,3 +19,11 @@ def logpdf(x: Any, df: Any) -> Any:
 
 def pdf(x: Any, df: Any) -> Any:
     return np.exp(logpdf(x, df))
+
+
+_cdf = cdf_in_x(_st.chi2.cdf, lambda x, df: pdf(x, df), "chi2_cdf")
+
+
+def cdf(x: Any, df: Any) -> Any:
+    """P(X <= x), differentiable in x (not df)."""
+    return _cdf(x, df)

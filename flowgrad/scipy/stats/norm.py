@@ -28,3 +28,12 @@ def cdf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
 def logcdf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
     """log Phi((x - loc) / scale), accurate far in the lower tail."""
     return log_ndtr((x - loc) / scale)
+
+
+def sf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    """The survival function 1 - cdf, accurate in the upper tail."""
+    return ndtr(-(x - loc) / scale)
+
+
+def logsf(x: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    return log_ndtr(-(x - loc) / scale)

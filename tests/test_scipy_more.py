@@ -1,0 +1,144 @@
+"""flowgrad.scipy beyond special functions: the distributions' cdfs, integrate.odeint (adjoint
+gradients) and scipy.linalg (sqrtm, solve_triangular, solve_sylvester, cholesky): values equal
+SciPy's, gradients against central differences of SciPy's own functions, second derivatives by
+check_grads."""
+
+import numpy as onp
+import pytest
+
+import flowgrad as fg
+import flowgrad.numpy as np
+
+sl = pytest.importorskip("scipy.linalg")
+import scipy.integrate as si  # noqa: E402
+import scipy.stats as st  # noqa: E402
+
+from flowgrad.scipy import linalg as fl  # noqa: E402
+from flowgrad.scipy.integrate import odeint  # noqa: E402
+from flowgrad.scipy.stats import beta, chi2, gamma, norm, poisson, t  # noqa: E402
+from flowgrad.test_util import check_grads  # noqa: E402
+
+from .finite_differences import central  # noqa: E402
+
+pytestmark = pytest.mark.numeric  # central differences
+
+rng = onp.random.default_rng(7)
+
+
+def _same_value_and_gradient(ours, theirs, x, rtol=1e-6):
+    out = theirs(x)
+    onp.testing.assert_array_equal(onp.asarray(getattr(ours(x), "data", ours(x))), out)
+    w = rng.standard_normal(onp.shape(out))
+    got = fg.grad(lambda v: np.sum(ours(v) * w))(x)
+    onp.testing.assert_allclose(got, central(lambda v: onp.sum(theirs(v) * w), x), rtol=rtol, atol=1e-8)
+
+
+CDFS = [
+    ("t.cdf", lambda v: t.cdf(v, 3.0, 0.1, 1.5), lambda v: st.t.cdf(v, 3.0, 0.1, 1.5)),
+    ("t.logcdf", lambda v: t.logcdf(v, 4.0), lambda v: st.t.logcdf(v, 4.0)),
+    ("beta.cdf", lambda v: beta.cdf(v, 2.0, 3.0), lambda v: st.beta.cdf(v, 2.0, 3.0)),
+    ("gamma.cdf", lambda v: gamma.cdf(v, 2.0, 0.1, 2.0), lambda v: st.gamma.cdf(v, 2.0, 0.1, 2.0)),
+    ("chi2.cdf", lambda v: chi2.cdf(v, 3.0), lambda v: st.chi2.cdf(v, 3.0)),
+    ("poisson.cdf in mu", lambda v: poisson.cdf(3, v), lambda v: st.poisson.cdf(3, v)),
+    ("norm.sf", lambda v: norm.sf(v, 0.2, 1.3), lambda v: st.norm.sf(v, 0.2, 1.3)),
+    ("norm.logsf", lambda v: norm.logsf(v, 0.2, 1.3), lambda v: st.norm.logsf(v, 0.2, 1.3)),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs", CDFS, ids=[c[0] for c in CDFS])
+def test_cdfs(name, ours, theirs):
+    x = onp.array([0.3, 0.6, 0.95])
+    out = theirs(x)
+    onp.testing.assert_allclose(onp.asarray(getattr(ours(x), "data", ours(x))), out, rtol=1e-14)
+    got = fg.elementwise_grad(ours)(x)
+    onp.testing.assert_allclose(got, central(lambda v: onp.sum(theirs(v)), x), rtol=1e-6, atol=1e-9)
+
+
+def test_cdf_broadcasts_over_parameters_and_refuses_a_shape_derivative():
+    df = onp.array([2.0, 5.0, 9.0])
+    got = fg.grad(lambda v: np.sum(t.cdf(v, df)))(0.4)  # a scalar x spread over three df
+    assert got == pytest.approx(onp.sum(st.t.pdf(0.4, df)), rel=1e-12)
+    with pytest.raises(NotImplementedError, match="no derivative rule for argument 1"):
+        fg.grad(lambda d: t.cdf(0.5, d))(3.0)
+
+
+def _dynamics(y, time, a, b):
+    return np.dot(y**3, a) + b * np.sin(time)
+
+
+def test_odeint_gradients_in_y0_times_and_args():
+    a0 = onp.array([[-0.1, 2.0], [-2.0, -0.1]])
+    times, y0, b = onp.linspace(0.1, 1.0, 5), onp.array([1.0, 0.5]), 0.3
+    w = rng.standard_normal((5, 2))
+    opts = {"rtol": 1e-11, "atol": 1e-12}  # tight solves: the adjoint and the differences agree to 1e-7
+
+    def ours(*args):
+        return np.sum(odeint(_dynamics, args[0], args[1], (args[2], args[3]), **opts) * w)
+
+    def theirs(*args):
+        rhs = lambda y, s: onp.dot(y**3, args[2]) + args[3] * onp.sin(s)  # noqa: E731
+        return onp.sum(si.odeint(rhs, args[0], args[1], **opts) * w)
+
+    args = [y0, times, a0, b]
+    onp.testing.assert_array_equal(
+        odeint(_dynamics, y0, times, (a0, b), **opts), si.odeint(lambda y, s: _dynamics(y, s, a0, b), y0, times, **opts)
+    )
+    for i in range(4):
+
+        def along(v, i=i):
+            moved = list(args)
+            moved[i] = v if onp.ndim(v) else float(v)
+            return theirs(*moved)
+
+        got = fg.grad(ours, i)(*args)
+        onp.testing.assert_allclose(got, central(along, onp.asarray(args[i]), 1e-5), rtol=1e-6, atol=1e-7)
+
+
+def test_odeint_args_may_be_nests_and_plain_calls_are_scipys():
+    params = {"k": 0.5, "shift": onp.array([0.1])}
+    f = lambda y, s, p: -p["k"] * y + p["shift"]  # noqa: E731
+    end = lambda p: odeint(f, onp.array([1.0]), onp.array([0.0, 2.0]), (p,), rtol=1e-11, atol=1e-12)[-1, 0]  # noqa: E731
+    grads = fg.grad(end)(params)
+    # y(2) = s/k + (1 - s/k) exp(-2k): differentiate by hand
+    k, s = 0.5, 0.1
+    onp.testing.assert_allclose(grads["k"], -s / k**2 + s / k**2 * onp.exp(-2 * k) - 2 * (1 - s / k) * onp.exp(-2 * k))
+    onp.testing.assert_allclose(grads["shift"], [(1 - onp.exp(-2 * k)) / k])
+
+
+def test_scipy_linalg_values_and_gradients():
+    a = rng.standard_normal((4, 4))
+    spd = a @ a.T + 4 * onp.eye(4)
+    _same_value_and_gradient(fl.sqrtm, sl.sqrtm, spd)
+    _same_value_and_gradient(fl.cholesky, sl.cholesky, spd)
+    _same_value_and_gradient(lambda v: fl.cholesky(v, lower=True), lambda v: sl.cholesky(v, lower=True), spd)
+    b, q, bb = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.standard_normal((3, 3))
+    for trans in (0, 1, "T"):
+        for lower in (False, True):
+            for unit in (False, True):
+                tri = (onp.tril(a) if lower else onp.triu(a)) + 3 * onp.eye(4)
+                kw = {"trans": trans, "lower": lower, "unit_diagonal": unit}
+                _same_value_and_gradient(
+                    lambda v, kw=kw: fl.solve_triangular(v, b, **kw),
+                    lambda v, kw=kw: sl.solve_triangular(v, b, **kw),
+                    tri,
+                )
+                _same_value_and_gradient(
+                    lambda v, kw=kw, tri=tri: fl.solve_triangular(tri, v, **kw),
+                    lambda v, kw=kw, tri=tri: sl.solve_triangular(tri, v, **kw),
+                    b[:, 0],
+                )
+    _same_value_and_gradient(lambda v: fl.solve_sylvester(v, bb, q), lambda v: sl.solve_sylvester(v, bb, q), spd)
+    _same_value_and_gradient(lambda v: fl.solve_sylvester(spd, v, q), lambda v: sl.solve_sylvester(spd, v, q), bb)
+    _same_value_and_gradient(lambda v: fl.solve_sylvester(spd, bb, v), lambda v: sl.solve_sylvester(spd, bb, v), q)
+
+
+def test_scipy_linalg_second_derivatives_and_refusals():
+    a = rng.standard_normal((3, 3))
+    spd = a @ a.T + 3 * onp.eye(3)
+    check_grads(fl.sqrtm, modes=["rev"])(spd)
+    check_grads(fl.cholesky, modes=["rev"])(spd)
+    check_grads(lambda v: fl.solve_triangular(v, a, lower=True), modes=["rev"])(onp.tril(a) + 3 * onp.eye(3))
+    with pytest.raises(fg.DTypeError, match="complex"):
+        fl.sqrtm(fg.tensor(-spd, requires_grad=True))
+    with pytest.raises(ValueError, match="trans must be"):
+        fl.solve_triangular(spd, a, trans="X")
