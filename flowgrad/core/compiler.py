@@ -47,13 +47,12 @@ from typing import Any
 import numpy as np
 
 from . import mode
-from . import ops as _ops
 from .tensor import Tensor
 
 __all__ = ["compile", "CompiledFunction", "replay_call", "is_tracing", "TracingWarning"]
 
 
-_tracing_lock = _thread.allocate_lock()  # guards ops.TRACING, the count of threads tracing
+_tracing_lock = _thread.allocate_lock()  # guards mode.TRACING, the count of threads tracing
 
 
 class TracingWarning(UserWarning):
@@ -394,7 +393,7 @@ class CompiledFunction:
             return self.fn(*args)
         if plan is not None:
             return plan.run([a.data if isinstance(a, Tensor) else a for a in args])
-        if _ops.current_tracer() is not None:  # nested compile: the outer trace records our ops
+        if mode.current_tracer() is not None:  # nested compile: the outer trace records our ops
             return self.fn(*args)
         result, plan = self._trace(args)
         self.plans[key] = plan
@@ -409,14 +408,14 @@ class CompiledFunction:
                 tracer.input(a)
         state = mode.state
         with _tracing_lock:
-            _ops.TRACING += 1
+            mode.TRACING += 1
         state.tracer = tracer  # this thread's ops only: another thread's never enter the trace
         try:
             result = self.fn(*args)
         finally:
             state.tracer = None
             with _tracing_lock:
-                _ops.TRACING -= 1
+                mode.TRACING -= 1
         self.traces += 1
         return result, Plan(tracer, _output_spec(result, tracer))
 
@@ -433,7 +432,7 @@ def compile(fn: Callable[..., Any]) -> CompiledFunction:  # noqa: A001 - the nam
 
 def is_tracing() -> bool:
     """True while ``fg.compile`` is tracing a function on this thread."""
-    return _ops.current_tracer() is not None
+    return mode.current_tracer() is not None
 
 
 def replay_call(fn: Callable[[], Any]) -> None:
@@ -442,6 +441,6 @@ def replay_call(fn: Callable[[], Any]) -> None:
     Optimizers and modules use it for work that is plain Python over tensors' arrays
     (``optimizer.step()``, ``zero_grad()``): the call is recorded, not its insides.
     """
-    tracer = _ops.current_tracer()
+    tracer = mode.current_tracer()
     if tracer is not None:
         tracer.opaque(fn)

@@ -29,7 +29,6 @@ import numpy as np
 
 from ..errors import FlowgradError, ShapeError
 from . import mode
-from . import ops as _ops
 from .ops import DIFF, RAW, check_finite
 from .tensor import Tensor, as_array
 
@@ -117,7 +116,7 @@ def _run(
     for r in roots:
         if counts[r] == 0 and all(r is not q for q in ready):
             ready.append(r)
-    tracer = _ops.current_tracer()
+    tracer = mode.current_tracer()
     if create_graph or mode.state.anomaly or tracer is not None:
         if tracer is not None and create_graph:
             raise FlowgradError(
@@ -129,7 +128,7 @@ def _run(
     results: dict[Tensor, Any] = {}
     ndarray = np.ndarray
     add = np.add
-    clock = _ops.clock  # nothing changes in place during a backward pass
+    clock = mode.clock  # nothing changes in place during a backward pass
     while ready:
         t = ready.pop()
         g = grads.pop(t)
@@ -227,7 +226,7 @@ def _prune(roots: Sequence[Tensor], targets: set, counts: dict) -> tuple[dict, d
 def _check_versions(node: Any, inputs: tuple, needs: list) -> None:
     """Refuse a node whose saved inputs were changed in place after it was recorded."""
     time = node.time
-    if _ops.clock <= time:  # nothing anywhere changed in place since: the usual case
+    if mode.clock <= time:  # nothing anywhere changed in place since: the usual case
         return
     for inp in inputs:
         if isinstance(inp, Tensor) and inp._version > time:
@@ -444,7 +443,7 @@ def grad(
             result.append(g)
         else:
             if g.base is not None:  # a view into a buffer the walk shares: the caller gets its own
-                tracer = _ops.current_tracer()
+                tracer = mode.current_tracer()
                 g = _own_copy(g) if tracer is None else tracer.call(_own_copy, g)  # fg.compile replays it
             result.append(Tensor._wrap(g))
     return tuple(result)

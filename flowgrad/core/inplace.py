@@ -16,7 +16,6 @@ import numpy as np
 
 from ..errors import DTypeError, FlowgradError, InPlaceError, ShapeError, given
 from . import mode
-from . import ops as _ops
 
 _T = TypeVar("_T", bound="InPlaceMethods")
 
@@ -45,7 +44,7 @@ class InPlaceMethods:
             )
 
     def _mark_changed(self: _T) -> None:
-        self._version = _ops.tick()
+        self._version = mode.tick()
 
     def __setitem__(self: _T, index: Any, value: Any) -> None:
         self._check_inplace("item assignment")
@@ -128,7 +127,7 @@ def _clip_into(target: np.ndarray, lo: Any, hi: Any) -> None:
 
 def _inplace_call(fn: Any, target: InPlaceMethods, *args: Any) -> None:
     """Run an in-place update of ``target``'s data; while fg.compile traces, record it too."""
-    tracer = _ops.current_tracer()
+    tracer = mode.current_tracer()
     if tracer is not None:
         tracer.call(fn, target, *args)
     else:

@@ -37,6 +37,29 @@ class _ModeState(_thread_local):
 
 state = _ModeState()
 
+# A clock for in-place changes: a node remembers the time it was recorded, a tensor the time it
+# was last changed in place. A tensor changed after a node saved it would give a wrong gradient,
+# so backward refuses it. Here, with the tracer state, so that tensors, in-place methods, ops and
+# the engine all read them without importing each other.
+clock = 0
+
+# fg.compile's tracers (see core/compiler.py) are per thread: ``state.tracer`` is the one
+# recording on this thread. TRACING counts the threads tracing now, so that while none is (the
+# usual case) an op pays one read for the check.
+TRACING = 0
+
+
+def tick() -> int:
+    """Advance the in-place clock and return the new time."""
+    global clock
+    clock += 1
+    return clock
+
+
+def current_tracer() -> Any:
+    """The fg.compile tracer recording on this thread, else None."""
+    return state.tracer if TRACING else None
+
 
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad are being recorded.

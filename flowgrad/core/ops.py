@@ -28,30 +28,15 @@ import numpy as np
 
 from ..errors import AnomalyError, DTypeError, FlowgradError, ShapeError, user_location
 from . import mode
+from .tensor import Tensor
 
-__all__ = ["Op", "Node", "defop", "apply", "accepts_out", "REGISTRY", "RAW", "DIFF", "tick"]
+__all__ = ["Op", "Node", "defop", "apply", "accepts_out", "REGISTRY", "RAW", "DIFF"]
 
 REGISTRY: dict[str, "Op"] = {}
 _EMPTY: dict[str, Any] = {}
 _PY_SCALARS = (float, int, bool)
 _ndarray = np.ndarray
 _asarray = np.asarray
-
-# A clock for in-place changes: a node remembers the time it was recorded, a
-# tensor the time it was last changed in place. A tensor changed after a node
-# saved it would give a wrong gradient, so backward refuses it.
-clock = 0
-
-
-# fg.compile's tracers (see core/compiler.py) are per thread: ``mode.state.tracer`` is the one
-# recording on this thread. TRACING counts the threads tracing now, so that while none is (the
-# usual case) apply pays one global read for the check.
-TRACING = 0
-
-
-def current_tracer() -> Any:
-    """The fg.compile tracer recording on this thread, else None."""
-    return mode.state.tracer if TRACING else None
 
 
 def _as_array_result(forward: Callable[..., Any], *args: Any, **kwargs: Any) -> np.ndarray:
@@ -78,13 +63,6 @@ def accepts_out(fn: Callable[..., Any]) -> Callable[..., Any]:
     """
     fn._accepts_out = True  # type: ignore[attr-defined]
     return fn
-
-
-def tick() -> int:
-    """Advance the in-place clock and return the new time."""
-    global clock
-    clock += 1
-    return clock
 
 
 class Op:
@@ -144,7 +122,7 @@ class Node:
         self.datas: Any = datas
         self.params = params
         self.needs = needs  # positions of the inputs that require grad
-        self.time = clock
+        self.time = mode.clock
         self.where: list[Any] | None = None  # traceback.FrameSummary, recorded under detect_anomaly
 
     def name(self) -> str:
@@ -188,7 +166,7 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
     else:
         forward = op.forward
     state = mode.state
-    if TRACING and state.tracer is not None:
+    if mode.TRACING and state.tracer is not None:
         state.tracer.record(forward, [a if isinstance(a, Tensor) else d for a, d in zip(args, datas)], params, out)
     t = _new(Tensor)
     t.data = out
@@ -280,6 +258,5 @@ class _Namespace:
 RAW = _Namespace(np, {})
 DIFF = _Namespace(None, {})
 
-from .tensor import Tensor  # noqa: E402  (Tensor calls back into this module)
 
 _new = object.__new__

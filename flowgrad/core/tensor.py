@@ -23,9 +23,12 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import DTypeError, FlowgradError, ShapeError
-from . import ops as _ops
+from . import mode
 from .convert import check_fits, from_python, lost_gradient_message
 from .inplace import InPlaceMethods
+
+if TYPE_CHECKING:
+    from .ops import Node
 
 __all__ = ["Tensor", "tensor", "from_numpy", "as_array", "is_tensor"]
 
@@ -111,7 +114,7 @@ class Tensor(InPlaceMethods):
     data: np.ndarray
     grad: Tensor | None
     requires_grad: builtins.bool
-    _node: _ops.Node | None
+    _node: Node | None
 
     if TYPE_CHECKING:
         # The operators and the NumPy/PyTorch-named methods (sum, reshape, exp, T, ...) are bound
@@ -228,7 +231,7 @@ class Tensor(InPlaceMethods):
         return self._node is None
 
     @property
-    def grad_fn(self) -> "_ops.Node | None":
+    def grad_fn(self) -> "Node | None":
         return self._node
 
     @property
@@ -259,7 +262,7 @@ class Tensor(InPlaceMethods):
     # ----- conversion -------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
-        tracer = _ops.current_tracer()
+        tracer = mode.current_tracer()
         if tracer is not None:
             tracer.warn(".numpy()")
         return self.data
@@ -270,13 +273,13 @@ class Tensor(InPlaceMethods):
             raise ShapeError(
                 f"item: only one-element tensors can be converted to a Python number, got shape {self.data.shape}"
             )
-        tracer = _ops.current_tracer()
+        tracer = mode.current_tracer()
         if tracer is not None:
             tracer.warn(".item()")
         return self.data.item()
 
     def tolist(self) -> Any:
-        tracer = _ops.current_tracer()
+        tracer = mode.current_tracer()
         if tracer is not None:
             tracer.warn(".tolist()")
         return self.data.tolist()
@@ -308,7 +311,7 @@ class Tensor(InPlaceMethods):
             raise ShapeError(  # a ValueError, as NumPy's
                 f"bool: the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
             )
-        tracer = _ops.current_tracer()
+        tracer = mode.current_tracer()
         if tracer is not None:
             tracer.warn("bool()")
         return builtins.bool(self.data)

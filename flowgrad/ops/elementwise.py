@@ -34,6 +34,8 @@ def _exp_cap(dtype: np.dtype) -> float:
 ADD = defop("add", np.add, lambda xp, g, ans, a, b: g, lambda xp, g, ans, a, b: g)
 SUB = defop("sub", np.subtract, lambda xp, g, ans, a, b: g, lambda xp, g, ans, a, b: -g)
 MUL = defop("mul", np.multiply, lambda xp, g, ans, a, b: g * b, lambda xp, g, ans, a, b: g * a)
+
+
 def _div_divisor_rule(g: Any, a: Any, b: Any) -> Any:
     """-g a / b^2. In float64, HIPS autograd's form (the same digits; b * b underflows only below
     1e-154); in narrower floats (a / b) / b, as PyTorch, since b * b underflows to 0 in float32
