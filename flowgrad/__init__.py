@@ -48,6 +48,18 @@ from .core.factories import (
     zeros_like,
 )
 from .core import compiler
+from .core.sampling import Generator, normal, rand_like, randint_like, randn_like
+from .core.legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from .core.compiler import compile
 from .core.functional import elementwise_grad, grad, hessian, hvp, jacobian, value_and_grad, vjp
 from .core.transforms import (
@@ -68,6 +80,7 @@ from .core.transforms import (
 from .core.mode import (
     detect_anomaly,
     enable_grad,
+    inference_mode,
     is_anomaly_enabled,
     is_grad_enabled,
     no_grad,
@@ -117,6 +130,15 @@ from .core.exports import exported as _exported
 globals().update(_exported("top"))
 
 
+def set_default_device(name: _Any) -> None:
+    """PyTorch's ``set_default_device``: "cpu" (or None) is accepted, as flowgrad computes on the
+    CPU; another device raises the same clear error as ``fg.device``."""
+    if name is not None:
+        from .dtypes import check_device
+
+        check_device(name)
+
+
 def numel(input: Tensor) -> _builtins.int:  # noqa: A002
     """Number of elements of a tensor."""
     if not isinstance(input, Tensor):  # was an AttributeError on .data
@@ -134,6 +156,10 @@ def __getattr__(name: str) -> _Any:
         value = getattr(train, name)
         globals()[name] = value
         return value
+    if name == "utils":  # flowgrad.utils.data, as torch.utils.data
+        module = importlib.import_module(".utils", __name__)
+        globals()[name] = module
+        return module
     if name in ("tuple", "list", "dict", "isinstance", "type"):
         from . import builtins as autograd_builtins  # autograd's names, at autograd's place
 
@@ -163,6 +189,7 @@ def __getattr__(name: str) -> _Any:
         "builtins",
         "test_util",
         "scipy",
+        "cuda",
     ):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module

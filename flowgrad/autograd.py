@@ -14,6 +14,7 @@ import numpy as np
 
 from .core.engine import backward as _backward
 from .core.engine import grad
+from .core.legacy import Variable
 from .core.mode import detect_anomaly, enable_grad, no_grad, set_detect_anomaly, set_grad_enabled
 from .core.ops import Op, apply
 from .core.tensor import Tensor
@@ -28,6 +29,7 @@ __all__ = [
     "set_grad_enabled",
     "detect_anomaly",
     "set_detect_anomaly",
+    "Variable",
 ]
 
 

@@ -142,3 +142,62 @@ def test_scipy_linalg_second_derivatives_and_refusals():
         fl.sqrtm(fg.tensor(-spd, requires_grad=True))
     with pytest.raises(ValueError, match="trans must be"):
         fl.solve_triangular(spd, a, trans="X")
+
+
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+def test_convolve_matches_scipy_and_its_gradients_are_exact(mode):
+    import scipy.signal as ss
+
+    from flowgrad.scipy.signal import convolve
+
+    a, b = rng.standard_normal((5, 4)), rng.standard_normal((3, 2))
+    for x, y in ((a, b), (b, a)):
+        onp.testing.assert_allclose(convolve(x, y, mode=mode), ss.convolve(x, y, mode=mode), rtol=1e-13, atol=1e-14)
+    check_grads(lambda x, y: convolve(x, y, mode=mode), argnum=(0, 1), modes=["rev"])(a, b)
+
+
+def test_convolve_with_dot_axes_is_a_bank_of_filters():
+    from flowgrad.scipy.signal import convolve
+
+    images, filters = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((3, 4, 3, 3))
+    out = convolve(images, filters, axes=([2, 3], [2, 3]), dot_axes=([1], [0]), mode="valid")
+    assert out.shape == (2, 4, 4, 4)  # a's other axes, b's other axes, then the convolved ones
+    # by hand: out[n, f, i, j] = sum_c sum_k sum_l images[n, c, i + 2 - k, j + 2 - l] filters[c, f, k, l]
+    flipped = filters[:, :, ::-1, ::-1]
+    by_hand = onp.zeros((2, 4, 4, 4))
+    for i in range(4):
+        for j in range(4):
+            by_hand[:, :, i, j] = onp.einsum("nckl,cfkl->nf", images[:, :, i : i + 3, j : j + 3], flipped)
+    onp.testing.assert_allclose(out, by_hand, rtol=1e-12, atol=1e-13)
+    check_grads(
+        lambda x, y: convolve(x, y, axes=([2, 3], [2, 3]), dot_axes=([1], [0]), mode="valid"),
+        argnum=(0, 1),
+        modes=["rev"],
+        order=1,
+    )(images, filters)
+    with pytest.raises(ValueError, match="mode must be"):
+        convolve(images, filters, mode="circular")
+
+
+def test_plain_arguments_give_scipys_plain_values_and_rvs_refuses_a_traced_alpha():
+    import scipy.special as sc
+
+    from flowgrad.scipy import special
+    from flowgrad.scipy.stats import dirichlet, multivariate_normal
+
+    assert special.erf(0.5) == sc.erf(0.5) and isinstance(special.gammaln(onp.ones(2)), onp.ndarray)
+    assert isinstance(special.logsumexp(onp.ones(3)), onp.floating)  # not a Tensor outside a gradient
+    draws = dirichlet.rvs(onp.array([1.0, 2.0, 3.0]), size=4, random_state=0)
+    onp.testing.assert_array_equal(draws, st.dirichlet.rvs(onp.array([1.0, 2.0, 3.0]), size=4, random_state=0))
+    with pytest.raises(TypeError, match="not differentiable in alpha"):
+        fg.grad(lambda a: np.sum(dirichlet.rvs(a)))(onp.array([1.0, 2.0]))
+    cov = onp.array([[2.0, 0.3], [0.3, 1.0]])
+    assert multivariate_normal.entropy(cov=cov) == pytest.approx(st.multivariate_normal(cov=cov).entropy(), rel=1e-12)
+    onp.testing.assert_allclose(fg.grad(lambda c: multivariate_normal.entropy(cov=c))(cov), onp.linalg.inv(cov) / 2)
+
+
+def test_odeint_refuses_a_second_derivative_clearly():
+    f = lambda y, s, k: -k * y  # noqa: E731
+    end = lambda k: odeint(f, onp.array([1.0]), onp.array([0.0, 1.0]), (k,))[-1, 0]  # noqa: E731
+    with pytest.raises(fg.NoDerivativeError, match="second derivatives"):
+        fg.grad(fg.grad(end))(0.5)

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ArgumentError, DTypeError, ShapeError, check_int, check_number, given
+from .sampling import numpy_generator
 from .tensor import Tensor, _check_requires_grad, as_array
 
 # Created on first use: importing numpy.random costs ~15 ms, half of what flowgrad's import may add.
@@ -245,7 +246,7 @@ def randn(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None
 ) -> Tensor:
     """Standard normal samples, e.g. ``fg.randn(10, 7, dtype=fg.float, requires_grad=True)``."""
-    rng = generator or default_generator()
+    rng = numpy_generator(generator)
     arr = rng.standard_normal(_shape(size, "randn")).astype(_random_float(dtype, "randn"), copy=False)
     return _finish(arr, requires_grad, device, "randn")
 
@@ -254,7 +255,7 @@ def rand(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None
 ) -> Tensor:
     """Uniform samples on [0, 1)."""
-    rng = generator or default_generator()
+    rng = numpy_generator(generator)
     arr = rng.random(_shape(size, "rand")).astype(_random_float(dtype, "rand"), copy=False)
     return _finish(arr, requires_grad, device, "rand")
 
@@ -274,7 +275,7 @@ def randint(
     low, high = check_int(low, "randint", "low", minimum=None), check_int(high, "randint", "high", minimum=None)
     if high <= low:  # NumPy's "low >= high" does not name the function
         raise ArgumentError(f"randint: high must be greater than low, got low={low}, high={high}")
-    rng = generator or default_generator()
+    rng = numpy_generator(generator)
     arr = rng.integers(low, high, size=_shape(size if isinstance(size, tuple) else (size,), "randint"))
     return _finish(arr.astype(dtypes.as_dtype(dtype or dtypes.int64)), requires_grad, device, "randint")
 

@@ -109,6 +109,43 @@ class no_grad(_GradMode):  # noqa: N801 - PyTorch's spelling
     enabled = False
 
 
+class inference_mode(_GradMode):  # noqa: N801 - PyTorch's spelling
+    """PyTorch's ``inference_mode``: here ``no_grad`` (flowgrad has no cheaper mode to offer);
+    ``inference_mode(False)`` changes nothing. A context manager and a decorator, bare or called.
+
+    >>> import flowgrad as fg
+    >>> with fg.inference_mode():
+    ...     fg.is_grad_enabled()
+    False
+    """
+
+    def __init__(self, mode: Any = True) -> None:
+        if callable(mode):  # @fg.inference_mode without parentheses
+            self._fn = mode
+            mode = True
+        self._mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self._prev = state.grad_enabled
+        if self._mode:
+            state.grad_enabled = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fn = getattr(self, "_fn", None)
+        if fn is not None:  # the bare decorator's function, called
+            with inference_mode(True):
+                return fn(*args, **kwargs)
+        (target,) = args
+        mode = self._mode
+
+        @functools.wraps(target)
+        def wrapper(*a: Any, **k: Any) -> Any:
+            with inference_mode(mode):
+                return target(*a, **k)
+
+        return wrapper
+
+
 class enable_grad(_GradMode):  # noqa: N801
     """Turn recording back on inside a ``no_grad`` block.
 

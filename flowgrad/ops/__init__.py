@@ -1,6 +1,18 @@
 """All primitives, registered on import. See ``flowgrad.core.ops`` for the registry."""
 
-from . import compose, compose_more, conv, elementwise, elementwise_more, linalg, nplinalg, random, reduce, shape
+from . import (
+    compose,
+    compose_more,
+    conv,
+    elementwise,
+    elementwise_more,
+    linalg,
+    nplinalg,
+    random,
+    reduce,
+    shape,
+    torch_more,
+)
 
 __all__ = [
     "compose",
@@ -13,4 +25,5 @@ __all__ = [
     "random",
     "reduce",
     "shape",
+    "torch_more",
 ]

@@ -181,6 +181,7 @@ _erf_elementwise = np.frompyfunc(math.erf, 1, 1)
 
 def _erf_forward(x: np.ndarray) -> np.ndarray:
     # NumPy has no erf; math.erf per element is exact and fast enough for activations.
+    x = np.asarray(x)  # a Python number too (scipy.special.erf(0.5) on plain data)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     return np.asarray(_erf_elementwise(x), dtype=dtype)
 

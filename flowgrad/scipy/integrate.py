@@ -20,6 +20,7 @@ import numpy as onp
 import scipy.integrate as _si
 
 from ..core.transforms import make_vjp
+from ..errors import NoDerivativeError
 from ..extend import defvjp_argnums, primitive
 from ..misc.flatten import flatten
 
@@ -38,7 +39,16 @@ def _odeint(y0: Any, t: Any, flat_args: Any, func: Callable[..., Any], unflatten
     return _si.odeint(rhs, y0, t, **options)
 
 
+def _refuse_traced(*values: Any) -> None:
+    if any(getattr(v, "requires_grad", False) for v in values):
+        raise NoDerivativeError(
+            "odeint: second derivatives are not available (the adjoint ODE is solved on plain "
+            "arrays); differentiate odeint once"
+        )
+
+
 def _odeint_vjp(argnums: tuple, yt: Any, args: tuple, kwargs: dict) -> Callable[[Any], tuple]:
+    _refuse_traced(yt, *args)
     y0, t, flat_args = (_plain(a) for a in args)
     func, unflatten, options = kwargs["func"], kwargs["unflatten"], kwargs["options"]
     d, p = y0.size, flat_args.size
@@ -54,6 +64,7 @@ def _odeint_vjp(argnums: tuple, yt: Any, args: tuple, kwargs: dict) -> Callable[
         return onp.concatenate([_plain(dy).ravel(), _plain(gy).ravel(), _plain(gargs).ravel()])
 
     def vjp(g: Any) -> tuple:
+        _refuse_traced(g)
         g = _plain(g)
         n = len(t)
         grad_t = onp.zeros(n)

@@ -19,7 +19,7 @@ import scipy.special as sc
 from ..core.exports import xp_helper
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
-from ..errors import FlowgradError
+from ..errors import NoDerivativeError
 from ..ops import elementwise as ew
 from ..ops import reduce as red
 
@@ -29,7 +29,7 @@ _SQRT_2PI = math.sqrt(2 * math.pi)
 
 def _no_gradient(what: str) -> Any:
     def rule(xp: Any, g: Any, ans: Any, *args: Any, **kw: Any) -> Any:
-        raise FlowgradError(f"{what} has no derivative (it is an integer order or index)")
+        raise NoDerivativeError(f"{what} has no derivative (it is an integer order or index)")
 
     return rule
 
@@ -170,7 +170,7 @@ def _unwrap(value: Any) -> Any:
 
 
 for _name in [
-    "gammaln", "digamma", "psi", "erfc", "erfinv", "erfcinv", "expit", "logit", "ndtr", "log_ndtr",
+    "erf", "gammaln", "digamma", "psi", "erfc", "erfinv", "erfcinv", "expit", "logit", "ndtr", "log_ndtr",
     "polygamma", "iv", "i0", "i1", "gamma", "betaln", "beta", "multigammaln", "logsumexp",
 ]:  # fmt: skip
     globals()[_name] = _plain_when_plain(globals()[_name])

@@ -25,3 +25,10 @@ def logpdf(x: Any, mean: Any = None, cov: Any = 1.0, allow_singular: bool = Fals
 
 def pdf(x: Any, mean: Any = None, cov: Any = 1.0) -> Any:
     return np.exp(logpdf(x, mean, cov))
+
+
+def entropy(mean: Any = None, cov: Any = 1.0) -> Any:
+    """The differential entropy, ``(d log(2 pi e) + log det cov) / 2``, differentiable in cov."""
+    d = 1 if np.ndim(cov) == 0 else np.shape(cov)[-1]
+    log_det = d * np.log(cov) if np.ndim(cov) == 0 else np.linalg.slogdet(cov)[1]
+    return 0.5 * (d * (1 + math.log(2 * math.pi)) + log_det)
