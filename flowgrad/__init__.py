@@ -150,7 +150,11 @@ def __getattr__(name: str) -> _Any:
     # Layers above the core load on first use, keeping `import flowgrad` light.
     import importlib
 
-    if name in ("Model", "callbacks", "metrics"):
+    if name in ("callbacks", "metrics"):  # Keras's paths: modules of their own (flowgrad/callbacks.py)
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    if name in ("Model",):
         from . import train
 
         value = getattr(train, name)

@@ -20,6 +20,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +81,12 @@ class CallbackList(Callback):
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self._call("on_batch_end", batch, logs)
+
+
+__all__ = [
+    "Callback", "CallbackList", "ProgressBar", "LossMonitor", "EarlyStopping", "ModelCheckpoint", "CSVLogger",
+    "TerminateOnNaN", "LearningRateScheduler", "ReduceLROnPlateau",
+]  # fmt: skip
 
 
 def _fmt(logs: dict) -> str:
@@ -153,6 +160,22 @@ class LossMonitor(Callback):
             print(f"epoch: {self._epoch + 1} step: {batch + 1}, loss is {logs['loss']}", file=self.stream or sys.stdout)
 
 
+def _warn_missing(callback: Any, monitor: str, logs: dict | None) -> None:
+    """Warn once per callback that ``monitor`` is not among the logged numbers (a misspelt name,
+    or val_* without validation data), naming those that are, as Keras does."""
+    if getattr(callback, "_warned_missing", False):
+        return
+    callback._warned_missing = True
+    keys = ", ".join(sorted(logs or {})) or "none"
+    hint = " (val_* numbers need validation data: fit(..., validation_data=...))" if monitor.startswith("val_") else ""
+    warnings.warn(
+        f"{type(callback).__name__}: {monitor!r} is not among the logged numbers, so it is not watched{hint}; "
+        f"logged: {keys}",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 class _Monitor(Callback):
     """Shared: which logged number to watch, and whether lower or higher is better."""
 
@@ -166,8 +189,13 @@ class _Monitor(Callback):
 
     def _value(self, logs: dict | None) -> float | None:
         if not logs or self.monitor not in logs:
+            _warn_missing(self, self.monitor, logs)
             return None
         return float(logs[self.monitor])
+
+    def _say(self, epoch: int, message: str) -> None:
+        if getattr(self, "verbose", 0):
+            print(f"Epoch {epoch + 1}: {message}")
 
     def _improved(self, value: float, best: float) -> bool:
         if self.mode == "min":
@@ -186,9 +214,10 @@ class EarlyStopping(_Monitor):
         min_delta: float = 0.0,
         mode: str = "auto",
         restore_best_weights: bool = False,
+        verbose: int = 0,
     ) -> None:
         super().__init__(monitor, mode, min_delta)
-        self.patience, self.restore_best_weights = patience, restore_best_weights
+        self.patience, self.restore_best_weights, self.verbose = patience, restore_best_weights, verbose
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.wait = 0
@@ -210,19 +239,28 @@ class EarlyStopping(_Monitor):
         if self.wait > self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
+            best_at = "" if self.best_epoch is None else f"; best {self.best:.6g} at epoch {self.best_epoch + 1}"
+            self._say(
+                epoch,
+                f"early stopping: {self.monitor} has not improved by more than {self.min_delta:g} "
+                f"for {self.wait} epochs{best_at}",
+            )
 
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.model.network.load_state_dict(self.best_weights)
+            self._say(self.best_epoch or 0, "restored the weights of this epoch, the best")
 
 
 class ModelCheckpoint(_Monitor):
     """Save a checkpoint (model, optimizer, epoch, RNG) after each epoch, or only when ``monitor``
     improves. ``path`` may hold ``{epoch}`` and metric names, e.g. ``'ckpt-{epoch:02d}.safetensors'``."""
 
-    def __init__(self, path: str, monitor: str = "val_loss", save_best_only: bool = False, mode: str = "auto") -> None:
+    def __init__(
+        self, path: str, monitor: str = "val_loss", save_best_only: bool = False, mode: str = "auto", verbose: int = 0
+    ) -> None:
         super().__init__(monitor, mode, 0.0)
-        self.path, self.save_best_only = str(path), save_best_only
+        self.path, self.save_best_only, self.verbose = str(path), save_best_only, verbose
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
@@ -231,10 +269,17 @@ class ModelCheckpoint(_Monitor):
         logs = logs or {}
         if self.save_best_only:
             value = self._value(logs)
-            if value is None or not self._improved(value, self.best):
+            if value is None:
                 return
+            if not self._improved(value, self.best):
+                self._say(epoch, f"{self.monitor} did not improve from {self.best:.6g}")
+                return
+            path = self.path.format(epoch=epoch + 1, **logs)
+            self._say(epoch, f"{self.monitor} improved from {self.best:.6g} to {value:.6g}, saving the model to {path}")
             self.best = value
-        path = self.path.format(epoch=epoch + 1, **logs)
+        else:
+            path = self.path.format(epoch=epoch + 1, **logs)
+            self._say(epoch, f"saving the model to {path}")
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
@@ -311,8 +356,9 @@ class ReduceLROnPlateau(Callback):
         min_delta: float = 1e-4,
         cooldown: int = 0,
         min_lr: float = 0.0,
+        verbose: int = 0,
     ) -> None:
-        self.monitor = monitor
+        self.monitor, self.verbose = monitor, verbose
         self.kwargs: dict[str, Any] = dict(
             factor=factor,
             patience=patience,
@@ -331,6 +377,11 @@ class ReduceLROnPlateau(Callback):
         self.scheduler = Plateau(self.model.optimizer, **self.kwargs)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if logs and self.monitor in logs:
-            self.scheduler.step(float(logs[self.monitor]))
-            logs["lr"] = float(self.model.optimizer.param_groups[0]["lr"])
+        if not logs or self.monitor not in logs:
+            _warn_missing(self, self.monitor, logs)
+            return
+        before = float(self.model.optimizer.param_groups[0]["lr"])
+        self.scheduler.step(float(logs[self.monitor]))
+        logs["lr"] = float(self.model.optimizer.param_groups[0]["lr"])
+        if self.verbose and logs["lr"] < before:
+            print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing the learning rate to {logs['lr']:.6g}")

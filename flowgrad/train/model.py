@@ -60,7 +60,9 @@ def _resolve_loss(loss_fn: Any) -> Any:
     if isinstance(loss_fn, str):
         key = loss_fn.lower()
         if key not in _LOSSES:
-            raise ArgumentError(f"Model: unknown loss {loss_fn!r} (known: {', '.join(sorted(_LOSSES))})")
+            raise ArgumentError(
+                f"Model: unknown loss {loss_fn!r}{_close(key, _LOSSES)} (known: {', '.join(sorted(_LOSSES))})"
+            )
         return getattr(fg.nn, _LOSSES[key])()
     if isinstance(loss_fn, type):
         return loss_fn()
@@ -69,11 +71,21 @@ def _resolve_loss(loss_fn: Any) -> Any:
     return loss_fn
 
 
+def _close(name: str, known: Any) -> str:
+    """ ", did you mean 'adam'?" for a name one or two typos from a known one (as the CLI says)."""
+    import difflib
+
+    match = difflib.get_close_matches(name, list(known), n=1, cutoff=0.7)
+    return f", did you mean {match[0]!r}?" if match else ""
+
+
 def _resolve_optimizer(optimizer: Any, network: Any, options: dict) -> Any:
     if isinstance(optimizer, str):
         key = optimizer.lower()
         if key not in _OPTIMIZERS:
-            raise ArgumentError(f"Model: unknown optimizer {optimizer!r} (known: {', '.join(sorted(_OPTIMIZERS))})")
+            raise ArgumentError(
+                f"Model: unknown optimizer {optimizer!r}{_close(key, _OPTIMIZERS)} (known: {', '.join(sorted(_OPTIMIZERS))})"
+            )
         optimizer = getattr(fg.optim, _OPTIMIZERS[key])
     if isinstance(optimizer, type):
         if optimizer.__name__ == "Momentum":
@@ -320,8 +332,24 @@ class Model:
             print(" - ".join(f"{k}: {v:.4g}" for k, v in result.items()))
         return result
 
+    def predict_proba(self, x: Any, batch_size: int = 32) -> np.ndarray:
+        """Class probabilities from a classifier's logits: the softmax over the last axis, or,
+        for one output per example, the sigmoid (the probability of the positive class).
+
+        >>> import flowgrad as fg, numpy as np
+        >>> model = fg.Model(fg.nn.Linear(2, 3), "cross_entropy", "sgd", lr=0.1)
+        >>> model.predict_proba(np.ones((4, 2), np.float32)).sum(axis=1).round(6).tolist()
+        [1.0, 1.0, 1.0, 1.0]
+        """
+        logits = self.predict(x, batch_size).astype(np.float64)
+        if logits.ndim >= 2 and logits.shape[-1] > 1:
+            shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            return shifted / shifted.sum(axis=-1, keepdims=True)
+        return 1.0 / (1.0 + np.exp(-logits))
+
     def predict(self, x: Any, batch_size: int = 32) -> np.ndarray:
-        """The network's outputs as one ndarray, in eval mode and without recording gradients."""
+        """The network's outputs as one ndarray (logits for a classifier: see
+        :meth:`predict_proba`), in eval mode and without recording gradients."""
         was_training = self.network.training
         self.network.eval()
         outs = []
