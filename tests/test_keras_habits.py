@@ -71,3 +71,18 @@ def test_predict_proba_from_logits():
     np.testing.assert_allclose(model.predict_proba(x), expected, rtol=1e-12)
     binary = fg.Model(fg.nn.Linear(2, 1), "bce_with_logits", "sgd", lr=0.1)
     np.testing.assert_allclose(binary.predict_proba(x), 1 / (1 + np.exp(-binary.predict(x).astype(np.float64))))
+
+
+def test_summary_lists_layers_shapes_and_counts(capsys):
+    net = fg.nn.Sequential(fg.nn.Linear(4, 8), fg.nn.BatchNorm1d(8), fg.nn.ReLU(), fg.nn.Linear(8, 2))
+    model = fg.Model(net, "mse", "sgd", lr=0.1)
+    model.summary()  # before fit and without a shape: "?"
+    before = capsys.readouterr().out
+    assert "0 (Linear)" in before and "?" in before and "Total params: 91" in before
+    # running mean and variance (8 each) and the batch count are not trained, as Keras counts them
+    assert "Trainable params: 74" in before and "Non-trainable params: 17" in before
+    model.fit(np.ones((8, 4), np.float32), np.ones((8, 2), np.float32), epochs=1, verbose=0)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "(None, 8)" in lines[0] and "(None, 2)" in lines[0] and "forward" not in vars(net[0])
+    assert net.training  # restored after the shape pass

@@ -128,6 +128,7 @@ class Model:
         )
         self.metrics = [metric_lib.get(m) for m in (metrics or [])]
         self.stop_training = False
+        self._input_shape: tuple | None = None  # one example's shape, seen by fit (for summary)
         self.diverged = False
         self.params: dict = {}
 
@@ -274,6 +275,8 @@ class Model:
         outs, targets = [], []
         for step, batch in enumerate(data):
             xb, yb = split_batch(batch, "fit")
+            if self._input_shape is None and hasattr(xb, "shape"):
+                self._input_shape = tuple(xb.shape[1:])  # for summary()
             cbs.on_batch_begin(step, {})
             loss, out = self.train_step(xb, yb)
             n = len(out) if out.ndim else 1
@@ -331,6 +334,16 @@ class Model:
         if verbose:
             print(" - ".join(f"{k}: {v:.4g}" for k, v in result.items()))
         return result
+
+    def summary(self, input_shape: Any = None, print_fn: Any = print) -> None:
+        """Print the layers, their output shapes and parameter counts, as Keras does.
+
+        Output shapes come from one example of ``input_shape`` (without the batch axis); after
+        ``fit`` the shape of the data it saw is used, and before, without one, they are "?".
+        """
+        from .summary import summary
+
+        print_fn(summary(self.network, input_shape if input_shape is not None else self._input_shape))
 
     def predict_proba(self, x: Any, batch_size: int = 32) -> np.ndarray:
         """Class probabilities from a classifier's logits: the softmax over the last axis, or,
