@@ -160,6 +160,12 @@ def __getattr__(name: str) -> _Any:
         value = getattr(train, name)
         globals()[name] = value
         return value
+    if name in ("set_num_threads", "get_num_threads"):
+        from . import threads
+
+        value = getattr(threads, name)
+        globals()[name] = value
+        return value
     if name == "utils":  # flowgrad.utils.data, as torch.utils.data
         module = importlib.import_module(".utils", __name__)
         globals()[name] = module

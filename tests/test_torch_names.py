@@ -152,3 +152,59 @@ def test_inference_mode_default_device_and_utils_data():
     from flowgrad.utils.data import DataLoader, TensorDataset
 
     assert DataLoader is fg.data.DataLoader and TensorDataset is fg.data.TensorDataset
+
+
+def test_save_and_load_with_file_objects_and_torchs_keywords(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    state = {"w": fg.ones(2, 3), "step": 3, "betas": (0.9, 0.999)}
+    fg.save(state, buffer)
+    buffer.seek(0)
+    loaded = fg.load(buffer, map_location="cpu", weights_only=True)
+    np.testing.assert_array_equal(loaded["w"].numpy(), np.ones((2, 3), np.float32))
+    assert loaded["step"] == 3 and loaded["betas"] == (0.9, 0.999)
+    net = fg.nn.Linear(2, 1)
+    with open(tmp_path / "net.safetensors", "wb") as f:
+        fg.save(net.state_dict(), f)
+    with open(tmp_path / "net.safetensors", "rb") as f:
+        again = fg.load(f, map_location={"cuda:0": "cpu"}, weights_only=False)
+    np.testing.assert_array_equal(again["weight"].numpy(), net.weight.numpy())
+    with pytest.raises(fg.ArgumentError, match="not available"):
+        fg.load(io.BytesIO(), map_location="cuda")
+    with pytest.raises(fg.CheckpointError, match="binary mode"):
+        fg.load(io.StringIO("text"))
+    import pickle
+
+    with pytest.raises(fg.CheckpointError, match="pickle"):
+        fg.load(io.BytesIO(pickle.dumps({"a": 1})))
+
+
+def test_grad_fn_name_and_next_functions_follow_torch():
+    torch = pytest.importorskip("torch")
+    a, b = fg.ones(2, requires_grad=True), fg.ones(2)
+    ta, tb = torch.ones(2, requires_grad=True), torch.ones(2)
+    ours, theirs = (a * b).exp().grad_fn, (ta * tb).exp().grad_fn
+
+    def shape(fn):  # names without torch's overload digit, and the tree of next functions
+        if fn is None:
+            return None
+        name = fn.name().removeprefix("torch::autograd::").rstrip("0123456789")
+        return name, tuple((shape(f), i) for f, i in fn.next_functions)
+
+    assert shape(ours) == shape(theirs)
+    leaf = ours.next_functions[0][0].next_functions[0][0]
+    assert leaf.name() == "AccumulateGrad" and leaf.variable is a
+
+
+def test_num_threads_reach_the_blas():
+    pytest.importorskip("threadpoolctl")
+    before = fg.get_num_threads()
+    try:
+        fg.set_num_threads(1)
+        assert fg.get_num_threads() == 1
+    finally:
+        fg.set_num_threads(before)
+    assert fg.get_num_threads() == before
+    with pytest.raises(fg.ArgumentError):
+        fg.set_num_threads(0)

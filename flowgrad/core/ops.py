@@ -129,12 +129,41 @@ class Node:
         return self.op.backward_name
 
     @property
+    def next_functions(self) -> tuple:
+        """PyTorch's ``grad_fn.next_functions``: ``(function, 0)`` per tensor input, where the
+        function is the input's ``grad_fn``, an ``AccumulateGrad`` for a leaf that requires grad,
+        or None for a tensor that does not."""
+        pairs = []
+        for t in self.inputs or ():
+            if isinstance(t, Tensor):
+                fn = (t._node or AccumulateGrad(t)) if t.requires_grad else None
+                pairs.append((fn, 0))
+        return tuple(pairs)
+
+    @property
     def next_tensors(self) -> tuple:
         """The tensor inputs of this op (for drawing and walking the graph)."""
         return tuple(t for t in (self.inputs or ()) if isinstance(t, Tensor))
 
     def __repr__(self) -> str:
         return f"<{self.op.backward_name}>"
+
+
+class AccumulateGrad:
+    """Where a leaf's gradient is stored, as PyTorch's ``next_functions`` shows it."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    next_functions: tuple = ()
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
 
 
 def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":

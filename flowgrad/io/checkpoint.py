@@ -16,13 +16,10 @@ corruption. Nothing is ever unpickled, and every write is atomic.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import os
-import secrets
-from collections.abc import Callable
 from typing import IO, Any
 
 import numpy as np
@@ -31,6 +28,7 @@ import flowgrad as fg
 
 from ..errors import ArgumentError, CheckpointError, DTypeError, given
 from . import safetensors_format as st
+from .atomic import atomic_write
 
 __all__ = ["save", "load", "save_checkpoint", "load_checkpoint"]
 
@@ -173,62 +171,27 @@ def _header_digest(metadata: dict[str, str], arrays: dict[str, np.ndarray]) -> s
 
 
 # ----- atomic writes ---------------------------------------------------------------------------
-def _fsync_folder(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows cannot open a folder; there the rename alone has to do
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some file systems refuse fsync on a folder; the data itself is synced
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes], str], None]) -> None:
-    """Call ``write(file, temp_path)`` on a new file next to ``path``, then move it over ``path``.
-
-    The temporary file is flushed and fsynced before ``os.replace`` and the folder after, so
-    a crash at any moment leaves the old file or the new one, never a torn one. On any error
-    the temporary file is removed and ``path`` is untouched.
-
-    >>> import os, tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     atomic_write(os.path.join(d, "note.txt"), lambda f, temp: f.write(b"hello"))
-    ...     os.listdir(d), open(os.path.join(d, "note.txt"), "rb").read()
-    (['note.txt'], b'hello')
-    """
-    target = os.path.abspath(os.fspath(path))
-    folder, base = os.path.split(target)
-    temp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 (not mkstemp's 0o600) so the file gets the permissions the umask gives.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        mode = os.fstat(fd).st_mode
-        with os.fdopen(fd, "wb") as f:
-            write(f, temp)
-            f.flush()
-        # Reopen by name to sync: the safetensors package writes its own temporary file (mode
-        # 0o600) and renames it onto ours, so our handle may no longer be the file at `temp`.
-        with open(temp, "rb+") as f:
-            if os.fstat(f.fileno()).st_mode != mode:
-                os.chmod(temp, mode & 0o7777)
-            os.fsync(f.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    _fsync_folder(folder)
-
-
 # ----- public API ------------------------------------------------------------------------------
-def save(obj: Any, path: str | os.PathLike, *, backend: str = "auto") -> None:
+def _encoded(obj: Any, where: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The arrays and the metadata (the tree as JSON, checksums) that a file of ``obj`` holds."""
+    encoder = _Encoder(where)
+    tree = encoder.encode(obj, ())
+    arrays = encoder.arrays
+    try:
+        meta = {"version": FORMAT_VERSION, "tree": tree, "sha256": {n: _sha256(a) for n, a in arrays.items()}}
+        metadata = {META_KEY: json.dumps(meta, separators=(",", ":"), ensure_ascii=True, allow_nan=False)}
+    except ValueError as e:  # e.g. an int with more digits than Python will print
+        raise CheckpointError(f"{where}: cannot save: {e}") from e
+    metadata[DIGEST_KEY] = _header_digest(metadata, arrays)
+    return arrays, metadata
+
+
+def save(obj: Any, path: str | os.PathLike | IO[bytes], *, backend: str = "auto") -> None:
     """Save a state (a tensor, or dicts/lists/tuples of tensors, arrays and JSON data) to ``path``.
 
     The file is safetensors; non-tensor values live as JSON in its ``__metadata__``. The write
-    is atomic. ``backend``: ``'auto'`` (the ``safetensors`` package when installed),
+    to a path is atomic; a binary file object (``io.BytesIO``, an open file) is written as it is,
+    from where it stands. ``backend``: ``'auto'`` (the ``safetensors`` package when installed),
     ``'safetensors'`` or ``'builtin'``; both write the same format.
 
     >>> import os, tempfile, flowgrad as fg
@@ -239,9 +202,13 @@ def save(obj: Any, path: str | os.PathLike, *, backend: str = "auto") -> None:
     >>> state["w"].shape, state["step"], state["betas"]
     ((2, 3), 7, (0.9, 0.999))
     """
-    where = _path(path, "fg.save")
     if backend not in ("auto", "safetensors", "builtin"):
         raise ArgumentError(f"fg.save: backend must be 'auto', 'safetensors' or 'builtin', got {backend!r}")
+    if hasattr(path, "write"):  # a binary file object (BytesIO, an open file): the caller owns it
+        arrays, metadata = _encoded(obj, str(getattr(path, "name", "<file object>")))
+        st.write(path, arrays, metadata)  # type: ignore[arg-type]  # has .write: a binary file
+        return
+    where = _path(path, "fg.save")
     # Checked before anything is written: the OSError would name the temporary file, not this path.
     folder = os.path.dirname(os.path.abspath(where))
     if os.path.isdir(where):
@@ -255,15 +222,7 @@ def save(obj: Any, path: str | os.PathLike, *, backend: str = "auto") -> None:
             backend = "builtin"
         else:
             backend = "safetensors"
-    encoder = _Encoder(where)
-    tree = encoder.encode(obj, ())
-    arrays = encoder.arrays
-    try:
-        meta = {"version": FORMAT_VERSION, "tree": tree, "sha256": {n: _sha256(a) for n, a in arrays.items()}}
-        metadata = {META_KEY: json.dumps(meta, separators=(",", ":"), ensure_ascii=True, allow_nan=False)}
-    except ValueError as e:  # e.g. an int with more digits than Python will print
-        raise CheckpointError(f"{where}: cannot save: {e}") from e
-    metadata[DIGEST_KEY] = _header_digest(metadata, arrays)
+    arrays, metadata = _encoded(obj, where)
 
     def write(f: IO[bytes], temp: str) -> None:
         if backend == "builtin":
@@ -274,13 +233,22 @@ def save(obj: Any, path: str | os.PathLike, *, backend: str = "auto") -> None:
     atomic_write(path, write)
 
 
-def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
+def load(
+    path: str | os.PathLike | IO[bytes],
+    *,
+    verify: bool = True,
+    map_location: Any = None,
+    weights_only: Any = None,
+) -> Any:
     """Load what :func:`save` wrote: the same structure, bit-exact.
 
     Tensors come back as ``fg.Tensor`` and NumPy arrays and scalars as NumPy ones, as saved
     (tuples stay tuples, int keys stay ints). A safetensors file from another tool gives
     ``{name: fg.Tensor}``. Missing, truncated, corrupted or pickle files raise
-    ``fg.CheckpointError``. ``verify=False`` skips the SHA-256 check of the tensor data.
+    ``fg.CheckpointError``. ``verify=False`` skips the SHA-256 check of the tensor data. A binary
+    file object is read from where it stands. PyTorch's ``map_location`` is accepted for the CPU
+    (tensors always load there; another device is refused) and ``weights_only`` is accepted and
+    changes nothing: a file holds data and never code, so every load is weights-only.
 
     >>> import os, tempfile, numpy as np, flowgrad as fg
     >>> with tempfile.TemporaryDirectory() as d:
@@ -289,8 +257,13 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
     ...     fg.load(path)
     {0: np.float16(1.5), 'mask': tensor([ True, False])}
     """
-    where = _path(path, "fg.load")
-    arrays, metadata = st.read(where)
+    _check_map_location(map_location)
+    if hasattr(path, "read"):
+        where = str(getattr(path, "name", "<file object>"))
+        arrays, metadata = st.read(path)
+    else:
+        where = _path(path, "fg.load")
+        arrays, metadata = st.read(where)
     if META_KEY not in metadata and DIGEST_KEY not in metadata:
         return {name: fg.from_numpy(arr) for name, arr in arrays.items()}  # a plain safetensors file
     if META_KEY not in metadata or DIGEST_KEY not in metadata:
@@ -423,6 +396,15 @@ def load_checkpoint(
         fg.set_rng_state(rng)
         raise CheckpointError(f"{where}: cannot restore {label}: {e}") from e
     return {"epoch": state["epoch"], "rng_state": state["rng_state"], **state["extra"], **state["stateful"]}
+
+
+def _check_map_location(map_location: Any) -> None:
+    """PyTorch's map_location: a device (name), a {from: to} dict or a function; flowgrad's
+    tensors live on the CPU, so only the CPU can be asked for."""
+    targets = list(map_location.values()) if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        if target is not None and not callable(target):
+            fg.dtypes.check_device(target)
 
 
 def _path(path: Any, where: str) -> str:

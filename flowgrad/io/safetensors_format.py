@@ -247,8 +247,9 @@ def _entries(header: Any, data_len: int, where: str) -> tuple[list[tuple[str, st
     return entries, metadata
 
 
-def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Read a safetensors file: ``({name: array}, metadata)``, in the header's order.
+def read(path: str | os.PathLike | IO[bytes]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read a safetensors file (a path, or a binary file object from where it stands):
+    ``({name: array}, metadata)``, in the header's order.
 
     Arrays are in native byte order and own their memory. Raises CheckpointError for a
     missing, truncated, corrupted or non-safetensors file.
@@ -262,6 +263,12 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]
     ({'x': array([[1., 0.],
            [0., 1.]], dtype=float16)}, {'note': 'hi'})
     """
+    if hasattr(path, "read"):  # a file object (BytesIO, an open file): read from where it stands
+        where = str(getattr(path, "name", "<file object>"))
+        data = path.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise CheckpointError(f"{where}: the file object must be opened in binary mode ('rb'), got text")
+        return _read_from(io.BytesIO(data), where)
     where = os.fspath(path)
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed by the with below
@@ -270,42 +277,47 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]
     except OSError as e:
         raise CheckpointError(f"{where}: cannot open: {e.strerror or e}") from e
     with f:
-        size = os.fstat(f.fileno()).st_size
-        prefix = f.read(min(size, _SNIFF_BYTES))
-        if prefix[8:9] != b"{":  # every safetensors header starts with '{'
-            what = _sniff(prefix, size)
-            if what is not None:
-                raise _pickle_refusal(where, what)
-            if size < 8:
-                raise CheckpointError(f"{where}: truncated: {size} bytes, too short to be a safetensors file")
-        (header_len,) = struct.unpack("<Q", prefix[:8])
-        if header_len > size - 8:
-            raise CheckpointError(
-                f"{where}: header claims {header_len} bytes but the file has only {size - 8} after its length "
-                "(truncated or not a safetensors file)"
-            )
-        if prefix[8:9] != b"{":
-            raise CheckpointError(f"{where}: header does not start with '{{': not a safetensors file, or corrupted")
-        f.seek(8)
-        raw = f.read(header_len)  # bounded by the file size checked above
-        if len(raw) != header_len:
-            raise CheckpointError(f"{where}: truncated while reading the header (the file changed?)")
+        return _read_from(f, where)
+
+
+def _read_from(f: Any, where: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    size = f.seek(0, os.SEEK_END)
+    f.seek(0)
+    prefix = f.read(min(size, _SNIFF_BYTES))
+    if prefix[8:9] != b"{":  # every safetensors header starts with '{'
+        what = _sniff(prefix, size)
+        if what is not None:
+            raise _pickle_refusal(where, what)
+        if size < 8:
+            raise CheckpointError(f"{where}: truncated: {size} bytes, too short to be a safetensors file")
+    (header_len,) = struct.unpack("<Q", prefix[:8])
+    if header_len > size - 8:
+        raise CheckpointError(
+            f"{where}: header claims {header_len} bytes but the file has only {size - 8} after its length "
+            "(truncated or not a safetensors file)"
+        )
+    if prefix[8:9] != b"{":
+        raise CheckpointError(f"{where}: header does not start with '{{': not a safetensors file, or corrupted")
+    f.seek(8)
+    raw = f.read(header_len)  # bounded by the file size checked above
+    if len(raw) != header_len:
+        raise CheckpointError(f"{where}: truncated while reading the header (the file changed?)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CheckpointError(f"{where}: header is not valid UTF-8 (at byte {8 + e.start}); corrupted") from None
+    entries, metadata = _entries(parse_json(text, where, "header"), size - 8 - header_len, where)
+    arrays: dict[str, np.ndarray] = {}
+    for name, dtype, shape, begin, end in sorted(entries, key=lambda e: (e[3], e[4])):
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise CheckpointError(f"{where}: header is not valid UTF-8 (at byte {8 + e.start}); corrupted") from None
-        entries, metadata = _entries(parse_json(text, where, "header"), size - 8 - header_len, where)
-        arrays: dict[str, np.ndarray] = {}
-        for name, dtype, shape, begin, end in sorted(entries, key=lambda e: (e[3], e[4])):
-            try:
-                arr = np.empty(shape, dtype=DTYPES[dtype])  # its byte size was checked against the file's
-            except (ValueError, OverflowError):  # e.g. shape [0, 2**63]: no bytes, but no array either
-                raise CheckpointError(f"{where}: header: tensor {name!r}: shape {list(shape)} is too large") from None
-            raw_bytes = arr.reshape(-1).view(np.uint8)
-            f.seek(8 + header_len + begin)
-            if (f.readinto(raw_bytes.data) or 0) != end - begin:
-                raise CheckpointError(f"{where}: truncated while reading tensor {name!r} (the file changed?)")
-            if dtype == "BOOL" and raw_bytes.size and raw_bytes.max() > 1:
-                raise CheckpointError(f"{where}: tensor {name!r}: BOOL bytes other than 0 and 1; corrupted")
-            arrays[name] = arr.astype(arr.dtype.newbyteorder("="), copy=False)
+            arr = np.empty(shape, dtype=DTYPES[dtype])  # its byte size was checked against the file's
+        except (ValueError, OverflowError):  # e.g. shape [0, 2**63]: no bytes, but no array either
+            raise CheckpointError(f"{where}: header: tensor {name!r}: shape {list(shape)} is too large") from None
+        raw_bytes = arr.reshape(-1).view(np.uint8)
+        f.seek(8 + header_len + begin)
+        if (f.readinto(raw_bytes.data) or 0) != end - begin:
+            raise CheckpointError(f"{where}: truncated while reading tensor {name!r} (the file changed?)")
+        if dtype == "BOOL" and raw_bytes.size and raw_bytes.max() > 1:
+            raise CheckpointError(f"{where}: tensor {name!r}: BOOL bytes other than 0 and 1; corrupted")
+        arrays[name] = arr.astype(arr.dtype.newbyteorder("="), copy=False)
     return {name: arrays[name] for name, *_ in entries}, metadata
