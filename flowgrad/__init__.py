@@ -143,7 +143,7 @@ def numel(input: Tensor) -> _builtins.int:  # noqa: A002
     """Number of elements of a tensor."""
     if not isinstance(input, Tensor):  # was an AttributeError on .data
         raise DTypeError(f"numel: expected a tensor, got {type(input).__name__}")
-    return input.data.size
+    return input._data.size
 
 
 def __getattr__(name: str) -> _Any:

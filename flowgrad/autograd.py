@@ -64,7 +64,7 @@ def _function_forward(*datas: Any, fn: type[Function], ctx: FunctionCtx) -> np.n
         out = fn.forward(ctx, *args)
     if not isinstance(out, Tensor):
         out = Tensor._wrap(np.asarray(out))
-    return out.data
+    return out._data
 
 
 def _function_backward(
@@ -87,11 +87,11 @@ def _function_backward(
         if not need:
             out.append(None)
         elif gi is None:  # PyTorch reads None as a zero gradient
-            out.append(np.zeros(np.shape(inp.data if isinstance(inp, Tensor) else inp)))
+            out.append(np.zeros(np.shape(inp._data if isinstance(inp, Tensor) else inp)))
         elif differentiable:
             out.append(gi if isinstance(gi, Tensor) else Tensor._wrap(np.asarray(gi)))
         else:
-            out.append(gi.data if isinstance(gi, Tensor) else np.asarray(gi))
+            out.append(gi._data if isinstance(gi, Tensor) else np.asarray(gi))
     return out
 
 

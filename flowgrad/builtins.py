@@ -35,7 +35,7 @@ def isinstance(obj: Any, classinfo: Any) -> bool:  # noqa: A001
     """
     if _py.isinstance(obj, classinfo):
         return True
-    return _py.isinstance(obj, Tensor) and _py.isinstance(obj.data, classinfo)
+    return _py.isinstance(obj, Tensor) and _py.isinstance(obj._data, classinfo)
 
 
 def type(obj: Any) -> Any:  # noqa: A001
@@ -45,4 +45,4 @@ def type(obj: Any) -> Any:  # noqa: A001
     >>> fg.type(fg.tensor([1.0])).__name__
     'ndarray'
     """
-    return _py.type(obj.data) if _py.isinstance(obj, Tensor) else _py.type(obj)
+    return _py.type(obj._data) if _py.isinstance(obj, Tensor) else _py.type(obj)

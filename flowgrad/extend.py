@@ -78,7 +78,7 @@ class Primitive:
         if not traced:
             return self.fun(*args, **kwargs)
         rest = tuple(None if i in traced else a for i, a in enumerate(args))
-        kw = {k: (v.data if isinstance(v, Tensor) else v) for k, v in kwargs.items()}
+        kw = {k: (v._data if isinstance(v, Tensor) else v) for k, v in kwargs.items()}
         return apply(self._op(traced), tuple(args[i] for i in traced), {"rest": rest, "kw": kw})
 
     def _op(self, traced: tuple) -> Op:
@@ -103,7 +103,7 @@ class Primitive:
     def _rule(self, position: int, traced: tuple) -> Callable[..., Any]:
         def rule(xp: Any, g: Any, ans: Any, *datas: Any, rest: tuple, kw: dict) -> Any:
             grad = derivative(xp, g, ans, *datas, rest=rest, kw=kw)
-            given, expected = np.shape(getattr(grad, "data", grad)), np.shape(datas[traced.index(position)])
+            given, expected = np.shape(getattr(grad, "_data", grad)), np.shape(datas[traced.index(position)])
             if given != expected:  # the engine would broadcast or fail far from the cause
                 raise ShapeError(
                     f"{self}: the derivative rule for argument {position} gave shape {given}, "
@@ -130,7 +130,7 @@ class Primitive:
     def _transposed_jvp(self, xp: Any, position: int, g: Any, ans: Any, args: list, kw: dict) -> Any:
         """``J' g`` from the forward rule: one JVP per element of the argument."""
         x = args[position]
-        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        shape = np.shape(x._data if isinstance(x, Tensor) else x)
         flat = []
         for k in range(int(np.prod(shape))):
             basis = np.zeros(int(np.prod(shape)))

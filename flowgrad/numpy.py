@@ -235,7 +235,7 @@ _NO_GRADIENT = {
 
 def _unwrap(x: Any) -> Any:
     if isinstance(x, _Tensor):
-        return x.data
+        return x._data
     if isinstance(x, (list, tuple)):
         return type(x)(_unwrap(v) for v in x)
     if isinstance(x, dict):

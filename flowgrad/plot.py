@@ -88,7 +88,7 @@ def fit_line(
         raise fg.ShapeError(f"fit_line: x and y must hold the same number (> 0) of points, got {xs.size} and {ys.size}")
     grid = np.linspace(xs.min(), xs.max(), 200)
     pred = predict_fn(grid.reshape(-1, 1).astype(np.float32))
-    pred = np.asarray(pred.data if isinstance(pred, fg.Tensor) else pred).reshape(-1)
+    pred = np.asarray(pred._data if isinstance(pred, fg.Tensor) else pred).reshape(-1)
     fig = _figure()
     ax = fig.add_subplot()
     ax.scatter(xs, ys, s=12, color="tab:red", label="data")
@@ -106,7 +106,7 @@ def _predict(model: Any, x: np.ndarray) -> np.ndarray:
         return np.asarray(model.predict(x))
     with fg.no_grad():
         out = model(x)
-    return np.asarray(out.data if isinstance(out, fg.Tensor) else out)
+    return np.asarray(out._data if isinstance(out, fg.Tensor) else out)
 
 
 def decision_boundary(model: Any, X: Any, y: Any, path: str | None = None, resolution: int = 200) -> Any:  # noqa: N803

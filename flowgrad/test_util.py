@@ -45,7 +45,7 @@ def scalar_close(a: Any, b: Any, atol: float = TOL, rtol: float = RTOL) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 def _structure(value: Any) -> Any:

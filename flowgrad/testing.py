@@ -34,16 +34,16 @@ def _outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[fg.Tensor]:
 
 def _numerical(fn: Callable[..., Any], inputs: Sequence[Any], x: fg.Tensor, eps: float) -> list[np.ndarray]:
     """d outputs / d x by central differences: one array (out.size, x.size) per output."""
-    flat = x.data.reshape(-1)
+    flat = x._data.reshape(-1)
     cols: list[list[np.ndarray]] = []
     # Not under no_grad: fn may itself differentiate (gradgradcheck). The data is
     # nudged directly, so no version bump makes a later backward refuse.
     for i in range(flat.size):
         orig = flat[i]
         flat[i] = orig + eps
-        plus = [o.data.astype(np.float64).reshape(-1).copy() for o in _outputs(fn, inputs)]
+        plus = [o._data.astype(np.float64).reshape(-1).copy() for o in _outputs(fn, inputs)]
         flat[i] = orig - eps
-        minus = [o.data.astype(np.float64).reshape(-1).copy() for o in _outputs(fn, inputs)]
+        minus = [o._data.astype(np.float64).reshape(-1).copy() for o in _outputs(fn, inputs)]
         flat[i] = orig
         cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
     n_out = len(_outputs(fn, inputs))
@@ -62,7 +62,7 @@ def _analytical(fn: Callable[..., Any], inputs: Sequence[Any], x: fg.Tensor) -> 
             seed[k] = 1
             (g,) = fg.autograd.grad(o, [x], [seed.reshape(o.shape)], retain_graph=True, allow_unused=True)
             if g is not None:
-                jac[k] = g.data.reshape(-1)
+                jac[k] = g._data.reshape(-1)
         result.append(jac)
     return result
 

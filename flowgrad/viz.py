@@ -83,7 +83,7 @@ def _leaf_label(t: fg.Tensor, name: str | None) -> str:
     if t.requires_grad:
         lines.append("requires_grad")
         if t.grad is not None:
-            lines.append(f"grad norm {float(np.linalg.norm(np.asarray(t.grad.data).ravel())):.4g}")
+            lines.append(f"grad norm {float(np.linalg.norm(np.asarray(t.grad._data).ravel())):.4g}")
     return "\n".join(lines)
 
 

@@ -23,7 +23,7 @@ def flowgrad(tmp_path, *args, timeout=120):
 
 def weights(path):
     state = fg.load(path)
-    return {k: np.asarray(v.data if isinstance(v, fg.Tensor) else v) for k, v in _flat(state["model"]).items()}
+    return {k: np.asarray(v.numpy() if isinstance(v, fg.Tensor) else v) for k, v in _flat(state["model"]).items()}
 
 
 def _flat(d, prefix=""):

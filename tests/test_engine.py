@@ -198,10 +198,10 @@ def test_leaf_gradient_owns_a_plain_layout():
     # a transposed one may stay Fortran-ordered, which copies without transposing.
     x = fg.tensor(np.ones((2, 3)), requires_grad=True)
     fg.sum(x, axis=0).sum().backward()
-    assert x.grad.data.flags["C_CONTIGUOUS"] and x.grad.data.flags["OWNDATA"]
+    assert x.grad.numpy().flags["C_CONTIGUOUS"] and x.grad.numpy().flags["OWNDATA"]
     w = fg.tensor(np.ones((3, 4)), requires_grad=True)
     (fg.tensor(np.ones((5, 3))) @ w).sum().backward()
     assert w.grad.shape == (3, 4)
-    assert w.grad.data.flags["C_CONTIGUOUS"] or w.grad.data.flags["F_CONTIGUOUS"]
+    assert w.grad.numpy().flags["C_CONTIGUOUS"] or w.grad.numpy().flags["F_CONTIGUOUS"]
     gx = fg.grad(lambda t: fg.sum(t, axis=0).sum())(np.ones((2, 3)))
     assert np.asarray(gx).flags["C_CONTIGUOUS"]

@@ -55,7 +55,7 @@ def test_lbfgs_first_step_size_and_state_keys():
     w = fg.tensor(np.array([3.0, -4.0]), requires_grad=True)
     opt = LBFGS([w], lr=0.5, max_iter=1)
     opt.step(make_closure(opt, lambda w: (w * w).sum() / 2, [], [w]))  # gradient = w, |g|_1 = 7
-    np.testing.assert_allclose(w.data, [3.0 - 0.5 / 7 * 3.0, -4.0 + 0.5 / 7 * 4.0])
+    np.testing.assert_allclose(w.numpy(), [3.0 - 0.5 / 7 * 3.0, -4.0 + 0.5 / 7 * 4.0])
     state = opt.state[w]
     keys = "d t old_dirs old_stps ro H_diag prev_flat_grad prev_loss n_iter func_evals".split()
     assert set(keys) <= set(state)
@@ -85,14 +85,14 @@ def test_lbfgs_state_dict_round_trip():
     for _ in range(3):
         opt.step(make_closure(opt, logistic_loss, fdata, first))
     saved = opt.state_dict()
-    resumed = fg_leaves([p.data for p in first])
+    resumed = fg_leaves([p.numpy() for p in first])
     opt2 = LBFGS(resumed, lr=123.0)  # hyper-parameters come back from the state dict too
     opt2.load_state_dict(saved)
     assert opt2.param_groups[0]["lr"] == 1 and opt2.param_groups[0]["history_size"] == 4
     for _ in range(3):
         opt2.step(make_closure(opt2, logistic_loss, fdata, resumed))
     for a, b in zip(resumed, reference):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert opt2.state[resumed[0]]["n_iter"] == ref_opt.state[reference[0]]["n_iter"]
 
 
@@ -126,7 +126,7 @@ def test_rosenbrock_decreases(name):
         assert all(b <= a for a, b in zip(losses, losses[1:]))
         assert end < 1.0
     else:
-        assert end < 1e-8 and np.allclose(x.data, [1.0, 1.0], atol=1e-3)
+        assert end < 1e-8 and np.allclose(x.numpy(), [1.0, 1.0], atol=1e-3)
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
@@ -139,7 +139,7 @@ def test_logistic_regression_decreases(name):
     for _ in range(30):
         opt.step(closure)
     assert float(closure()) < 0.5 * start
-    g = np.concatenate([p.grad.data.ravel() for p in params])
+    g = np.concatenate([p.grad.numpy().ravel() for p in params])
     assert np.abs(g).max() < 1e-4  # at (or very near) the minimum
 
 
@@ -161,7 +161,7 @@ def _cg_errors(n_steps, **kwargs):
     errors = []
     for _ in range(n_steps):
         opt.step(closure)
-        errors.append(np.abs(x.data - x_star).max())
+        errors.append(np.abs(x.numpy() - x_star).max())
     return errors, opt.state[x]
 
 
@@ -206,7 +206,7 @@ def test_cg_fixed_step_reproduces_the_seed000_notebook_done_right():
     closure = make_closure(opt, mse, [], [Wt])
     losses = [float(opt.step(closure)) for _ in range(64)]
     np.testing.assert_allclose(losses, expected, rtol=1e-12)
-    np.testing.assert_allclose(Wt.data, W, rtol=1e-12)
+    np.testing.assert_allclose(Wt.numpy(), W, rtol=1e-12)
 
 
 def test_cg_state_dict_round_trip():
@@ -218,13 +218,13 @@ def test_cg_state_dict_round_trip():
     opt = ConjugateGradient([x], line_search="exact_quadratic")
     for _ in range(2):
         opt.step(make_closure(opt, loss, [], [x]))
-    x2 = fg.tensor(x.data.copy(), requires_grad=True)
+    x2 = fg.tensor(x.numpy().copy(), requires_grad=True)
     opt2 = ConjugateGradient([x2], line_search="armijo")
     opt2.load_state_dict(opt.state_dict())
     assert opt2.param_groups[0]["line_search"] == "exact_quadratic"
     for _ in range(2):
         opt2.step(make_closure(opt2, loss, [], [x2]))
-    assert np.abs(x2.data - x_star).max() == pytest.approx(errors[-1], rel=1e-6)
+    assert np.abs(x2.numpy() - x_star).max() == pytest.approx(errors[-1], rel=1e-6)
 
 
 # ----- line searches on their own ---------------------------------------------------------------

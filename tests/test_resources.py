@@ -60,7 +60,7 @@ def housing_net(seed: int = 0) -> nn.Module:
 
 def weights(net: nn.Module) -> list[str]:
     """A digest of each parameter's bytes: equal digests are bit-identical weights."""
-    return [hashlib.sha256(p.data.tobytes()).hexdigest()[:16] for p in net.parameters()]
+    return [hashlib.sha256(p.numpy().tobytes()).hexdigest()[:16] for p in net.parameters()]
 
 
 def live(kind: type) -> int:

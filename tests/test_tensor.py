@@ -87,7 +87,7 @@ def test_attributes_and_conversion():
     assert t.shape == (2, 3) and t.ndim == 2 and t.dim() == 2 and t.numel() == 6
     assert t.size == 6 and t.size() == (2, 3) and t.size(1) == 3  # NumPy's and PyTorch's size
     assert t.T.shape == (3, 2) and len(t) == 2
-    assert isinstance(t.numpy(), np.ndarray) and t.numpy() is t.data
+    assert isinstance(t.numpy(), np.ndarray) and np.shares_memory(t.numpy(), t.data.numpy())
     assert t.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
     assert t[1, 2].item() == 6.0 and isinstance(t[1, 2].item(), float)
     assert float(t[0, 0]) == 1.0 and int(t[1, 1]) == 5
@@ -108,9 +108,9 @@ def test_detach_clone_and_from_numpy():
     assert t[0].item() == 1.0 and t.dtype == fg.float64
     w = fg.ones(2, requires_grad=True)
     d = w.detach()
-    assert not d.requires_grad and d.data is w.data
+    assert not d.requires_grad and d.numpy() is w.numpy()
     c = w.clone()
-    assert c.requires_grad and c.grad_fn is not None and c.data is not w.data
+    assert c.requires_grad and c.grad_fn is not None and c.numpy() is not w.numpy()
     c.sum().backward()
     assert w.grad.tolist() == [1.0, 1.0]
 
@@ -180,11 +180,11 @@ def test_inplace_parameter_update_inside_no_grad():
     (w * w).sum().backward()
     with pytest.raises(fg.FlowgradError, match="no_grad"):
         w -= 0.1 * w.grad
-    data_before = w.data
+    data_before = w.numpy()
     with fg.no_grad():
         w -= 0.1 * w.grad
         w.grad.zero_()
-    assert w.data is data_before  # updated in place, still a leaf
+    assert w.numpy() is data_before  # updated in place, still a leaf
     assert w.is_leaf and w.requires_grad
     np.testing.assert_allclose(w.numpy(), [0.8, 1.6])
     assert w.grad.tolist() == [0.0, 0.0]

@@ -65,7 +65,7 @@ def leaves(arrs, dtype):
 def _np(t):
     if isinstance(t, torch.Tensor):
         return t.detach().numpy()
-    return t.data if isinstance(t, fg.Tensor) else np.asarray(t)
+    return t.numpy() if isinstance(t, fg.Tensor) else np.asarray(t)
 
 
 def assert_same(a, b, rtol, atol, what="", scaled=False):
@@ -317,11 +317,11 @@ def run_program(data, dtype):
         cands = [o for o in cands if not o.need or (fh.ndim and (o.need == 1 or dims))]
         o = pick(cands)
         d = pick(dims if o.need == 2 else list(range(-fh.ndim, fh.ndim))) if o.need else None
-        if o.kink is not None and not o.kink(fh.data, fy.data, d) > 1e-3:
+        if o.kink is not None and not o.kink(fh.numpy(), fy.numpy(), d) > 1e-3:
             note(f"skipped {o.name}(dim={d}) on shape {fh.shape}: too near a kink")
             continue
         gh = o.fn(fg, fh, fy, d)
-        if not (np.all(np.isfinite(gh.data)) and np.abs(gh.data).max(initial=0.0) < 1e4):
+        if not (np.all(np.isfinite(gh.numpy())) and np.abs(gh.numpy()).max(initial=0.0) < 1e4):
             note(f"skipped {o.name}(dim={d}) on shape {fh.shape}: values too large")
             continue
         note(f"{o.name}(dim={d}) on shape {fh.shape}")

@@ -66,7 +66,7 @@ class Tracer:
         self.slot_of: dict[int, int] = {}  # id(value) -> slot
         self.template: list[Any] = []  # initial slot values: constants, else None
         self.keep: list[Any] = []  # every traced value stays alive, so ids stay unique
-        self.externals: list[tuple[int, Tensor]] = []  # slots re-read from tensor.data at replay
+        self.externals: list[tuple[int, Tensor]] = []  # slots re-read from tensor._data at replay
         self.inputs: list[int] = []
         self.steps: list[tuple] = []
         self.stored: set[int] = set()  # slots handed to call_with_tensors: they may become a .grad
@@ -87,16 +87,16 @@ class Tracer:
         return k
 
     def external(self, tensor: Tensor) -> int:
-        k = self.slot_of.get(id(tensor.data))
+        k = self.slot_of.get(id(tensor._data))
         if k is None:
-            k = self._new_slot(tensor.data)
+            k = self._new_slot(tensor._data)
             self.externals.append((k, tensor))
         return k
 
     def spec(self, value: Any) -> int:
         """The slot holding ``value`` at replay (a constant slot for values not traced)."""
         if isinstance(value, Tensor):
-            return self.external(value) if id(value.data) not in self.slot_of else self.slot_of[id(value.data)]
+            return self.external(value) if id(value._data) not in self.slot_of else self.slot_of[id(value._data)]
         k = self.slot_of.get(id(value))
         if k is not None:
             return k
@@ -124,7 +124,7 @@ class Tracer:
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn`` (tensors passed as their arrays) and record the call."""
-        out = fn(*[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
+        out = fn(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
         self.record(fn, args, kwargs, out)
         return out
 
@@ -183,12 +183,12 @@ class Plan:
 
     def _refresh(self, vals: list) -> None:
         for k, t in self.externals:
-            vals[k] = t.data
+            vals[k] = t._data
 
     def run(self, arrays: list[np.ndarray]) -> Any:
         vals = list(self.template)
         for k, t in self.externals:
-            vals[k] = t.data
+            vals[k] = t._data
         for k, a in zip(self.inputs, arrays):
             vals[k] = a
         for step in self.steps:
@@ -339,7 +339,7 @@ def _specialize(fn: Callable[..., Any], a: list[int], kw: dict, dst: int | None)
 
 def _output_spec(value: Any, tracer: Tracer) -> Any:
     if isinstance(value, Tensor):
-        k = tracer.slot_of.get(id(value.data))
+        k = tracer.slot_of.get(id(value._data))
         return ("tensor", k, value.requires_grad) if k is not None else ("const", value)
     if isinstance(value, (tuple, list)):
         return (type(value).__name__, [_output_spec(v, tracer) for v in value])
@@ -368,7 +368,7 @@ def _signature(args: tuple) -> tuple:
     key: list[tuple] = []
     for a in args:
         if isinstance(a, Tensor):
-            key.append(("T", a.data.shape, a.data.dtype.str, a.requires_grad))
+            key.append(("T", a._data.shape, a._data.dtype.str, a.requires_grad))
         elif isinstance(a, np.ndarray):
             key.append(("A", a.shape, a.dtype.str))
         else:
@@ -392,7 +392,7 @@ class CompiledFunction:
         except TypeError:  # an unhashable Python argument: nothing to cache on
             return self.fn(*args)
         if plan is not None:
-            return plan.run([a.data if isinstance(a, Tensor) else a for a in args])
+            return plan.run([a._data if isinstance(a, Tensor) else a for a in args])
         if mode.current_tracer() is not None:  # nested compile: the outer trace records our ops
             return self.fn(*args)
         result, plan = self._trace(args)
@@ -403,7 +403,7 @@ class CompiledFunction:
         tracer = Tracer()
         for a in args:
             if isinstance(a, Tensor):
-                tracer.input(a.data)
+                tracer.input(a._data)
             elif isinstance(a, np.ndarray):
                 tracer.input(a)
         state = mode.state

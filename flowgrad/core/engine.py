@@ -50,17 +50,17 @@ def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
 
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     if gradient is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise ShapeError(
                 f"backward: grad can be created implicitly only for scalar outputs, but this "
                 f"output has shape {root.shape}; pass gradient= (an array of that shape) or "
                 "reduce it first (for example .sum())"
             )
-        g: Any = np.ones_like(root.data)
+        g: Any = np.ones_like(root._data)
     else:
         g = gradient
         if not (create_graph and isinstance(g, Tensor)):
-            g = as_array(g, root.data.dtype)
+            g = as_array(g, root._data.dtype)
         if g.shape != root.shape:
             raise ShapeError(f"backward: gradient has shape {tuple(g.shape)} but the output has shape {root.shape}")
     if create_graph and not isinstance(g, Tensor):
@@ -150,17 +150,17 @@ def _run(
         if clock > node.time:
             _check_versions(node, inputs, needs)
         if op.vjp_all is not None:
-            gins = op.vjp_all(RAW, g, t.data, [i in needs for i in range(len(inputs))], *datas, **params)
+            gins = op.vjp_all(RAW, g, t._data, [i in needs for i in range(len(inputs))], *datas, **params)
         else:
             gins = None
         vjps = op.vjps
         for i in needs:
             inp = inputs[i]
-            gi = gins[i] if gins is not None else vjps[i](RAW, g, t.data, *datas, **params)
+            gi = gins[i] if gins is not None else vjps[i](RAW, g, t._data, *datas, **params)
             fresh = gi is not g
             if type(gi) is not ndarray:
                 gi = np.asarray(gi)
-            d = inp.data
+            d = inp._data
             if gi.shape != d.shape:
                 gi = sum_to(gi, d.shape)
             if gi.dtype != d.dtype:
@@ -273,7 +273,7 @@ def _walk_general(
         needs = node.needs if live is None else live.get(node, ())
         _check_versions(node, inputs, needs)
         args = inputs if create_graph else node.datas
-        ans = t if create_graph else t.data
+        ans = t if create_graph else t._data
         params = node.params
         if op.vjp_all is not None:
             mask = [i in needs for i in range(len(inputs))]
@@ -285,7 +285,7 @@ def _walk_general(
             inp = inputs[i]
             gi = gins[i]
             fresh = gi is not g
-            d = inp.data
+            d = inp._data
             if create_graph or type(gi) is not np.ndarray or gi.shape != d.shape or gi.dtype != d.dtype:
                 gi = call(_fit, gi, d.shape, d.dtype, create_graph)
             if anomaly:
@@ -352,7 +352,7 @@ def _store_leaf_grad(t: Tensor, g: Any, owned: bool, create_graph: bool) -> None
     if t.grad is None:
         t.grad = Tensor._wrap(g if owned else _own_copy(g))
     else:
-        t.grad.data += g
+        t.grad._data += g
         t.grad._mark_changed()
 
 
@@ -376,7 +376,7 @@ def backward(
         got = grad([root], ins, [gradient], retain_graph, create_graph, allow_unused=True)
         for t, g in zip(ins, got):
             if g is not None:
-                _store_leaf_grad(t, g if create_graph else g.data, False, create_graph)
+                _store_leaf_grad(t, g if create_graph else g._data, False, create_graph)
         return
     seed = _seed(root, gradient, create_graph)
     if create_graph:

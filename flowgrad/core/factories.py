@@ -137,7 +137,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requ
 
 
 def _like(x: Any, dtype: Any, where: str) -> tuple:
-    shape = tuple(np.shape(x.data if isinstance(x, Tensor) else x))
+    shape = tuple(np.shape(x._data if isinstance(x, Tensor) else x))
     if dtype is None:
         dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
     dtype = dtypes.as_dtype(dtype)

@@ -42,17 +42,17 @@ def _as_leaf(x: Any, fname: str) -> tuple[Tensor, bool]:
     If ``x`` is itself being differentiated by an outer ``grad``, the new leaf
     is an identity op on it, so the outer pass can see through this one.
     """
-    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
         raise DTypeError(_COMPLEX.format(fname=fname, what="with respect to a complex value"))
     if isinstance(x, Tensor):
-        if x.data.dtype.kind not in "fc":
+        if x._data.dtype.kind not in "fc":
             raise DTypeError(f"{fname}: cannot differentiate with respect to an integer tensor ({x.dtype})")
         if x.requires_grad and mode.state.grad_enabled:
             from ..ops.shape import COPY
 
             leaf = apply(COPY, (x,))
             return leaf, True
-        return Tensor._wrap(x.data, True), True
+        return Tensor._wrap(x._data, True), True
     arr = np.asarray(x)
     if arr.dtype.kind not in "fc":
         if arr.dtype.kind in "iub":
@@ -101,7 +101,7 @@ def _check_argnum(argnum: int, args: list, fname: str) -> None:
 
 def _check_output(out: Any, fname: str) -> None:
     # A string, None, a bool (np.allclose) or an int has no derivative: zeros would be a lie.
-    kind = (out.data if isinstance(out, Tensor) else np.asarray(out)).dtype.kind
+    kind = (out._data if isinstance(out, Tensor) else np.asarray(out)).dtype.kind
     if kind == "c":
         raise DTypeError(_COMPLEX.format(fname=fname, what="a function with a complex result"))
     if kind != "f":
@@ -115,11 +115,11 @@ def _output(x: Any, was_tensor: bool, like: Any, keep: bool = False) -> Any:
     """A gradient as the caller gets it: a tensor for tensor inputs or inside an outer transform
     (``keep``), else NumPy data in the input's form."""
     if x is None:
-        z = np.zeros_like(np.asarray(like.data if isinstance(like, Tensor) else like))
+        z = np.zeros_like(np.asarray(like._data if isinstance(like, Tensor) else like))
         return Tensor._wrap(z) if (was_tensor or keep) else (z if z.ndim else z[()])
     if was_tensor or keep:
         return x
-    data = x.data
+    data = x._data
     if data.ndim == 0 and not isinstance(like, np.ndarray):
         return data[()]
     return data
@@ -176,7 +176,7 @@ def value_and_grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., tu
             grads = [None] * len(tensors)
             value = out
         else:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise ShapeError(
                     f"grad: the function must return a scalar, got shape {out.shape}; "
                     "use fg.jacobian or fg.vjp for non-scalar outputs"
@@ -194,7 +194,7 @@ def value_and_grad(fun: Callable[..., Any], argnum: Any = 0) -> Callable[..., tu
 
 
 def _value(out: Tensor) -> Any:
-    data = out.data
+    data = out._data
     return data[()] if data.ndim == 0 else data
 
 
@@ -265,7 +265,7 @@ def jacobian(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
             out = fun(*args, **kwargs)
         _check_output(out, "jacobian")
         nested = _keep_graph([leaf])
-        out_shape = tuple(np.shape(out.data if isinstance(out, Tensor) else out))
+        out_shape = tuple(np.shape(out._data if isinstance(out, Tensor) else out))
         if not isinstance(out, Tensor) or not out.requires_grad:
             z = np.zeros(out_shape + leaf.shape, dtype=leaf.dtype)
             return Tensor._wrap(z) if (was_tensor or nested) else z
@@ -277,12 +277,12 @@ def jacobian(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
             (gk,) = engine.grad(
                 out, [leaf], [seed.reshape(out_shape)], retain_graph=True, create_graph=nested, allow_unused=True
             )
-            rows.append(gk if gk is not None else Tensor._wrap(np.zeros_like(leaf.data)))
+            rows.append(gk if gk is not None else Tensor._wrap(np.zeros_like(leaf._data)))
         if nested:
             from ..ops.shape import reshape, stack
 
             return reshape(stack(rows), out_shape + leaf.shape)
-        stacked = np.stack([r.data for r in rows]) if rows else np.zeros((0,) + leaf.shape, leaf.dtype)
+        stacked = np.stack([r._data for r in rows]) if rows else np.zeros((0,) + leaf.shape, leaf.dtype)
         result = stacked.reshape(out_shape + leaf.shape)
         return Tensor._wrap(result) if was_tensor else result
 
@@ -337,6 +337,6 @@ def elementwise_grad(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., 
         args = list(positional)
         _check_argnum(argnum, args, "elementwise_grad")
         out, f_vjp = vjp(lambda x: fun(*args[:argnum], x, *args[argnum + 1 :], **kwargs), args[argnum])
-        return f_vjp(np.ones_like(np.asarray(out.data if isinstance(out, Tensor) else out)))[0]
+        return f_vjp(np.ones_like(np.asarray(out._data if isinstance(out, Tensor) else out)))[0]
 
     return egrad

@@ -26,7 +26,7 @@ class InPlaceMethods:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        data: np.ndarray
+        _data: np.ndarray
         requires_grad: builtins.bool
         _version: builtins.int
 
@@ -49,18 +49,18 @@ class InPlaceMethods:
     def __setitem__(self: _T, index: Any, value: Any) -> None:
         self._check_inplace("item assignment")
         if isinstance(value, InPlaceMethods):
-            value = value.data
+            value = value._data
         if isinstance(index, InPlaceMethods):
-            index = index.data
+            index = index._data
         elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, InPlaceMethods) else i for i in index)
+            index = tuple(i._data if isinstance(i, InPlaceMethods) else i for i in index)
         _checked_inplace(_setitem, self, "item assignment", value, index, value)
         self._mark_changed()
 
     def _inplace(self: _T, ufunc: np.ufunc, other: Any, what: str) -> _T:
         self._check_inplace(what)
         if isinstance(other, InPlaceMethods):
-            other = other.data
+            other = other._data
         try:
             _inplace_call(_ufunc_into, self, ufunc, other)
         except (ValueError, TypeError) as exc:
@@ -74,12 +74,12 @@ class InPlaceMethods:
 
     def add_(self: _T, other: Any, alpha: Any = 1) -> _T:
         if alpha != 1:
-            other = (other.data if isinstance(other, InPlaceMethods) else other) * alpha
+            other = (other._data if isinstance(other, InPlaceMethods) else other) * alpha
         return self._inplace(np.add, other, "add_")
 
     def sub_(self: _T, other: Any, alpha: Any = 1) -> _T:
         if alpha != 1:
-            other = (other.data if isinstance(other, InPlaceMethods) else other) * alpha
+            other = (other._data if isinstance(other, InPlaceMethods) else other) * alpha
         return self._inplace(np.subtract, other, "sub_")
 
     def mul_(self: _T, other: Any) -> _T:
@@ -94,14 +94,14 @@ class InPlaceMethods:
 
     def fill_(self: _T, value: Any) -> _T:
         self._check_inplace("fill_")
-        value = value.data if isinstance(value, InPlaceMethods) else value
+        value = value._data if isinstance(value, InPlaceMethods) else value
         _checked_inplace(_setitem, self, "fill_", value, Ellipsis, value)
         self._mark_changed()
         return self
 
     def copy_(self: _T, src: Any) -> _T:
         self._check_inplace("copy_")
-        src = src.data if isinstance(src, InPlaceMethods) else src
+        src = src._data if isinstance(src, InPlaceMethods) else src
         _checked_inplace(_setitem, self, "copy_", src, Ellipsis, src)
         self._mark_changed()
         return self
@@ -131,7 +131,7 @@ def _inplace_call(fn: Any, target: InPlaceMethods, *args: Any) -> None:
     if tracer is not None:
         tracer.call(fn, target, *args)
     else:
-        fn(target.data, *args)
+        fn(target._data, *args)
 
 
 def _checked_inplace(fn: Any, target: InPlaceMethods, what: str, value: Any, *args: Any) -> None:

@@ -33,12 +33,12 @@ class _TypedTensorType(type):
     dtype: np.dtype
 
     def __call__(cls, *args: Any, device: Any = None, requires_grad: bool = False) -> Tensor:
-        if len(args) == 1 and isinstance(args[0], Tensor) and args[0].data.dtype != cls.dtype:
-            raise DTypeError(f"{cls.__name__}: expected a tensor of dtype {cls.dtype}, got {args[0].data.dtype}")
+        if len(args) == 1 and isinstance(args[0], Tensor) and args[0]._data.dtype != cls.dtype:
+            raise DTypeError(f"{cls.__name__}: expected a tensor of dtype {cls.dtype}, got {args[0]._data.dtype}")
         return Tensor(*args, dtype=cls.dtype, device=device, requires_grad=requires_grad)
 
     def __instancecheck__(cls, obj: Any) -> bool:
-        return isinstance(obj, Tensor) and obj.data.dtype == cls.dtype
+        return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype
 
 
 def _typed(name: str, dtype: Any) -> Any:

@@ -145,7 +145,7 @@ def _array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwa
                 f"numpy.{ufunc.__name__}.{method} is not differentiable on flowgrad tensors; "
                 "use the flowgrad function or .detach() first"
             )
-    raw = [x.data if isinstance(x, Tensor) else x for x in inputs]
+    raw = [x._data if isinstance(x, Tensor) else x for x in inputs]
     return getattr(ufunc, method)(*raw, **kwargs)
 
 

@@ -172,7 +172,7 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
     needs = None  # positions of inputs that require grad, if any
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
-            datas.append(a.data)
+            datas.append(a._data)
             if a.requires_grad:
                 if needs is None:
                     needs = [i]
@@ -198,7 +198,7 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
     if mode.TRACING and state.tracer is not None:
         state.tracer.record(forward, [a if isinstance(a, Tensor) else d for a, d in zip(args, datas)], params, out)
     t = _new(Tensor)
-    t.data = out
+    t._data = out
     t.grad = None
     if needs is not None and state.grad_enabled and op.differentiable:
         if out.dtype.kind == "c":  # complex derivatives have competing conventions: refuse, never guess
@@ -255,7 +255,7 @@ def op_error(op: Op, datas: list, params: dict, exc: Exception) -> Exception:
 
 def check_finite(op: Op, value: Any, phase: str, node: Node | None) -> None:
     """Anomaly mode: raise if ``value`` holds NaN or inf."""
-    arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+    arr = value._data if isinstance(value, Tensor) else np.asarray(value)
     if arr.dtype.kind not in "fc" or np.isfinite(arr).all():
         return
     bad = "nan" if np.isnan(arr).any() else "inf"

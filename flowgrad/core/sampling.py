@@ -92,7 +92,7 @@ def _plain(value: Any, name: str) -> Any:
                 f"normal: samples are not differentiable in {name}; draw noise and shift it instead: "
                 "mean + std * fg.randn_like(mean) (the reparameterisation trick)"
             )
-        return value.data
+        return value._data
     return value
 
 
@@ -127,14 +127,14 @@ def normal(
         shape: tuple = (check_int(size, "normal", "size"),) if isinstance(size, int) else tuple(size)
         want = dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     else:
-        shape = np.broadcast_shapes(*(np.shape(v.data) for v in tensors))
-        want = np.result_type(*(v.data.dtype for v in tensors)) if dtype is None else dtypes.as_dtype(dtype)
+        shape = np.broadcast_shapes(*(np.shape(v._data) for v in tensors))
+        want = np.result_type(*(v._data.dtype for v in tensors)) if dtype is None else dtypes.as_dtype(dtype)
     draw = numpy_generator(generator).standard_normal(shape)
     values = (np.asarray(m, dtype=np.float64) + np.asarray(s, dtype=np.float64) * draw).astype(want, copy=False)
     if out is not None:
         if not isinstance(out, Tensor) or out.shape != values.shape:
             raise ArgumentError(f"normal: out= must be a tensor of shape {values.shape}")
-        out.data[...] = values
+        out._data[...] = values
         return out
     result = Tensor._wrap(values)
     return result.requires_grad_(True) if requires_grad else result
@@ -143,7 +143,7 @@ def normal(
 def _like(name: str, x: Any, dtype: Any) -> tuple[tuple, Any]:
     if not isinstance(x, Tensor):
         raise DTypeError(f"{name}: expected a tensor, got {type(x).__name__}")
-    return x.shape, (x.data.dtype if dtype is None else dtypes.as_dtype(dtype))
+    return x.shape, (x._data.dtype if dtype is None else dtypes.as_dtype(dtype))
 
 
 def randn_like(

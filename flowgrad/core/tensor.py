@@ -1,6 +1,7 @@
 """``Tensor``: an ndarray, the gradient it collects, and the node that made it.
 
-A tensor is a thin holder: ``.data`` is a NumPy array, ``.grad`` a tensor or
+A tensor is a thin holder: ``._data`` is a NumPy array (``.numpy()`` outside the
+core; ``.data`` is a tensor sharing it, as in PyTorch), ``.grad`` a tensor or
 None, ``.requires_grad`` a flag and ``grad_fn`` the recorded node (None for
 leaves). Arithmetic and the other operations are bound in
 ``flowgrad.core.methods`` and all go through ``flowgrad.core.ops.apply``.
@@ -45,7 +46,7 @@ def as_array(data: Any, dtype: Any = None, copy: builtins.bool = False) -> np.nd
     """
     want = None if dtype is None else dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)
     else:
@@ -105,13 +106,13 @@ class Tensor(InPlaceMethods):
 
     # Hot attributes live in slots; rare ones (set by retain_grad, in-place
     # ops, names) fall back to a lazily created __dict__ with class defaults.
-    __slots__ = ("data", "grad", "requires_grad", "_node", "__dict__", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "_node", "__dict__", "__weakref__")
     _version = 0
     _retains_grad = False
     # Makes NumPy defer to Tensor in mixed expressions (ndarray + Tensor).
     __array_priority__ = 1000
 
-    data: np.ndarray
+    _data: np.ndarray
     grad: Tensor | None
     requires_grad: builtins.bool
     _node: Node | None
@@ -174,7 +175,7 @@ class Tensor(InPlaceMethods):
         if not args:
             arr = np.empty(0, want)
         elif len(args) == 1 and isinstance(args[0], Tensor) and dtype is None:
-            arr = args[0].data
+            arr = args[0]._data
         elif len(args) == 1 and not _is_py_int(args[0]):
             if isinstance(args[0], _PY_SCALARS):
                 raise DTypeError(
@@ -190,7 +191,7 @@ class Tensor(InPlaceMethods):
             arr = np.empty(args, want)
         if requires_grad:
             _check_requires_grad(arr.dtype, "Tensor")
-        self.data = arr
+        self._data = arr
         self.grad = None
         self.requires_grad = builtins.bool(requires_grad)
         self._node = None
@@ -199,7 +200,7 @@ class Tensor(InPlaceMethods):
     @classmethod
     def _wrap(cls, arr: np.ndarray, requires_grad: builtins.bool = False) -> "Tensor":
         t = object.__new__(cls)
-        t.data = arr
+        t._data = arr
         t.grad = None
         t.requires_grad = requires_grad
         t._node = None
@@ -207,20 +208,42 @@ class Tensor(InPlaceMethods):
 
     # ----- array-like attributes ------------------------------------------------
     @property
+    def data(self) -> "Tensor":
+        """This tensor's values as a tensor outside autograd, sharing memory, as in PyTorch.
+
+        ``.data`` never requires grad, and in-place changes through it are not seen by
+        autograd (no version bump): the old way to update weights by hand.
+
+        >>> import flowgrad as fg
+        >>> w = fg.tensor([1.0, 2.0], requires_grad=True)
+        >>> w.data.requires_grad, w.data.mul_(10) is not None, w
+        (False, True, tensor([10., 20.], requires_grad=True))
+        """
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        # PyTorch lets `param.data = other` swap the values (even the shape) of a leaf in place.
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if self.requires_grad:
+            _check_requires_grad(arr.dtype, "data")
+        self._data = arr
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> builtins.int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> _Size:
-        return _Size(self.data.shape)
+        return _Size(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> dtypes.device:
@@ -236,27 +259,27 @@ class Tensor(InPlaceMethods):
 
     @property
     def itemsize(self) -> builtins.int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     @property
     def nbytes(self) -> builtins.int:
-        return self.data.nbytes
+        return self._data.nbytes
 
     def numel(self) -> builtins.int:
-        return self.data.size
+        return self._data.size
 
     def dim(self) -> builtins.int:
-        return self.data.ndim
+        return self._data.ndim
 
     def __len__(self) -> builtins.int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise DTypeError("len() of a 0-d tensor")  # a TypeError, as Python's protocol wants
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self) -> Iterator["Tensor"]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise DTypeError("iteration over a 0-d tensor")
-        for i in range(len(self.data)):
+        for i in range(len(self._data)):
             yield self[i]
 
     # ----- conversion -------------------------------------------------------------
@@ -265,33 +288,33 @@ class Tensor(InPlaceMethods):
         tracer = mode.current_tracer()
         if tracer is not None:
             tracer.warn(".numpy()")
-        return self.data
+        return self._data
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(
-                f"item: only one-element tensors can be converted to a Python number, got shape {self.data.shape}"
+                f"item: only one-element tensors can be converted to a Python number, got shape {self._data.shape}"
             )
         tracer = mode.current_tracer()
         if tracer is not None:
             tracer.warn(".item()")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
         tracer = mode.current_tracer()
         if tracer is not None:
             tracer.warn(".tolist()")
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         # NumPy (np.linalg, np.asarray, ...) would drop the gradient silently; a cast to integers
         # or booleans (np.int64(t), indexes) has none to drop: it is piecewise constant.
         if self.requires_grad and (dtype is None or np.dtype(dtype).kind not in "iub"):
             raise DTypeError(lost_gradient_message())
-        if dtype is not None and np.dtype(dtype) != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def __float__(self) -> builtins.float:
         return builtins.float(self.item())
@@ -300,27 +323,27 @@ class Tensor(InPlaceMethods):
         return builtins.int(self.item())
 
     def __index__(self) -> builtins.int:
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise DTypeError(
-                f"only integer tensors of one element can be used as an index, got {self.data.dtype}{self.shape}"
+                f"only integer tensors of one element can be used as an index, got {self._data.dtype}{self.shape}"
             )
         return builtins.int(self.item())
 
     def __bool__(self) -> builtins.bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(  # a ValueError, as NumPy's
-                f"bool: the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+                f"bool: the truth value of a tensor with {self._data.size} elements is ambiguous; use .any() or .all()"
             )
         tracer = mode.current_tracer()
         if tracer is not None:
             tracer.warn("bool()")
-        return builtins.bool(self.data)
+        return builtins.bool(self._data)
 
     __hash__ = object.__hash__  # identity, in C: tensors are dict keys in the engine
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._data)
 
     def detach_(self) -> "Tensor":
         self._node = None
@@ -329,7 +352,7 @@ class Tensor(InPlaceMethods):
 
     def requires_grad_(self, requires_grad: builtins.bool = True) -> "Tensor":
         if requires_grad:
-            _check_requires_grad(self.data.dtype, "requires_grad_")
+            _check_requires_grad(self._data.dtype, "requires_grad_")
         if not requires_grad and self._node is not None:
             raise FlowgradError("requires_grad_(False): only leaf tensors can stop requiring grad; use .detach()")
         self.requires_grad = builtins.bool(requires_grad)
@@ -357,7 +380,7 @@ class Tensor(InPlaceMethods):
             else:
                 dtype = a
         dtypes.check_device(dev)
-        if dtype is None or dtypes.as_dtype(dtype) == self.data.dtype:
+        if dtype is None or dtypes.as_dtype(dtype) == self._data.dtype:
             return self.clone() if copy else self
         return self.astype(dtype)
 
@@ -388,7 +411,7 @@ class Tensor(InPlaceMethods):
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
-            return str(self.data.dtype)
+            return str(self._data.dtype)
         return self.to(dtype)
 
     # ----- autodiff -----------------------------------------------------------------
@@ -413,9 +436,9 @@ class Tensor(InPlaceMethods):
 
     # ----- printing -------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", floatmode="maxprec_equal", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", floatmode="maxprec_equal", precision=4)
         extras = []
-        d = self.data.dtype
+        d = self._data.dtype
         if d != dtypes.get_default_dtype() and d not in (np.int64, np.bool_):
             extras.append(f"dtype=fg.{d}")
         if self._node is not None:
@@ -426,8 +449,8 @@ class Tensor(InPlaceMethods):
         return f"tensor({body}{tail})"
 
     def __format__(self, spec: str) -> str:
-        if self.data.ndim == 0:
-            return format(self.data.item(), spec)
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
         return format(repr(self), spec) if spec else repr(self)
 
 

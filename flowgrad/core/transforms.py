@@ -120,7 +120,7 @@ def make_jvp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Callable
 
         def _jvp(v: Any) -> tuple:
             ans, f_vjp = vjp(f, x)
-            u0 = np.zeros(np.shape(ans.data if hasattr(ans, "data") else ans))
+            u0 = np.zeros(np.shape(ans))
 
             def pairing(u: Any) -> Any:
                 from ..ops.reduce import sum as total
@@ -189,7 +189,7 @@ def make_ggnvp(
     def at_point(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         f_vjp, f_x = make_vjp(f, f_argnum)(*args, **kwargs)
         g_hvp, grad_g_x = make_vjp(grad(g))(f_x)
-        zeros = np.zeros(np.shape(grad_g_x.data if hasattr(grad_g_x, "data") else grad_g_x))
+        zeros = np.zeros(np.shape(grad_g_x))
         f_jvp, _ = make_vjp(f_vjp)(zeros)  # J v as the vjp of the linear map u -> J' u
 
         def ggnvp(v: Any) -> Any:

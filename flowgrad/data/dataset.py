@@ -100,7 +100,7 @@ TensorDataset = ArrayDataset
 
 
 def _as_ndarray(a: Any, k: int) -> np.ndarray:
-    arr = a.data if isinstance(a, fg.Tensor) else np.asarray(a)
+    arr = a._data if isinstance(a, fg.Tensor) else np.asarray(a)
     if arr.ndim == 0:
         raise fg.DataError(f"ArrayDataset: array {k} is a scalar; each array needs a first (sample) dimension")
     return arr

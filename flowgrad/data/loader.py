@@ -164,7 +164,7 @@ def default_collate(batch: list) -> Any:
         raise fg.DataError("default_collate: the batch is empty")
     elem = batch[0]
     if isinstance(elem, (fg.Tensor, np.ndarray, np.generic)):
-        return fg.from_numpy(_stack([e.data if isinstance(e, fg.Tensor) else np.asarray(e) for e in batch]))
+        return fg.from_numpy(_stack([e._data if isinstance(e, fg.Tensor) else np.asarray(e) for e in batch]))
     if isinstance(elem, (bool, int, float)):
         dtype = np.bool_ if isinstance(elem, bool) else np.int64 if isinstance(elem, int) else np.float64
         try:

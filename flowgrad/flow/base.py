@@ -272,7 +272,7 @@ class OpNode(Node):
         with fg.enable_grad():
             output = self._compute(leaves, arrays)
         self._leaves, self._output = leaves, output
-        data = output.data
+        data = output._data
         # 0-d results become NumPy scalars, as np.mean and np.sum return them.
         self.value = data[()] if data.ndim == 0 else data
 
@@ -295,13 +295,13 @@ class OpNode(Node):
         if any(not leaves[p].requires_grad for p in wanted):
             # Integer inputs (as MiniFlow's int labels) cannot require grad: recompute in float64.
             leaves = [
-                fg.from_numpy(leaf.data.astype(np.float64)).requires_grad_()
+                fg.from_numpy(leaf._data.astype(np.float64)).requires_grad_()
                 if p in wanted and not leaf.requires_grad
                 else leaf
                 for p, leaf in enumerate(leaves)
             ]
             with fg.enable_grad():
-                output = self._compute(leaves, [leaf.data for leaf in leaves])
+                output = self._compute(leaves, [leaf._data for leaf in leaves])
         found: tuple = ()
         if wanted and output.requires_grad:
             found = fg.autograd.grad(

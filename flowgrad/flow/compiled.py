@@ -52,11 +52,11 @@ def _graph_function(graph: list[Node]) -> Any:
                     continue
                 leaves = []
                 for position, inbound in enumerate(node.inbound_nodes):
-                    leaf = fg.from_numpy(out[id(inbound)].data)
+                    leaf = fg.from_numpy(out[id(inbound)]._data)
                     if node._wants_gradient(position):
                         leaf.requires_grad_()
                     leaves.append(leaf)
-                given = [leaf.data for leaf in leaves]
+                given = [leaf._data for leaf in leaves]
                 node.check(*given)  # shapes only, for these nodes: a replay has the traced shapes
                 output = node._compute(leaves, given)
                 out[id(node)] = output
@@ -72,7 +72,7 @@ def _graph_function(graph: list[Node]) -> Any:
                 if g is not None:
                     parts.append(g if g.shape == value.shape else g.reshape(value.shape))
             if not consumers:  # an output: a single value is the cost, d cost / d cost = 1
-                seed = float_zeros_like(value.data)
+                seed = float_zeros_like(value._data)
                 if type(node) is not Input and seed.size == 1:
                     seed = np.asarray(seed + 1)
                 parts.append(fg.from_numpy(seed))
@@ -92,7 +92,7 @@ def _graph_function(graph: list[Node]) -> Any:
                 for position, inbound in enumerate(node.inbound_nodes):
                     g = by_position.get(position)
                     if g is None:
-                        g = fg.from_numpy(float_zeros_like(out[id(inbound)].data))
+                        g = fg.from_numpy(float_zeros_like(out[id(inbound)]._data))
                     mine[id(inbound)] = mine[id(inbound)] + g if id(inbound) in mine else g
             sent[id(node)] = mine
             grads.append([upstream, *mine.values()])
@@ -115,10 +115,10 @@ def run_compiled(graph: list[Node], stamp: int) -> None:
     for node, value, received in zip(graph, values, grads):
         node._run_stamp = stamp
         if type(node) is not Input:
-            data = value.data
+            data = value._data
             node.value = data[()] if data.ndim == 0 else data  # 0-d: a NumPy scalar, as eager gives
-        gradients: dict[Node, Any] = {node: received[0].data}
+        gradients: dict[Node, Any] = {node: received[0]._data}
         distinct = {id(n): n for n in node.inbound_nodes}.values()  # in first-use order, as `mine` was
         for inbound, g in zip(distinct, received[1:]):
-            gradients[inbound] = g.data
+            gradients[inbound] = g._data
         node.gradients = gradients

@@ -99,7 +99,7 @@ class _Encoder:
         if id(obj) in self.names:
             ref["name"] = self.names[id(obj)]
             return ref
-        arr = np.asarray(obj.data if kind == "tensor" else obj)
+        arr = np.asarray(obj._data if kind == "tensor" else obj)
         if st.dtype_name(arr.dtype) is None:
             raise self.fail(path, f"dtype {arr.dtype} cannot be stored (flowgrad stores {' '.join(st.DTYPES)})")
         name = ".".join(map(str, path)) or "tensor"  # model.state_dict() keys stay the tensor names

@@ -24,9 +24,9 @@ def _leaves(value: Any, out: list) -> Callable[[Any, list], Any]:
         items = [_leaves(v, out) for v in value]
         sequence: Any = type(value)
         return lambda vec, pos: sequence(p(vec, pos) for p in items)
-    if np.iscomplexobj(value.data if isinstance(value, Tensor) else value):
+    if np.iscomplexobj(value._data if isinstance(value, Tensor) else value):
         raise DTypeError("flatten: flowgrad differentiates real numbers only, got a complex value")
-    shape = np.shape(value.data if isinstance(value, Tensor) else value)
+    shape = np.shape(value._data if isinstance(value, Tensor) else value)
     size = int(np.prod(shape))
     out.append(fnp.ravel(value) if isinstance(value, Tensor) else np.ravel(np.asarray(value, dtype=float)))
 

@@ -204,7 +204,7 @@ def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = No
 
 def embedding(indices: Any, weight: fg.Tensor) -> fg.Tensor:
     """Rows of ``weight`` picked by integer ``indices``."""
-    idx = indices.data if isinstance(indices, fg.Tensor) else np.asarray(indices)
+    idx = indices._data if isinstance(indices, fg.Tensor) else np.asarray(indices)
     if idx.dtype.kind not in "iu":
         raise fg.DTypeError(f"embedding: indices must be integers, got {idx.dtype}")
     if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
@@ -214,7 +214,7 @@ def embedding(indices: Any, weight: fg.Tensor) -> fg.Tensor:
 
 def one_hot(labels: Any, num_classes: int = -1) -> fg.Tensor:
     """Integer labels as one-hot int64 rows."""
-    idx = labels.data if isinstance(labels, fg.Tensor) else np.asarray(labels)
+    idx = labels._data if isinstance(labels, fg.Tensor) else np.asarray(labels)
     if idx.dtype.kind not in "iu":  # NumPy's IndexError said nothing of one_hot
         raise fg.DTypeError(f"one_hot: labels must be integers, got dtype {idx.dtype}")
     n = int(idx.max()) + 1 if num_classes < 0 else num_classes

@@ -102,6 +102,6 @@ class SoftmaxCrossEntropyWithLogits(_Loss):
 
     def forward(self, logits: Any, labels: Any) -> fg.Tensor:
         if not self.sparse:
-            labels = labels.data if isinstance(labels, fg.Tensor) else labels
-            labels = fg.tensor(labels).data.astype(logits.dtype)
+            labels = labels._data if isinstance(labels, fg.Tensor) else labels
+            labels = fg.tensor(labels)._data.astype(logits.dtype)
         return losses.cross_entropy(logits, labels, reduction=self.reduction)

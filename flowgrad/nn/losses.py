@@ -29,7 +29,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 def _pair(name: str, input: Any, target: Any) -> tuple[fg.Tensor, fg.Tensor]:  # noqa: A002
     # Checked: a string became a tensor of strings, or an error naming fg.tensor, not the loss.
     for what, value in (("input", input), ("target", target)):
-        kind = (value.data if isinstance(value, fg.Tensor) else np.asarray(value)).dtype.kind
+        kind = (value._data if isinstance(value, fg.Tensor) else np.asarray(value)).dtype.kind
         if kind not in "biuf":
             raise fg.DTypeError(f"{name}: {what} must be a tensor or an array of numbers, got {given(value)}")
     if not isinstance(input, fg.Tensor):
@@ -97,10 +97,10 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> fg.Tensor:  # noqa: A002
     """BCE on probabilities; each log is clamped at -100 as in PyTorch."""
     input, target = _pair("binary_cross_entropy", input, target)
-    if np.any((input.data < 0) | (input.data > 1)):  # log of a negative number: NaN and a RuntimeWarning
+    if np.any((input._data < 0) | (input._data > 1)):  # log of a negative number: NaN and a RuntimeWarning
         raise ArgumentError(
             "binary_cross_entropy: input must be probabilities in [0, 1], got values from "
-            f"{input.data.min()} to {input.data.max()} (for logits use binary_cross_entropy_with_logits)"
+            f"{input._data.min()} to {input._data.max()} (for logits use binary_cross_entropy_with_logits)"
         )
     log_p = fg.clamp(fg.log(input), min=-100)
     log_q = fg.clamp(fg.log(1 - input), min=-100)
@@ -160,18 +160,18 @@ def _picked(logp: fg.Tensor, labels: fg.Tensor, weight: Any, ignore_index: int, 
     Everything that depends on the labels is computed with flowgrad ops, so a compiled
     step (fg.compile) replays it on each batch's labels instead of baking in the first.
     """
-    _check_labels(name, logp, labels.data, ignore_index)
+    _check_labels(name, logp, labels._data, ignore_index)
     cd = _class_dim(logp)
     keep = labels != ignore_index
     safe = fg.where(keep, labels, 0)
     if logp.ndim == 1:
-        picked = logp[safe.data]
+        picked = logp[safe._data]
     else:
         moved = fg.moveaxis(logp, cd, -1)  # (N, d1.., C)
-        picked = moved[tuple(np.indices(labels.shape)) + (safe.data,)]
+        picked = moved[tuple(np.indices(labels.shape)) + (safe._data,)]
     n_classes = logp.shape[cd]
     w = fg.ones(n_classes, dtype=logp.dtype) if weight is None else fg.tensor(_as_array(weight, logp.dtype))
-    sample_w = fg.where(keep, w[safe.data], 0).astype(logp.dtype)
+    sample_w = fg.where(keep, w[safe._data], 0).astype(logp.dtype)
     return picked, sample_w, keep
 
 
@@ -192,7 +192,7 @@ def nll_loss(
 
 
 def _as_array(x: Any, dtype: Any) -> np.ndarray:
-    return (x.data if isinstance(x, fg.Tensor) else np.asarray(x)).astype(dtype, copy=False)
+    return (x._data if isinstance(x, fg.Tensor) else np.asarray(x)).astype(dtype, copy=False)
 
 
 def cross_entropy(
@@ -214,7 +214,7 @@ def cross_entropy(
     logp = fg.log_softmax(input, cd)
     w_shape = [1] * input.ndim
     w_shape[cd] = n_classes
-    if weight is not None and np.size(weight.data if isinstance(weight, fg.Tensor) else weight) != n_classes:
+    if weight is not None and np.size(weight._data if isinstance(weight, fg.Tensor) else weight) != n_classes:
         raise fg.ShapeError(
             f"cross_entropy: weight must have one value per class ({n_classes}), got shape {np.shape(weight)}"
         )

@@ -232,10 +232,10 @@ class Module:
             if dt.kind != "f":
                 raise fg.DTypeError(f"Module.to: expected a floating dtype, got {dt}")
             for t in list(self.parameters()) + [b for b in self.buffers() if isinstance(b, fg.Tensor)]:
-                if t.data.dtype.kind == "f" and t.data.dtype != dt:
-                    t.data = t.data.astype(dt)
+                if t._data.dtype.kind == "f" and t._data.dtype != dt:
+                    t._data = t._data.astype(dt)
                     if t.grad is not None:
-                        t.grad = fg.tensor(t.grad.data, dtype=dt)
+                        t.grad = fg.tensor(t.grad._data, dtype=dt)
         return self
 
     def float(self) -> Module:
@@ -275,7 +275,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arr = value.data if isinstance(value, fg.Tensor) else np.asarray(value)
+            arr = value._data if isinstance(value, fg.Tensor) else np.asarray(value)
             if isinstance(target, fg.Tensor):
                 if arr.shape != target.shape:
                     problems.append(f"{key}: expected shape {target.shape}, got {arr.shape}")
@@ -291,7 +291,7 @@ class Module:
                 if key not in state_dict:
                     continue
                 value = state_dict[key]
-                arr = value.data if isinstance(value, fg.Tensor) else np.asarray(value)
+                arr = value._data if isinstance(value, fg.Tensor) else np.asarray(value)
                 if isinstance(target, fg.Tensor):
                     target.copy_(arr.astype(target.dtype, copy=False))
         return IncompatibleKeys(missing, unexpected)

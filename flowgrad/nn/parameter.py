@@ -24,11 +24,11 @@ class Parameter(fg.Tensor):
         if data is None:
             arr = np.empty(0, dtype=fg.get_default_dtype())
         elif isinstance(data, fg.Tensor):
-            arr = data.data
+            arr = data._data
         else:
-            arr = fg.tensor(data).data
+            arr = fg.tensor(data)._data
         # Not Tensor.__init__ (PyTorch's legacy constructor, which copies): a parameter shares.
-        self.data = arr
+        self._data = arr
         self.grad = None
         self.requires_grad = False
         self._node = None

@@ -29,7 +29,7 @@ def clip_grad_norm_(
     """
     max_norm = fg.errors.check_number(max_norm, "clip_grad_norm_", "max_norm")  # checked even without gradients
     norm_type = fg.errors.check_number(norm_type, "clip_grad_norm_", "norm_type")
-    grads = [p.grad.data for p in _params(parameters) if p.grad is not None]
+    grads = [p.grad._data for p in _params(parameters) if p.grad is not None]
     if not grads:
         return fg.tensor(0.0)
     if norm_type == math.inf:
@@ -49,7 +49,7 @@ def clip_grad_value_(parameters: Any, clip_value: float) -> None:
     """Clamp every gradient element to [-clip_value, clip_value] in place."""
     for p in _params(parameters):
         if p.grad is not None:
-            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 
 
 def parameters_to_vector(parameters: Iterable[fg.Tensor]) -> fg.Tensor:
@@ -59,7 +59,7 @@ def parameters_to_vector(parameters: Iterable[fg.Tensor]) -> fg.Tensor:
 
 def vector_to_parameters(vec: fg.Tensor, parameters: Iterable[fg.Tensor]) -> None:
     """Copy consecutive slices of ``vec`` into ``parameters`` (in place)."""
-    data = vec.data if isinstance(vec, fg.Tensor) else np.asarray(vec)
+    data = vec._data if isinstance(vec, fg.Tensor) else np.asarray(vec)
     offset = 0
     with fg.no_grad():
         for p in parameters:

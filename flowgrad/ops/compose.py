@@ -26,7 +26,7 @@ from . import shape as sh
 
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _tensor(x: Any) -> Any:

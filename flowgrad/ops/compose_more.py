@@ -23,7 +23,7 @@ from .compose import _atleast, roll
 
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 @export(numpy="sinc", method="sinc", top="sinc")

@@ -41,7 +41,7 @@ def _div_divisor_rule(g: Any, a: Any, b: Any) -> Any:
     1e-154); in narrower floats (a / b) / b, as PyTorch, since b * b underflows to 0 in float32
     below 1e-19 where the quotient stays finite (a float32 second derivative came out nan where
     torch's was -20.7)."""
-    if np.asarray(getattr(b, "data", b)).dtype == np.float64:
+    if np.asarray(getattr(b, "_data", b)).dtype == np.float64:
         return -g * a / (b * b)
     return -g * (a / b) / b
 
@@ -320,7 +320,7 @@ logical_xor = _binary(LOGICAL_XOR)
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """``x`` where ``condition`` holds, else ``y`` (gradients flow to x and y)."""
     if isinstance(condition, Tensor):
-        condition = condition.data
+        condition = condition._data
     return apply(WHERE, (condition, x, y))
 
 

@@ -68,7 +68,7 @@ def rad2deg(x: Any) -> Tensor:
 
 
 def _real_only(x: Any, where: str) -> None:
-    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
         raise DTypeError(f"{where}: flowgrad differentiates real numbers only, got a complex value")
 
 
@@ -81,14 +81,14 @@ def real(x: Any) -> Any:
 def imag(x: Any) -> Tensor:
     """The imaginary part of a real value: zeros (a constant, so its gradient is zero)."""
     _real_only(x, "imag")
-    return Tensor._wrap(np.zeros_like(x.data if isinstance(x, Tensor) else np.asarray(x)))
+    return Tensor._wrap(np.zeros_like(x._data if isinstance(x, Tensor) else np.asarray(x)))
 
 
 def angle(x: Any, deg: bool = False) -> Tensor:
     """The argument of a real value: 0 where x >= 0, pi (or 180) where x < 0. A constant on
     each side of 0, so its gradient is zero."""
     _real_only(x, "angle")
-    return Tensor._wrap(np.angle(x.data if isinstance(x, Tensor) else np.asarray(x), deg=deg))
+    return Tensor._wrap(np.angle(x._data if isinstance(x, Tensor) else np.asarray(x), deg=deg))
 
 
 def conj(x: Any) -> Any:

@@ -242,7 +242,7 @@ def einsum(subscripts: Any, *operands: Any, **kwargs: Any) -> Tensor:
 
 
 def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 # ----- public names (core/exports.py): flowgrad.numpy's, the Tensor method's, flowgrad's ------------

@@ -46,13 +46,13 @@ def _col(a: Any) -> Any:
 
 
 def _square(x: Any, where: str) -> None:
-    shape = np.shape(x.data if isinstance(x, Tensor) else x)
+    shape = np.shape(x._data if isinstance(x, Tensor) else x)
     if len(shape) < 2 or shape[-1] != shape[-2]:
         raise ShapeError(f"{where}: expected a square matrix or a stack of them (..., M, M), got shape {shape}")
 
 
 def _matrix(x: Any, where: str) -> None:
-    shape = np.shape(x.data if isinstance(x, Tensor) else x)
+    shape = np.shape(x._data if isinstance(x, Tensor) else x)
     if len(shape) < 2:
         raise ShapeError(f"{where}: expected a matrix or a stack of them (..., M, N), got shape {shape}")
 
@@ -127,7 +127,7 @@ def det(a: Any) -> Tensor:
 def slogdet(a: Any) -> SlogdetResult:
     """``(sign, log|det|)``; the sign has no gradient (it is constant where det is not 0)."""
     _square(a, "linalg.slogdet")
-    sign = np.linalg.slogdet(a.data if isinstance(a, Tensor) else a)[0]
+    sign = np.linalg.slogdet(a._data if isinstance(a, Tensor) else a)[0]
     return SlogdetResult(Tensor._wrap(np.asarray(sign)), apply(LOGABSDET, (a,)))
 
 
@@ -161,7 +161,7 @@ def matrix_power(a: Any, n: int) -> Tensor:
     _square(a, "linalg.matrix_power")
     if n < 0:
         a, n = inv(a), -n
-    size = np.shape(a.data if isinstance(a, Tensor) else a)
+    size = np.shape(a._data if isinstance(a, Tensor) else a)
     result: Any = None
     base: Any = a
     while n:  # binary powering: log2(n) products
@@ -344,7 +344,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
     _matrix(a, "linalg.svd")
     if not compute_uv:
         return apply(SVD_S, (a,))
-    shape = np.shape(a.data if isinstance(a, Tensor) else a)
+    shape = np.shape(a._data if isinstance(a, Tensor) else a)
     if full_matrices and shape[-1] != shape[-2]:
         raise ArgumentError(
             f"linalg.svd: the gradient of full U and Vh is not defined for a non-square matrix (shape {shape}); "
@@ -382,7 +382,7 @@ QR_R = defop("qr_r", lambda a: np.linalg.qr(a)[1], lambda xp, g, ans, a: _qr_gra
 def qr(a: Any, mode: str = "reduced") -> QRResult:
     """Reduced QR of a tall or square matrix (``m >= n``), differentiable."""
     _matrix(a, "linalg.qr")
-    shape = np.shape(a.data if isinstance(a, Tensor) else a)
+    shape = np.shape(a._data if isinstance(a, Tensor) else a)
     if mode != "reduced":
         raise ArgumentError(f"linalg.qr: only mode='reduced' is differentiable, got mode={mode!r}")
     if shape[-2] < shape[-1]:
@@ -442,8 +442,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     >>> fg.grad(np.linalg.norm)(np.array([3.0, 4.0]))
     array([0.6, 0.8])
     """
-    ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
-    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+    ndim = np.ndim(x._data if isinstance(x, Tensor) else x)
+    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
         raise DTypeError("linalg.norm: flowgrad differentiates real numbers only, got a complex value")
     if axis is None:
         if ord is None:  # the 2-norm of all elements, whatever the shape

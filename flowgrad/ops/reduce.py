@@ -140,7 +140,7 @@ def _prod_rule(xp: Any, g: Any, ans: Any, x: Any, axis: Any, keepdims: bool) -> 
     if isinstance(x, np.ndarray):
         return ge * _prod_others(x, axis)
     # Differentiable pass: ans / x is exact away from zeros.
-    if not np.any(x.data == 0):
+    if not np.any(x._data == 0):
         return ge * expand(xp, ans, x, axis, keepdims) / x
     # With a zero, ans / x is 0/0 = nan (so second derivatives of prod were nan):
     # multiply the others out instead, differentiably.
@@ -307,7 +307,7 @@ def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tens
     from .elementwise import sqrt
 
     variance = var(x, axis, ddof, keepdims)
-    size, groups = np.size(getattr(x, "data", x)), np.size(variance.data)
+    size, groups = np.size(getattr(x, "_data", x)), np.size(variance._data)
     if ddof == 0 and groups and size == groups:
         return variance
     return sqrt(variance)
@@ -361,8 +361,8 @@ def squared_error(input: Any, target: Any, reduction: str = "mean") -> Tensor:  
     >>> fg.squared_error(fg.tensor([1.0, 2.0]), fg.tensor([0.0, 0.0])).item()
     2.5
     """
-    a = input.data if isinstance(input, Tensor) else np.asarray(input)
-    b = target.data if isinstance(target, Tensor) else np.asarray(target)
+    a = input._data if isinstance(input, Tensor) else np.asarray(input)
+    b = target._data if isinstance(target, Tensor) else np.asarray(target)
     if reduction not in ("mean", "sum"):
         raise ArgumentError(f"squared_error: reduction must be 'mean' or 'sum', got {reduction!r}")
     if a.shape != b.shape:

@@ -26,7 +26,7 @@ TopkResult = namedtuple("TopkResult", ["values", "indices"])
 
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _indices(idx: np.ndarray) -> Tensor:
@@ -77,7 +77,7 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
     index: list[Any] = [slice(None)] * x.ndim
     if x.ndim:
         index[d] = slice(0, k)
-    return TopkResult(sh.getitem(values, tuple(index)), Tensor._wrap(indices.data[tuple(index)]))
+    return TopkResult(sh.getitem(values, tuple(index)), Tensor._wrap(indices._data[tuple(index)]))
 
 
 def repeat(input: Any, *sizes: Any) -> Tensor:  # noqa: A002

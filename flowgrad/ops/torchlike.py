@@ -267,7 +267,7 @@ def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
 def mm(input: Any, mat2: Any) -> Tensor:  # noqa: A002
     """Product of two matrices (both must be 2-D)."""
     for name, m in (("input", input), ("mat2", mat2)):
-        if np.ndim(m.data if isinstance(m, Tensor) else m) != 2:
+        if np.ndim(m._data if isinstance(m, Tensor) else m) != 2:
             raise ShapeError(f"mm: {name} must be a matrix, got shape {np.shape(m)}")
     return la.matmul(input, mat2)
 

@@ -70,7 +70,7 @@ class ConjugateGradient(FlatClosureOptimizer):
     ...     loss.backward()
     ...     return loss
     >>> _ = opt.step(closure)
-    >>> np.allclose(x.data, np.linalg.solve(A.data, b.data))
+    >>> np.allclose(x.numpy(), np.linalg.solve(A.numpy(), b.numpy()))
     True
     """
 

@@ -25,11 +25,11 @@ def _check(name: str, **values: float) -> None:
 
 def _grad(p: Any, group: dict, key: str | None = "weight_decay") -> np.ndarray:
     """The step's gradient: negated to maximize, plus weight decay from ``group[key]`` (None: none)."""
-    g = p.grad.data
+    g = p.grad._data
     if group.get("maximize"):
         g = -g
     wd = group.get(key, 0) if key else 0
-    return g + wd * p.data if wd else g
+    return g + wd * p._data if wd else g
 
 
 class SGD(Optimizer):
@@ -72,7 +72,7 @@ class SGD(Optimizer):
         if not (momentum or group["weight_decay"] or group["maximize"]):  # plain SGD: the small-model hot path
             for p in group["params"]:
                 if p.grad is not None:
-                    subtract_scaled(p.data, lr, p.grad.data)
+                    subtract_scaled(p._data, lr, p.grad._data)
             return
         for p in params_with_grad(group):
             d_p = _grad(p, group)
@@ -88,7 +88,7 @@ class SGD(Optimizer):
                     else:
                         buf += d_p  # 1.0 * d_p is d_p: skip a full-size temporary
                 d_p = d_p + momentum * buf if nesterov else buf
-            subtract_scaled(p.data, lr, d_p)
+            subtract_scaled(p._data, lr, d_p)
 
 
 class Momentum(SGD):
@@ -143,17 +143,17 @@ class Adam(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         for p in params_with_grad(group):
             if self._decoupled:
-                p.data *= 1 - lr * group["weight_decay"]
+                p._data *= 1 - lr * group["weight_decay"]
                 g = _grad(p, group, None)  # the decay was applied to the weights above
             else:
                 g = _grad(p, group)
             state = self.state[p]
             if not state:
                 state["step"] = 0
-                state["exp_avg"] = np.zeros_like(p.data)
-                state["exp_avg_sq"] = np.zeros_like(p.data)
+                state["exp_avg"] = np.zeros_like(p._data)
+                state["exp_avg_sq"] = np.zeros_like(p._data)
                 if group["amsgrad"]:
-                    state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                    state["max_exp_avg_sq"] = np.zeros_like(p._data)
             state["step"] += 1
             step = state["step"]
             m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -167,7 +167,7 @@ class Adam(Optimizer):
                 denom = np.sqrt(state["max_exp_avg_sq"]) / bias2_sqrt + eps
             else:
                 denom = np.sqrt(v) / bias2_sqrt + eps
-            p.data -= (lr / bias1) * (m / denom)
+            p._data -= (lr / bias1) * (m / denom)
 
 
 class AdamW(Adam):
@@ -221,11 +221,11 @@ class RMSprop(Optimizer):
             state = self.state[p]
             if not state:
                 state["step"] = 0
-                state["square_avg"] = np.zeros_like(p.data)
+                state["square_avg"] = np.zeros_like(p._data)
                 if momentum > 0:
-                    state["momentum_buffer"] = np.zeros_like(p.data)
+                    state["momentum_buffer"] = np.zeros_like(p._data)
                 if group["centered"]:
-                    state["grad_avg"] = np.zeros_like(p.data)
+                    state["grad_avg"] = np.zeros_like(p._data)
             state["step"] += 1
             sq = state["square_avg"]
             sq *= alpha
@@ -240,9 +240,9 @@ class RMSprop(Optimizer):
                 buf = state["momentum_buffer"]
                 buf *= momentum
                 buf += g / avg
-                p.data -= lr * buf
+                p._data -= lr * buf
             else:
-                p.data -= lr * (g / avg)
+                p._data -= lr * (g / avg)
 
 
 class Adagrad(Optimizer):
@@ -271,7 +271,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p]["step"] = 0
-                self.state[p]["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+                self.state[p]["sum"] = np.full_like(p._data, group["initial_accumulator_value"])
 
     def _update(self, group: dict) -> None:
         for p in params_with_grad(group):
@@ -280,4 +280,4 @@ class Adagrad(Optimizer):
             state["step"] += 1
             clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
             state["sum"] += g * g
-            p.data -= clr * (g / (np.sqrt(state["sum"]) + group["eps"]))
+            p._data -= clr * (g / (np.sqrt(state["sum"]) + group["eps"]))

@@ -35,12 +35,12 @@ class FlatParams:
 
     def get(self) -> np.ndarray:
         """A copy of the parameters as one vector."""
-        return np.concatenate([p.data.reshape(-1) for p in self.params]).astype(self.dtype, copy=False)
+        return np.concatenate([p._data.reshape(-1) for p in self.params]).astype(self.dtype, copy=False)
 
     def grad(self) -> np.ndarray:
         """The gradients as one vector (zeros for a parameter without ``.grad``)."""
         parts = [
-            np.zeros(p.numel(), dtype=self.dtype) if p.grad is None else p.grad.data.reshape(-1) for p in self.params
+            np.zeros(p.numel(), dtype=self.dtype) if p.grad is None else p.grad._data.reshape(-1) for p in self.params
         ]
         return np.concatenate(parts).astype(self.dtype, copy=False)
 

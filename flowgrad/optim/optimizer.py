@@ -183,7 +183,7 @@ class Optimizer:
 
 def _copy_value(v: Any) -> Any:
     if isinstance(v, fg.Tensor):
-        return fg.tensor(v.data)  # a copy
+        return fg.tensor(v._data)  # a copy
     if isinstance(v, np.ndarray):
         return v.copy()
     return copy.deepcopy(v)
@@ -191,7 +191,7 @@ def _copy_value(v: Any) -> Any:
 
 def _restore_value(v: Any, p: fg.Tensor) -> Any:
     if isinstance(v, fg.Tensor):
-        arr = v.data
+        arr = v._data
     elif isinstance(v, np.ndarray):
         arr = v
     else:

@@ -28,7 +28,7 @@ __all__ = ["odeint"]
 
 
 def _plain(value: Any) -> onp.ndarray:
-    return onp.asarray(getattr(value, "data", value), dtype=onp.float64)
+    return onp.asarray(getattr(value, "_data", value), dtype=onp.float64)
 
 
 @primitive

@@ -96,7 +96,7 @@ def _b_rule(ans: Any, a: Any, b: Any, trans: Any, lower: bool, unit_diagonal: bo
 def _a_rule(ans: Any, a: Any, b: Any, trans: Any, lower: bool, unit_diagonal: bool) -> Any:
     def vjp(g: Any) -> Any:
         gb = _b_rule(ans, a, b, trans, lower, unit_diagonal)(g)
-        g_op = -(np.outer(gb, ans) if onp.ndim(getattr(ans, "data", ans)) == 1 else gb @ _t(ans))
+        g_op = -(np.outer(gb, ans) if onp.ndim(getattr(ans, "_data", ans)) == 1 else gb @ _t(ans))
         return _triangle(_t(g_op) if _transposed(trans) else g_op, lower, strict=unit_diagonal)
 
     return vjp

@@ -29,7 +29,7 @@ __all__ = ["convolve"]
 
 
 def _shape(x: Any) -> tuple:
-    return onp.shape(getattr(x, "data", x))
+    return onp.shape(getattr(x, "_data", x))
 
 
 def _out_range(la: int, lb: int, mode: str) -> tuple[int, int]:

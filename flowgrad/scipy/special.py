@@ -106,7 +106,7 @@ def i1(x: Any) -> Tensor:
 
 def gamma(x: Any) -> Tensor:
     """The gamma function: sign * exp(gammaln(x)), the sign constant between poles."""
-    sign = sc.gammasgn(x.data if isinstance(x, Tensor) else np.asarray(x))
+    sign = sc.gammasgn(x._data if isinstance(x, Tensor) else np.asarray(x))
     return ew.multiply(sign, ew.exp(gammaln(x)))
 
 
@@ -133,7 +133,7 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, r
     if b is not None:
         a = ew.add(a, ew.log(b))
     out = red.logsumexp(a, axis, keepdims)
-    return (out, np.ones(np.shape(out.data))) if return_sign else out
+    return (out, np.ones(np.shape(out._data))) if return_sign else out
 
 
 for _name, _raw, _fn in [
@@ -166,7 +166,7 @@ def _holds_tensor(values: tuple) -> bool:
 def _unwrap(value: Any) -> Any:
     if not isinstance(value, Tensor):
         return value
-    return value.data[()] if value.data.ndim == 0 else value.data  # a NumPy scalar for 0-d, as SciPy
+    return value._data[()] if value._data.ndim == 0 else value._data  # a NumPy scalar for 0-d, as SciPy
 
 
 for _name in [

@@ -13,7 +13,7 @@ from flowgrad.errors import ArgumentError, DTypeError, check_int, given
 
 def as_array(x: Any) -> np.ndarray:
     if isinstance(x, fg.Tensor):
-        return x.data
+        return x._data
     return np.asarray(x)
 
 

@@ -28,7 +28,7 @@ __all__ = [
 
 
 def _arr(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, fg.Tensor) else np.asarray(x)
+    return x._data if isinstance(x, fg.Tensor) else np.asarray(x)
 
 
 def _labels(y_true: Any) -> np.ndarray:

@@ -78,7 +78,7 @@ def summary(network: Any, input_shape: Any = None) -> str:
     out += [f"{a:<{widths[0]}}   {b:<{widths[1]}}   {c:>{widths[2]}}" for a, b, c in rows]
     trainable = sum(p.numel() for p in network.parameters() if p.requires_grad)
     frozen = sum(p.numel() for p in network.parameters() if not p.requires_grad)
-    frozen += sum(int(np.size(getattr(b, "data", b))) for b in network.buffers())
+    frozen += sum(int(np.size(getattr(b, "_data", b))) for b in network.buffers())
     out += [line, f"Total params: {trainable + frozen:,}", f"Trainable params: {trainable:,}",
             f"Non-trainable params: {frozen:,}"]  # fmt: skip
     return "\n".join(out)

@@ -119,7 +119,7 @@ class Val:
 
     @property
     def data(self) -> np.ndarray:
-        return self.f.data
+        return self.f.numpy()
 
     @property
     def ndim(self) -> int:
@@ -206,7 +206,7 @@ def _np(x: Any) -> np.ndarray:
             return np.zeros(tuple(x.shape), dtype=str(x.dtype).removeprefix("torch."))
         return x.detach().numpy()
     if isinstance(x, fg.Tensor):
-        return x.data
+        return x.numpy()
     return np.asarray(x)
 
 
@@ -559,7 +559,7 @@ class Program:
         ref: dict[int, Any] = {}
         xs = []
         for x in self.leaves:
-            t = lib.tensor(x.f.data.astype(np.float64), requires_grad=True)
+            t = lib.tensor(x.f.numpy().astype(np.float64), requires_grad=True)
             ref[id(x)] = t
             xs.append(t)
         for step, vals in self.trace:

@@ -93,7 +93,7 @@ QUIRKS = {
 def _np(t):
     if t is None:
         return None
-    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.data
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.numpy()
 
 
 def _close(a, b, rtol):

@@ -18,7 +18,7 @@ def difference(a: Any, b: Any, where: str = "state") -> str | None:
     if isinstance(a, fg.Tensor):
         if a.requires_grad != b.requires_grad:
             return f"{where}: requires_grad {a.requires_grad} != {b.requires_grad}"
-        a, b = a.data, b.data
+        a, b = a.numpy(), b.numpy()
     if isinstance(a, (np.ndarray, np.generic)):
         if a.dtype != b.dtype or np.shape(a) != np.shape(b):
             return f"{where}: {a.dtype}{np.shape(a)} != {b.dtype}{np.shape(b)}"
@@ -80,7 +80,7 @@ def malformed(value: Any, where: str = "state", depth: int = 0) -> str | None:
 def freeze(obj: Any) -> Any:
     """A deep copy of a state dict's values, to compare before and after a failed restore."""
     if isinstance(obj, fg.Tensor):
-        copy = fg.from_numpy(obj.data.copy())
+        copy = fg.from_numpy(obj.numpy().copy())
         copy.requires_grad = obj.requires_grad
         return copy
     if isinstance(obj, np.ndarray):

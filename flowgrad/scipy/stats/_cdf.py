@@ -15,10 +15,10 @@ from ...extend import defvjp, primitive
 
 def unbroadcast(g: Any, shape: tuple) -> Any:
     """``g`` summed down to ``shape`` (what broadcasting an argument of that shape spread out)."""
-    lead = onp.ndim(getattr(g, "data", g)) - len(shape)
+    lead = onp.ndim(getattr(g, "_data", g)) - len(shape)
     if lead > 0:
         g = np.sum(g, axis=tuple(range(lead)))
-    ones = tuple(i for i, n in enumerate(shape) if n == 1 and onp.shape(getattr(g, "data", g))[i] != 1)
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and onp.shape(getattr(g, "_data", g))[i] != 1)
     return np.sum(g, axis=ones, keepdims=True) if ones else g
 
 

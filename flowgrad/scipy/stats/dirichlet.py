@@ -23,4 +23,4 @@ def rvs(alpha: Any, size: Any = 1, random_state: Any = None) -> Any:
 
     if getattr(alpha, "requires_grad", False):
         raise TypeError("dirichlet.rvs: samples are not differentiable in alpha; pass alpha.detach()")
-    return st.dirichlet.rvs(getattr(alpha, "data", alpha), size=size, random_state=random_state)
+    return st.dirichlet.rvs(getattr(alpha, "_data", alpha), size=size, random_state=random_state)
