@@ -28,6 +28,7 @@ import flowgrad as fg
 
 from ..errors import ArgumentError, CheckpointError, DTypeError, given
 from . import safetensors_format as st
+from . import whole_module
 from .atomic import atomic_write
 
 __all__ = ["save", "load", "save_checkpoint", "load_checkpoint"]
@@ -50,6 +51,7 @@ class _Encoder:
         self.names: dict[int, str] = {}  # id of a saved array or tensor -> its name: shared ones stay shared
         self.keep: list = []  # keeps every object whose id is in `names` alive while encoding
         self.open: set[int] = set()  # containers being encoded: meeting one again is a cycle
+        self.modules: list[tuple[Any, dict]] = []  # (module, its encoded node), checked after encoding
 
     def fail(self, path: tuple, why: str) -> CheckpointError:
         at = ".".join(map(str, path)) or "the top level"
@@ -64,6 +66,11 @@ class _Encoder:
             return obj if math.isfinite(obj) else {_TAG: "float", "value": repr(obj)}
         if id(obj) in self.open:
             raise self.fail(path, "the state contains itself (a cycle)")
+        if isinstance(obj, fg.nn.Module):
+            whole_module.check_arguments(obj, self.where)
+            node = self.module(obj, path, top=True)
+            self.modules.append((obj, node))
+            return node
         if len(path) > _MAX_DEPTH:
             raise self.fail(path, f"nested more than {_MAX_DEPTH} levels deep")
         self.open.add(id(obj))
@@ -83,6 +90,21 @@ class _Encoder:
         finally:
             self.open.discard(id(obj))
         raise self.fail(path, f"{type(obj).__name__} is not a tensor, array, number, string, None, list, tuple or dict")
+
+    def module(self, obj: Any, path: tuple, top: bool) -> dict:
+        if len(path) > _MAX_DEPTH:
+            raise self.fail(path, f"nested more than {_MAX_DEPTH} levels deep")
+        self.open.add(id(obj))
+        try:
+            node = whole_module.describe(obj, top)
+            out = {_TAG: "module", **{k: self.encode(v, (*path, k)) for k, v in node.items() if k != "children"}}
+            out["children"] = {
+                name: None if child is None else self.module(child, (*path, name), top=False)
+                for name, child in node["children"].items()
+            }
+            return out
+        finally:
+            self.open.discard(id(obj))
 
     def key(self, k: Any, path: tuple) -> Any:
         if isinstance(k, _KEYS):
@@ -152,6 +174,9 @@ def _decode(node: Any, arrays: dict[str, np.ndarray], used: dict[tuple, Any], wh
         if requires_grad and not value.requires_grad:
             value.requires_grad_(True)
         return value
+    if tag == "module" and set(node) == {_TAG, *whole_module.KEYS}:
+        saved = whole_module.saved_node(node, lambda v: _decode(v, arrays, used, where, depth + 1), where, _TAG)
+        return whole_module.rebuild(saved, where)
     raise CheckpointError(f"{bad}: unknown or malformed entry {node!r:.100}")
 
 
@@ -177,6 +202,16 @@ def _encoded(obj: Any, where: str) -> tuple[dict[str, np.ndarray], dict[str, str
     encoder = _Encoder(where)
     tree = encoder.encode(obj, ())
     arrays = encoder.arrays
+    for module, node in encoder.modules:  # prove, before writing, that the file gives this model back
+        try:
+            diff = whole_module.differences(module, _decode(node, arrays, {}, where))
+        except CheckpointError as e:
+            diff = str(e).removeprefix(f"{where}: ")
+        if diff is not None:
+            raise CheckpointError(
+                f"{where}: cannot save the whole model: rebuilt from its class and constructor arguments, {diff}; "
+                "save model.state_dict() instead and build the model in code before loading it"
+            )
     try:
         meta = {"version": FORMAT_VERSION, "tree": tree, "sha256": {n: _sha256(a) for n, a in arrays.items()}}
         metadata = {META_KEY: json.dumps(meta, separators=(",", ":"), ensure_ascii=True, allow_nan=False)}

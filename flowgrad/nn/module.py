@@ -48,6 +48,13 @@ class Module:
 
     training: bool
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Module:
+        # The constructor's arguments, kept so fg.save(model) can store what built the model
+        # (flowgrad/io/whole_module.py) instead of code.
+        module = super().__new__(cls)
+        object.__setattr__(module, "_init_args", (args, kwargs))
+        return module
+
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
@@ -58,8 +65,10 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning {name!r}")
+        target = "_parameters" if isinstance(value, Parameter) else "_modules" if isinstance(value, Module) else None
         for store in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[store].pop(name, None)
+            if store != target:  # replacing a child keeps its place, as in PyTorch (Sequential's order)
+                self.__dict__[store].pop(name, None)
         if isinstance(value, Parameter):
             self._parameters[name] = value
         elif isinstance(value, Module):
@@ -132,6 +141,22 @@ class Module:
         for name, child in self._modules.items():
             if child is not None:
                 yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at a dotted path (``"encoder.layers.0"``); ``""`` is this module.
+
+        >>> import flowgrad as fg
+        >>> net = fg.nn.Sequential(fg.nn.Linear(2, 2), fg.nn.Sequential(fg.nn.ReLU()))
+        >>> type(net.get_submodule("1.0")).__name__
+        'ReLU'
+        """
+        module: Module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking for {target!r})")
+            module = child
+        return module
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -353,6 +378,13 @@ class Sequential(Module):
         if isinstance(index, slice):
             return Sequential(OrderedDict(items[index]))
         return items[index][1]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        """Replace the module at ``index`` in place: ``net[-1] = fg.nn.Linear(512, 10)``."""
+        names = list(self._modules)
+        if not -len(names) <= index < len(names):
+            raise IndexError(f"Sequential: index {index} is out of range for {len(names)} modules")
+        self.add_module(names[index], module)
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
