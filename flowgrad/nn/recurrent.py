@@ -88,7 +88,10 @@ class RNNBase(Module):
             layer_in = self.input_size if layer == 0 else out_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = [("weight_ih", (gates, layer_in)), ("weight_hh", (gates, out_size))]
+                shapes: list[tuple[str, tuple[int, ...]]] = [
+                    ("weight_ih", (gates, layer_in)),
+                    ("weight_hh", (gates, out_size)),
+                ]
                 if self.bias:
                     shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
                 if self.proj_size:
