@@ -159,7 +159,9 @@ class RNNBase(Module):
         """h0 (and c0 for an LSTM) as (layers * directions, batch, size), zeros when hx is None."""
         where, lstm = self._where(), self.mode == "LSTM"
         stack = self.num_layers * (2 if self.bidirectional else 1)
-        sizes = [("h0", self.proj_size or self.hidden_size)] + ([("c0", self.hidden_size)] if lstm else [])
+        sizes = [("h0" if lstm else "hx", self.proj_size or self.hidden_size)] + (
+            [("c0", self.hidden_size)] if lstm else []
+        )
         if hx is None:
             zeros = [fg.zeros(stack, batch, size, dtype=self.weight_ih_l0.dtype) for _, size in sizes]
             return zeros[0], (zeros[1] if lstm else None)
