@@ -7,6 +7,9 @@
 """
 
 from . import functional, init, utils
+from .cells import GRUCell, LSTMCell, RNNCell
+from .dropout import Dropout1d, Dropout2d, Dropout3d
+from .embedding import Embedding
 from .layers import (
     GELU,
     AvgPool2d,
@@ -15,7 +18,6 @@ from .layers import (
     Conv2d,
     Dense,
     Dropout,
-    Embedding,
     Flatten,
     Identity,
     LayerNorm,
@@ -43,6 +45,7 @@ from .loss_modules import (
 )
 from .module import Cell, CellList, Module, ModuleDict, ModuleList, Sequential, SequentialCell
 from .parameter import Parameter
+from .recurrent import GRU, LSTM, RNN, RNNBase
 
 __all__ = [
     "functional", "init", "utils", "Module", "Cell", "Parameter", "Sequential", "SequentialCell",
@@ -50,5 +53,6 @@ __all__ = [
     "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "SiLU", "Softplus", "Softmax", "LogSoftmax",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "Conv2d", "MaxPool2d", "AvgPool2d",
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
-    "CrossEntropyLoss", "NLLLoss", "SoftmaxCrossEntropyWithLogits",
+    "CrossEntropyLoss", "NLLLoss", "SoftmaxCrossEntropyWithLogits", "Dropout1d", "Dropout2d", "Dropout3d",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
 ]  # fmt: skip

@@ -12,6 +12,7 @@ tensor([0., 2.])
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -100,6 +101,94 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> fg.Tensor:
         return x * 0
     keep = uniform(x.shape) >= p  # an op, so a compiled step draws a new mask every time
     return x * (keep.astype(x.dtype) * (1 / (1 - p)))
+
+
+def _channel_dropout(x: fg.Tensor, p: float, inplace: bool, batched: bool) -> fg.Tensor:
+    """Zero whole channels: one draw per (batch, channel), or per channel without a batch dim."""
+    lead = 2 if batched else 1
+    shape = tuple(x.shape[:lead]) + (1,) * (x.ndim - lead)
+    if p == 1:
+        mask = fg.zeros(*shape, dtype=x.dtype)
+    else:  # an op, as in dropout, so a compiled step draws a new mask every time
+        mask = (uniform(shape) >= p).astype(x.dtype) * (1 / (1 - p))
+    return x.mul_(mask) if inplace else x * mask
+
+
+def _check_p(p: Any, where: str) -> float:
+    if not 0 <= check_number(p, where, "p") <= 1:
+        raise ArgumentError(f"{where}: p must be in [0, 1], got {p}")
+    return float(p)
+
+
+def dropout1d(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> fg.Tensor:
+    """Zero whole channels of an (N, C, L) or (C, L) input with probability ``p`` (training only).
+
+    >>> import flowgrad as fg
+    >>> import flowgrad.nn.functional as F
+    >>> y = F.dropout1d(fg.ones(2, 3, 4), 0.5)
+    >>> bool(((y == 0).all(-1) | (y == 2).all(-1)).all())   # each channel is dropped or kept whole
+    True
+    """
+    x, p = as_input(x), _check_p(p, "dropout1d")
+    if x.ndim not in (2, 3):
+        raise fg.ShapeError(f"dropout1d: expected an (N, C, L) or (C, L) input, got shape {tuple(x.shape)}")
+    if not training or p == 0:
+        return x
+    return _channel_dropout(x, p, inplace, batched=x.ndim == 3)
+
+
+def dropout2d(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> fg.Tensor:
+    """Zero whole channels of an (N, C, H, W) input with probability ``p`` (training only).
+
+    As PyTorch, a 3-D input is taken as (N, C, L) (with a warning), not as an unbatched (C, H, W).
+
+    >>> import flowgrad as fg
+    >>> import flowgrad.nn.functional as F
+    >>> F.dropout2d(fg.ones(2, 3, 4, 4), 0.5, training=False).sum().item()
+    96.0
+    """
+    x, p = as_input(x), _check_p(p, "dropout2d")
+    if x.ndim < 2:
+        raise fg.ShapeError(f"dropout2d: expected an (N, C, H, W) input, got shape {tuple(x.shape)}")
+    if x.ndim == 3:
+        warnings.warn(
+            "dropout2d: a 3-D input is taken as (N, C, L), dropping channels of a 1-D signal as PyTorch does; "
+            "for an unbatched (C, H, W) image add the batch dim (x.unsqueeze(0)), or use dropout1d",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif x.ndim != 4:
+        warnings.warn(
+            f"dropout2d: expected a 4-D (N, C, H, W) input, got {x.ndim}-D; dropping (dim 0, dim 1) slices",
+            UserWarning,
+            stacklevel=2,
+        )
+    if not training or p == 0:
+        return x
+    return _channel_dropout(x, p, inplace, batched=True)
+
+
+def dropout3d(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> fg.Tensor:
+    """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability ``p``.
+
+    >>> import flowgrad as fg
+    >>> import flowgrad.nn.functional as F
+    >>> F.dropout3d(fg.ones(3, 2, 2, 2), 1.0).sum().item()
+    0.0
+    """
+    x, p = as_input(x), _check_p(p, "dropout3d")
+    if x.ndim < 1:
+        raise fg.ShapeError(f"dropout3d: expected an (N, C, D, H, W) input, got shape {tuple(x.shape)}")
+    if x.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: expected a 5-D (N, C, D, H, W) or 4-D (C, D, H, W) input, got {x.ndim}-D; "
+            "dropping slices along dim 0",
+            UserWarning,
+            stacklevel=2,
+        )
+    if not training or p == 0:
+        return x
+    return _channel_dropout(x, p, inplace, batched=x.ndim == 5)
 
 
 def conv2d(
@@ -202,14 +291,52 @@ def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = No
     return out
 
 
-def embedding(indices: Any, weight: fg.Tensor) -> fg.Tensor:
-    """Rows of ``weight`` picked by integer ``indices``."""
+def embedding(
+    indices: Any,
+    weight: fg.Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> fg.Tensor:
+    """Rows of ``weight`` picked by integer ``indices``, as PyTorch's ``F.embedding``.
+
+    Positions holding ``padding_idx`` send no gradient to that row (its value is still
+    returned). With ``max_norm``, the rows looked up are first rescaled in place to norms of at
+    most ``max_norm``. ``sparse=True`` is accepted; the gradient is dense (the same numbers).
+
+    >>> import flowgrad as fg
+    >>> import flowgrad.nn.functional as F
+    >>> w = fg.ones(4, 2, requires_grad=True)
+    >>> F.embedding(fg.tensor([0, 3, 0]), w, padding_idx=0).sum().backward()
+    >>> w.grad.tolist()
+    [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0]]
+    """
     idx = indices._data if isinstance(indices, fg.Tensor) else np.asarray(indices)
     if idx.dtype.kind not in "iu":
         raise fg.DTypeError(f"embedding: indices must be integers, got {idx.dtype}")
-    if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
-        raise fg.ShapeError(f"embedding: indices must be in [0, {weight.shape[0]}), got {idx.min()}..{idx.max()}")
-    return weight[idx]
+    rows = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= rows):
+        raise fg.ShapeError(f"embedding: indices must be in [0, {rows}), got {idx.min()}..{idx.max()}")
+    if scale_grad_by_freq:  # refused rather than silently ignored: it changes the gradient
+        raise ArgumentError("embedding: scale_grad_by_freq=True is not supported")
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise ArgumentError(f"embedding: padding_idx must be in [-{rows}, {rows}), got {padding_idx}")
+        padding_idx %= rows
+    if max_norm is not None and idx.size:
+        with fg.no_grad():  # PyTorch's renormalisation: in place, outside the graph
+            used = np.unique(idx)
+            values = np.asarray(weight.detach())[used]
+            norms = np.linalg.norm(values, ord=norm_type, axis=1, keepdims=True)
+            scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+            weight[used] = fg.from_numpy((values * scale).astype(values.dtype))
+    out = weight[idx]
+    if padding_idx is not None and weight.requires_grad and bool((idx == padding_idx).any()):
+        keep = fg.from_numpy((idx != padding_idx)[..., None])
+        out = fg.where(keep, out, out.detach())  # the same values; no gradient from padding positions
+    return out
 
 
 def one_hot(labels: Any, num_classes: int = -1) -> fg.Tensor:

@@ -21,6 +21,7 @@ from flowgrad.errors import ArgumentError, check_int, check_number, given
 
 from . import functional as F
 from . import init
+from .embedding import Embedding  # noqa: F401  (moved; still importable from here)
 from .module import Module
 from .parameter import Parameter
 
@@ -292,34 +293,6 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"
-
-
-class Embedding(Module):
-    """A lookup table of ``num_embeddings`` vectors, initialised N(0, 1)."""
-
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None) -> None:
-        super().__init__()
-        num_embeddings = check_int(num_embeddings, "Embedding", "num_embeddings")
-        embedding_dim = check_int(embedding_dim, "Embedding", "embedding_dim")
-        if (
-            padding_idx is not None
-            and not -num_embeddings <= check_int(padding_idx, "Embedding", "padding_idx", None) < num_embeddings
-        ):
-            raise ArgumentError(
-                f"Embedding: padding_idx must be in [-{num_embeddings}, {num_embeddings}), got {padding_idx}"
-            )
-        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.weight = _param(num_embeddings, embedding_dim)
-        init.normal_(self.weight)
-        if padding_idx is not None:
-            with fg.no_grad():
-                self.weight[padding_idx] = 0
-
-    def forward(self, indices: Any) -> fg.Tensor:
-        return F.embedding(indices, self.weight)
-
-    def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
 def _pair(v: Any, where: str = "Conv2d", name: str = "kernel_size") -> tuple:
