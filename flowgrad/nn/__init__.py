@@ -7,6 +7,7 @@
 """
 
 from . import functional, init, utils
+from .attention import MultiheadAttention
 from .layers import (
     GELU,
     AvgPool2d,
@@ -51,4 +52,5 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "Conv2d", "MaxPool2d", "AvgPool2d",
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
     "CrossEntropyLoss", "NLLLoss", "SoftmaxCrossEntropyWithLogits",
+    "MultiheadAttention",
 ]  # fmt: skip
