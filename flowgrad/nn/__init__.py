@@ -44,6 +44,13 @@ from .loss_modules import (
 )
 from .module import Cell, CellList, Module, ModuleDict, ModuleList, Sequential, SequentialCell
 from .parameter import Parameter
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "functional", "init", "utils", "Module", "Cell", "Parameter", "Sequential", "SequentialCell",
@@ -52,5 +59,6 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "Conv2d", "MaxPool2d", "AvgPool2d",
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
     "CrossEntropyLoss", "NLLLoss", "SoftmaxCrossEntropyWithLogits",
-    "MultiheadAttention",
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
 ]  # fmt: skip

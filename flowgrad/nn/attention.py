@@ -199,7 +199,7 @@ class MultiheadAttention(Module):
                 attn = attn.mean(axis=1)
         else:
             if mask is not None:
-                mask = mask.reshape(n, heads, length, source) if mask.shape[0] != 1 else mask.unsqueeze(0)
+                mask = mask.reshape(n, heads, -1, source) if mask.shape[0] != 1 else mask.unsqueeze(0)
             out = scaled_dot_product_attention(
                 q.reshape(n, heads, length, hd),
                 k.reshape(n, heads, source, hd),
@@ -227,9 +227,7 @@ class MultiheadAttention(Module):
                 raise fg.ShapeError(f"{_WHERE}: {name} must have {q.ndim} dims as the query, got shape {t.shape}")
             if t.shape[-1] != dim:
                 dim_name = {"key": "kdim", "value": "vdim", "query": "embed_dim"}[name]
-                raise fg.ShapeError(
-                    f"{_WHERE}: expected {name} with {dim} features ({dim_name}), got shape {t.shape}"
-                )
+                raise fg.ShapeError(f"{_WHERE}: expected {name} with {dim} features ({dim_name}), got shape {t.shape}")
         if k.shape[:-1] != v.shape[:-1]:
             raise fg.ShapeError(f"{_WHERE}: key and value must agree except in features, got {k.shape} and {v.shape}")
         batch_axis = 0 if self.batch_first else 1

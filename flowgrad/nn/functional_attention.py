@@ -108,9 +108,13 @@ def scaled_dot_product_attention(
     if q.dtype.kind != "f":
         raise fg.DTypeError(f"{where}: query must be floating, got dtype {q.dtype}")
     if q.shape[-1] != k.shape[-1]:
-        raise fg.ShapeError(f"{where}: query has {q.shape[-1]} features but key has {k.shape[-1]} (shapes {q.shape}, {k.shape})")
+        raise fg.ShapeError(
+            f"{where}: query has {q.shape[-1]} features but key has {k.shape[-1]} (shapes {q.shape}, {k.shape})"
+        )
     if k.shape[-2] != v.shape[-2]:
-        raise fg.ShapeError(f"{where}: key has {k.shape[-2]} positions but value has {v.shape[-2]} (shapes {k.shape}, {v.shape})")
+        raise fg.ShapeError(
+            f"{where}: key has {k.shape[-2]} positions but value has {v.shape[-2]} (shapes {k.shape}, {v.shape})"
+        )
     if enable_gqa and q.ndim >= 3 and k.ndim >= 3 and k.shape[-3] != q.shape[-3]:
         k, v = _share_heads(k, q.shape[-3], where, "key"), _share_heads(v, q.shape[-3], where, "value")
     length, source = q.shape[-2], k.shape[-2]
@@ -146,7 +150,9 @@ def _share_heads(t: fg.Tensor, heads: int, where: str, name: str) -> fg.Tensor:
     """Repeat each head of ``t`` (axis -3) so there are ``heads`` of them, as repeat_interleave."""
     have = t.shape[-3]
     if heads % have:
-        raise fg.ShapeError(f"{where}: enable_gqa needs query heads ({heads}) to be a multiple of {name} heads ({have})")
+        raise fg.ShapeError(
+            f"{where}: enable_gqa needs query heads ({heads}) to be a multiple of {name} heads ({have})"
+        )
     lead, (s, e) = t.shape[:-3], t.shape[-2:]
     expanded = t.unsqueeze(-3).expand(*lead, have, heads // have, s, e)
     return expanded.reshape(*lead, heads, s, e)
