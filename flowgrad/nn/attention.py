@@ -114,6 +114,7 @@ class MultiheadAttention(Module):
                 init.xavier_uniform_(w)
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
+        if self.out_proj.bias is not None:
             init.zeros_(self.out_proj.bias)
         for b in (self.bias_k, self.bias_v):
             if b is not None:

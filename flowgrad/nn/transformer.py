@@ -147,8 +147,8 @@ class TransformerDecoderLayer(Module):
         d_model = check_int(d_model, where, "d_model", minimum=1)
         dim_feedforward = check_int(dim_feedforward, where, "dim_feedforward", minimum=1)
         kw = dict(dropout=dropout, bias=bias, batch_first=batch_first, device=device, dtype=dtype)
-        self.self_attn = MultiheadAttention(d_model, nhead, **kw)  # type: ignore[arg-type]
-        self.multihead_attn = MultiheadAttention(d_model, nhead, **kw)  # type: ignore[arg-type]
+        self.self_attn = MultiheadAttention(d_model, nhead, **kw)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, **kw)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
@@ -342,12 +342,12 @@ class Transformer(Module):
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:
-            layer = TransformerEncoderLayer(d_model, nhead, **kw)  # type: ignore[arg-type]
+            layer = TransformerEncoderLayer(d_model, nhead, **kw)
             self.encoder = TransformerEncoder(layer, num_encoder_layers, LayerNorm(d_model, layer_norm_eps, bias=bias))
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
-            dlayer = TransformerDecoderLayer(d_model, nhead, **kw)  # type: ignore[arg-type]
+            dlayer = TransformerDecoderLayer(d_model, nhead, **kw)
             self.decoder = TransformerDecoder(dlayer, num_decoder_layers, LayerNorm(d_model, layer_norm_eps, bias=bias))
         if dtype is not None:
             self.to(dtype)
