@@ -375,3 +375,29 @@ def test_mha_errors_name_layer_expected_and_given():
         f(fg.ones(L, N, E), fg.ones(S, N, 5), fg.ones(S, N, E), is_causal=True)
     with pytest.raises(fg.ShapeError, match="query must be"):
         f(fg.ones(E), fg.ones(5), fg.ones(E))
+
+
+def test_compiled_step_sees_each_calls_masks():
+    # The masks change every call: a mask converted with NumPy at trace time would be replayed
+    # as a constant (silently the first batch's padding); they must be ops.
+    fg.manual_seed(0)
+    mha = nn.MultiheadAttention(E, H).double()
+    rng = np.random.default_rng(19)
+    x = fg.tensor(rng.standard_normal((5, N, E)))
+
+    @fg.compile
+    def step(x, pad):
+        with_weights, _ = mha(x, x, x, key_padding_mask=pad)
+        without, _ = mha(x, x, x, key_padding_mask=pad, need_weights=False)
+        return with_weights, without
+
+    for call in range(3):
+        pad = rng.random((N, 5)) > 0.5
+        pad[:, 0] = False
+        pad[1] = call == 2  # the last call has a sequence with nothing to attend to
+        a, b = step(x, fg.tensor(pad))
+        want_a, _ = mha(x, x, x, key_padding_mask=pad)
+        want_b, _ = mha(x, x, x, key_padding_mask=pad, need_weights=False)
+        np.testing.assert_array_equal(a.numpy(), want_a.numpy())  # replay is bit-identical to eager
+        np.testing.assert_array_equal(b.numpy(), want_b.numpy())
+    assert step.traces == 1

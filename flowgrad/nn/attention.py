@@ -191,7 +191,8 @@ class MultiheadAttention(Module):
             scores = (q * (1.0 / math.sqrt(hd))) @ k.transpose(-2, -1)
             if mask is not None:
                 scores = scores + mask
-            weights = softmax_rows(scores, "nan")  # a row with nothing to attend to: NaN, as PyTorch
+            # A row with nothing to attend to: NaN, as PyTorch. No mask, no such row.
+            weights = fg.softmax(scores, -1) if mask is None else softmax_rows(scores, "nan")
             if p > 0:
                 weights = dropout(weights, p, True)
             out = weights @ v

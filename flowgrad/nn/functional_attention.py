@@ -34,14 +34,14 @@ def canonical_mask(mask: Any, name: str, where: str, like: fg.Tensor) -> fg.Tens
     """A MultiheadAttention-style mask as a float tensor to add: True (forbidden) becomes -inf.
 
     Only boolean and floating masks are meaningful; an integer mask would be ambiguous (0/1 as
-    "keep" or as an additive score?), so it is refused, as PyTorch refuses it.
+    "keep" or as an additive score?), so it is refused, as PyTorch refuses it. The conversion is
+    an op, not NumPy on the mask's values, so ``fg.compile`` replays it on each call's new mask.
     """
     if mask is None:
         return None
     mask = as_input(mask)
     if mask.dtype == np.bool_:
-        zeros = np.zeros(mask.shape, like.dtype)
-        return fg.from_numpy(np.where(np.asarray(mask.detach()), -np.inf, zeros).astype(like.dtype))
+        return fg.where(mask, np.array(-np.inf, like.dtype), np.zeros((), like.dtype))
     if mask.dtype.kind != "f":
         raise fg.DTypeError(f"{where}: {name} must be a boolean or floating mask, got dtype {mask.dtype}")
     return mask if mask.dtype == like.dtype else mask.astype(like.dtype)
@@ -56,16 +56,14 @@ def causal_mask(size: int, dtype: Any = None) -> fg.Tensor:
 def softmax_rows(scores: fg.Tensor, empty_rows: str) -> fg.Tensor:
     """Softmax over the last axis; rows that are all -inf give zeros or NaN (``empty_rows``).
 
-    Computed without NumPy's "invalid value" warning: such rows are replaced by zeros before the
-    softmax and their result is then set, so no ``-inf - -inf`` is ever evaluated.
+    Such rows are replaced by zeros before the softmax and their result is set afterwards, so
+    no ``-inf - -inf`` is evaluated (NumPy would warn). The test for them is made of ops, not a
+    Python branch on values, so a compiled step finds them in every batch, not only the first.
     """
-    empty = np.all(np.isneginf(np.asarray(scores.detach())), axis=-1, keepdims=True)
-    if not empty.any():
-        return fg.softmax(scores, -1)
-    empty_t = fg.from_numpy(empty)
-    weights = fg.softmax(fg.where(empty_t, np.zeros((), scores.dtype), scores), -1)
+    empty = (scores == -np.inf).all(axis=-1, keepdims=True)
+    weights = fg.softmax(fg.where(empty, np.zeros((), scores.dtype), scores), -1)
     fill = np.zeros((), scores.dtype) if empty_rows == "zeros" else np.array(np.nan, scores.dtype)
-    return fg.where(empty_t, fill, weights)
+    return fg.where(empty, fill, weights)
 
 
 def _broadcast_error(where: str, what: str, shape: tuple, target: tuple) -> fg.ShapeError:
@@ -140,7 +138,9 @@ def scaled_dot_product_attention(
             scores = scores + (mask if mask.dtype == scores.dtype else mask.astype(scores.dtype))
         else:
             raise fg.DTypeError(f"{where}: attn_mask must be boolean or floating, got dtype {mask.dtype}")
-    weights = softmax_rows(scores, "zeros")
+    # Without a mask no row can be all -inf (unless the inputs are): the plain softmax suffices.
+    masked = is_causal or attn_mask is not None
+    weights = softmax_rows(scores, "zeros") if masked else fg.softmax(scores, -1)
     if check_number(dropout_p, where, "dropout_p") > 0:
         weights = dropout(weights, dropout_p, True)
     return weights @ v
