@@ -68,6 +68,7 @@ LAYERS = [
     ("bn1d-3d", lambda: (nn.BatchNorm1d(4), tnn.BatchNorm1d(4)), (3, 4, 5)),
     ("bn2d", lambda: (nn.BatchNorm2d(3), tnn.BatchNorm2d(3)), (2, 3, 4, 4)),
     ("layernorm", lambda: (nn.LayerNorm((3, 4)), tnn.LayerNorm((3, 4))), (2, 3, 4)),
+    ("layernorm-nobias", lambda: (nn.LayerNorm(4, bias=False), tnn.LayerNorm(4, bias=False)), (2, 3, 4)),
     ("relu", lambda: (nn.ReLU(), tnn.ReLU()), (4, 5)),
     ("sigmoid", lambda: (nn.Sigmoid(), tnn.Sigmoid()), (4, 5)),
     ("tanh", lambda: (nn.Tanh(), tnn.Tanh()), (4, 5)),

@@ -120,6 +120,15 @@ def test_torch_spellings():
     assert fg.diag(fg.tensor([1.0, 2.0])).data.tolist() == [[1.0, 0.0], [0.0, 2.0]]
 
 
+def test_tril_triu_keep_the_dtype():
+    # A boolean causal mask stays boolean (a plain 0 fill had promoted it to int64), as in torch and NumPy.
+    for dtype in (onp.bool_, onp.int32, onp.float32):
+        x = onp.ones((3, 4), dtype)
+        assert fg.tril(fg.tensor(x)).dtype == onp.tril(x).dtype == dtype
+        assert fg.triu(fg.tensor(x), 1).dtype == onp.triu(x, 1).dtype == dtype
+        assert fg.tril(fg.tensor(x), -1).numpy().tolist() == onp.tril(x, -1).tolist()
+
+
 def test_sinc_at_and_near_zero():
     x = onp.array([0.0, 1e-5, -3e-4, 0.3, 1.0, -2.5])
     onp.testing.assert_allclose(np.sinc(fg.tensor(x)).data, onp.sinc(x), rtol=1e-15, atol=1e-16)

@@ -7,6 +7,7 @@
 """
 
 from . import functional, init, utils
+from .attention import MultiheadAttention
 from .cells import GRUCell, LSTMCell, RNNCell
 from .dropout import Dropout1d, Dropout2d, Dropout3d
 from .embedding import Embedding
@@ -46,6 +47,13 @@ from .loss_modules import (
 from .module import Cell, CellList, Module, ModuleDict, ModuleList, Sequential, SequentialCell
 from .parameter import Parameter
 from .recurrent import GRU, LSTM, RNN, RNNBase
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "functional", "init", "utils", "Module", "Cell", "Parameter", "Sequential", "SequentialCell",
@@ -55,4 +63,6 @@ __all__ = [
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
     "CrossEntropyLoss", "NLLLoss", "SoftmaxCrossEntropyWithLogits", "Dropout1d", "Dropout2d", "Dropout3d",
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
 ]  # fmt: skip

@@ -359,3 +359,7 @@ def pad(x: Any, pad: Any, mode: str = "constant", value: float = 0.0) -> fg.Tens
     for k in range(len(pad) // 2):
         widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
     return fg.pad(x, widths, mode=mode, constant_values=value)
+
+
+# At the end: functional_attention uses as_input and dropout from this module.
+from .functional_attention import scaled_dot_product_attention  # noqa: E402, F401

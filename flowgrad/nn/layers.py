@@ -276,14 +276,19 @@ class BatchNorm2d(_BatchNorm):
 
 
 class LayerNorm(Module):
-    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
+    def __init__(
+        self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True
+    ) -> None:
         super().__init__()
         shape = normalized_shape if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
         self.normalized_shape = tuple(check_int(s, "LayerNorm", "normalized_shape") for s in shape)
         self.eps = eps
         if elementwise_affine:
             self.weight = Parameter(fg.ones(*self.normalized_shape))
-            self.bias = Parameter(fg.zeros(*self.normalized_shape))
+            if bias:
+                self.bias = Parameter(fg.zeros(*self.normalized_shape))
+            else:  # PyTorch's bias=False (Transformer layers with bias=False): a scale only
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)

@@ -38,16 +38,20 @@ def _tensor(x: Any) -> Any:
 def tril(x: Any, k: int = 0, *, diagonal: Any = None) -> Tensor:
     """The lower triangle (below the ``k``-th diagonal) of each matrix; zeros elsewhere."""
     k = k if diagonal is None else diagonal  # PyTorch's name
-    n, m = np.shape(_data(x))[-2:]
-    return ew.where(np.tri(n, m, check_int(k, "tril", "k", minimum=None), dtype=bool), x, 0)
+    data = _data(x)
+    n, m = np.shape(data)[-2:]
+    zero = np.zeros((), data.dtype)  # a plain 0 promoted a bool mask to int64; torch keeps bool
+    return ew.where(np.tri(n, m, check_int(k, "tril", "k", minimum=None), dtype=bool), x, zero)
 
 
 @export(numpy="triu", method="triu", top="triu")
 def triu(x: Any, k: int = 0, *, diagonal: Any = None) -> Tensor:
     """The upper triangle (from the ``k``-th diagonal) of each matrix; zeros elsewhere."""
     k = k if diagonal is None else diagonal  # PyTorch's name
-    n, m = np.shape(_data(x))[-2:]
-    return ew.where(np.tri(n, m, check_int(k, "triu", "k", minimum=None) - 1, dtype=bool), 0, x)
+    data = _data(x)
+    n, m = np.shape(data)[-2:]
+    zero = np.zeros((), data.dtype)  # as tril: a bool mask stays bool
+    return ew.where(np.tri(n, m, check_int(k, "triu", "k", minimum=None) - 1, dtype=bool), zero, x)
 
 
 @export(numpy="diagonal", method="diagonal")
