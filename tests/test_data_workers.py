@@ -335,3 +335,10 @@ def test_argument_checks_and_pin_memory():
     loader = DataLoader(ds, batch_size=2, pin_memory=True, num_workers=1)
     assert loader.prefetch_factor == 2 and DataLoader(ds).prefetch_factor is None
     assert values(loader) == values(DataLoader(ds, batch_size=2))  # pin_memory changes nothing on the CPU
+
+
+def test_the_benchmark_runs_and_prints_ratios():
+    command = [sys.executable, "-m", "benchmarks.loader_workers", "--items", "64", "--delay", "0", "--rounds", "1"]
+    proc = subprocess.run([*command, "--workers", "0,1"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "logical cores" in proc.stdout and "num_workers=1, persistent" in proc.stdout and "x" in proc.stdout
