@@ -115,10 +115,17 @@ class _Failure:
         kind: Any = _find_type(self.type_module, self.type_name)
         if kind is not None:
             try:
-                return kind(text)
+                return kind(_Text(text) if issubclass(kind, KeyError) else text)
             except Exception:  # noqa: BLE001 - a type that needs other arguments: fall back
                 pass
         return WorkerError(text)
+
+
+class _Text(str):
+    """A message that prints as itself, not quoted: ``str(KeyError(m))`` is ``repr(m)``."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def _find_type(module: str, qualname: str) -> type[BaseException] | None:
