@@ -105,6 +105,25 @@ def test_samplers_and_batch_samplers_with_workers():
     assert len(DataLoader(ds, batch_sampler=BatchSampler(range(11), 4, drop_last=True))) == 2
 
 
+def test_samplers():
+    g = fg.Generator().manual_seed(0)
+    assert sorted(RandomSampler(range(5), generator=g)) == [0, 1, 2, 3, 4]
+    drawn = list(RandomSampler(range(3), replacement=True, num_samples=20, generator=g))
+    assert len(drawn) == 20 and set(drawn) <= {0, 1, 2}
+    longer = list(RandomSampler(range(3), num_samples=7, generator=g))  # whole permutations in turn
+    assert sorted(longer[:3]) == sorted(longer[3:6]) == [0, 1, 2] and len(longer) == 7
+    assert len(BatchSampler(range(7), 3, drop_last=False)) == 3 and len(BatchSampler(range(7), 3, True)) == 2
+    for make, words in [
+        (lambda: BatchSampler(range(3), 0, False), "batch_size must be a positive integer"),
+        (lambda: RandomSampler(range(3), num_samples=0), "num_samples"),
+        (lambda: RandomSampler(range(3), generator=5), "generator"),
+    ]:
+        with pytest.raises((fg.DataError, fg.DTypeError), match=words):
+            make()
+    loader = DataLoader(Squares(5), batch_size=2, shuffle=True)
+    assert isinstance(loader.sampler, RandomSampler) and isinstance(loader.batch_sampler, BatchSampler)
+
+
 def test_tensors_cross_processes_as_arrays_without_their_graph():
     class WithGraph(fg.data.Dataset):
         def __len__(self):
@@ -242,7 +261,11 @@ def test_persistent_workers_stay_for_the_next_epoch_and_stop_with_the_loader():
     reference = make(fg.Generator().manual_seed(2))
     iter(reference)
     assert second == values(reference)
-    del loader
+    first, second = iter(loader), iter(loader)  # one pool, one epoch at a time: the older iterator says so
+    assert next(second)[0].shape == (2, 1)
+    with pytest.raises(WorkerError, match="newer epoch"):
+        next(first)
+    del loader, first, second
     gc.collect()
     assert wait_gone(pids)
 

@@ -48,6 +48,7 @@ class WorkerPool:
     def __init__(self, spec: WorkerSpec, context: Any) -> None:
         self.pid = os.getpid()
         self.closed = False
+        self.epoch = 0  # the epoch the workers serve now; an older iterator over them is stale
         self.done = context.Event()
         self.tasks: list[Any] = []
         self.readers: list[Any] = []
@@ -133,6 +134,7 @@ class WorkerIterator:
     ) -> None:
         n = len(pool.procs)
         self._pool, self._payloads, self._epoch = pool, payloads, epoch
+        pool.epoch = epoch
         self._timeout, self._persistent = timeout, persistent
         self._active = [True] * n
         self._turn = itertools.cycle(range(n))
@@ -164,6 +166,11 @@ class WorkerIterator:
     def __next__(self) -> Any:
         if self._pool.closed:
             raise StopIteration
+        if self._pool.epoch != self._epoch:  # with persistent_workers, a later iter(loader) took the workers
+            raise WorkerError(
+                "DataLoader: this iterator's workers have moved on to a newer epoch: with persistent_workers=True "
+                "a loader runs one epoch at a time, and iter(loader) started another one"
+            )
         while True:
             while self._received < self._sent:
                 number = self._received
