@@ -13,22 +13,32 @@ Two ways in, one set of tensors out:
 [(4, 3), (4, 3), (2, 3)]
 """
 
+from .collate import default_collate
 from .csvdata import CSVDataset
 from .dataset import ArrayDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .generator import GeneratorDataset
-from .loader import DataLoader, default_collate
+from .loader import DataLoader
 from .pipeline import Pipeline
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .worker import WorkerError, WorkerInfo, get_worker_info
 
 __all__ = [
     "ArrayDataset",
+    "BatchSampler",
     "CSVDataset",
     "DataLoader",
     "Dataset",
     "GeneratorDataset",
     "IterableDataset",
     "Pipeline",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
     "Subset",
     "TensorDataset",
+    "WorkerError",
+    "WorkerInfo",
     "default_collate",
+    "get_worker_info",
     "random_split",
 ]
