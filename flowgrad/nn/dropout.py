@@ -1,7 +1,7 @@
 """Channel-wise dropout: ``Dropout1d``, ``Dropout2d``, ``Dropout3d`` (PyTorch's semantics).
 
 In training mode each channel of each sample is zeroed whole with probability ``p`` and the
-kept ones are scaled by 1/(1-p); in ``eval()`` mode the layer is the identity. Draws follow
+kept ones are scaled by 1/(1-p); in evaluation mode the layer is the identity. Draws follow
 ``fg.manual_seed``.
 
 >>> import flowgrad as fg
