@@ -349,14 +349,17 @@ def read(path: str | os.PathLike | IO[bytes]) -> tuple[dict[str, np.ndarray], di
         return _read_from(f, where)
 
 
-def open_regular(path: str, error: type[Exception], text: dict | None = None) -> IO[Any]:
+def open_regular(
+    path: str, error: type[Exception], text: dict | None = None, cannot: str = "cannot open", missing: str = "no such file"
+) -> IO[Any]:
     """Open ``path`` for reading if it is a regular file; else raise ``error`` naming it.
 
     A FIFO or a device (``/dev/zero``) would block the reader forever or never end, so it is
     refused before anything is read. The file is opened with ``O_NONBLOCK`` (opening a FIFO
     with no writer would itself block) and checked with ``fstat`` on the open descriptor, so
     nothing can swap the path for a FIFO between the check and the read. ``text``: the
-    ``open`` arguments (encoding, newline) for a text file; binary without.
+    ``open`` arguments (encoding, newline) for a text file; binary without. ``cannot`` and
+    ``missing`` start the error messages.
 
     >>> import os, tempfile
     >>> from flowgrad.errors import DataError
@@ -367,16 +370,16 @@ def open_regular(path: str, error: type[Exception], text: dict | None = None) ->
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
+        raise error(f"{path}: {missing}") from None
     except OSError as e:
-        raise error(f"{path}: cannot open: {e.strerror or e}") from None
+        raise error(f"{path}: {cannot}: {e.strerror or e}") from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else (
                 "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket or other special file"
             )
-            raise error(f"{path}: cannot open: it is {kind}, not a regular file; give the path of a file")
+            raise error(f"{path}: {cannot}: it is {kind}, not a regular file; give the path of a file")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)  # a regular file never blocks; leave the descriptor as usual
         if text is None:
