@@ -13,7 +13,6 @@ import numpy as np
 
 import flowgrad as fg
 from flowgrad import nn
-
 from flowgrad.io.atomic import atomic_write
 from flowgrad.train.model import checked_epoch
 
@@ -260,7 +259,9 @@ def train(config: dict, resume: Path | None = None) -> int:
     _check_resumable(run)
     folder.mkdir(parents=True, exist_ok=True)
     text = cfg_lib.dumps(config).encode("utf-8")
-    atomic_write(folder / "config.toml", lambda f, temp: f.write(text))  # a full disk leaves the old one
+    atomic_write(
+        folder / "config.toml", lambda f, temp: None if f.write(text) else None
+    )  # a full disk: the old one stays
     if resume is None:
         run.save(folder / "checkpoint.safetensors", 0)
     t = config["train"]

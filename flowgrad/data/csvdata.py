@@ -426,5 +426,3 @@ def _shown(value: Any, limit: int = 60) -> str:
     """``repr(value)``, shortened: a value or name from a hostile file can be megabytes long."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 4] + "...'"
-
-

@@ -349,8 +349,18 @@ def read(path: str | os.PathLike | IO[bytes]) -> tuple[dict[str, np.ndarray], di
         return _read_from(f, where)
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+)  # fmt: skip
+
+
 def open_regular(
-    path: str, error: type[Exception], text: dict | None = None, cannot: str = "cannot open", missing: str = "no such file"
+    path: str,
+    error: type[Exception],
+    text: dict | None = None,
+    cannot: str = "cannot open",
+    missing: str = "no such file",
 ) -> IO[Any]:
     """Open ``path`` for reading if it is a regular file; else raise ``error`` naming it.
 
@@ -376,9 +386,7 @@ def open_regular(
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else (
-                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket or other special file"
-            )
+            kind = next((name for test, name in _KINDS if test(mode)), "a socket or other special file")
             raise error(f"{path}: {cannot}: it is {kind}, not a regular file; give the path of a file")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)  # a regular file never blocks; leave the descriptor as usual

@@ -178,7 +178,9 @@ class Optimizer:
                     f"{len(params)} parameters (indices 0 to {len(params) - 1})"
                 )
             if not isinstance(value, dict):
-                raise DTypeError(f"{type(self).__name__}.load_state_dict: state[{key}] must be a dict, got {given(value)}")
+                raise DTypeError(
+                    f"{type(self).__name__}.load_state_dict: state[{key}] must be a dict, got {given(value)}"
+                )
             p = params[key]
             for name, v in value.items():
                 self._check_state_value(f"state[{key}][{name!r}]", v, p)

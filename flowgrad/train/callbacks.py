@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from flowgrad.errors import ArgumentError, check_int
+from flowgrad.errors import ArgumentError, CheckpointWriteError, check_int
 
 
 class Callback:
@@ -86,9 +86,11 @@ class CallbackList(Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._call("on_epoch_begin", epoch, logs)
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict | None = None, checkpoints: bool = True) -> None:
+        """``checkpoints=False``: skip the callbacks that write checkpoints (weights not finite)."""
         for c in sorted(self.callbacks, key=lambda c: c.writes_checkpoints):  # stable: checkpoints last
-            c.on_epoch_end(epoch, logs)
+            if checkpoints or not c.writes_checkpoints:
+                c.on_epoch_end(epoch, logs)
 
     def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         self._call("on_batch_begin", batch, logs)
@@ -316,7 +318,12 @@ class ModelCheckpoint(_Monitor):
             self._say(epoch, f"saving the model to {path}")
         folder = os.path.dirname(path)
         if folder:
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError as e:  # a file where the folder should be, no permission
+                raise CheckpointWriteError(
+                    f"{path}: cannot save: cannot make the folder {folder}: {e.strerror or e}"
+                ) from e
         self.model.save_checkpoint(path, epoch=epoch + 1, logs=dict(logs))
 
 

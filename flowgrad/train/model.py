@@ -312,7 +312,8 @@ class Model:
             bad = self._non_finite_parameter()
             if bad is not None:
                 self.diverged = True
-                if self.stop_training:  # TerminateOnNaN stopped quietly: end, saving nothing
+                if self.stop_training:  # TerminateOnNaN stopped quietly: end the epoch, saving nothing
+                    cbs.on_epoch_end(epoch, logs, checkpoints=False)
                     break
                 raise fg.DivergedError(
                     f"training diverged at epoch {epoch + 1}: after its last step, parameter {bad} is not finite "
