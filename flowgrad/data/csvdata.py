@@ -245,10 +245,11 @@ class CSVDataset(Pipeline):
             self._raise_bad_value(rows, seen, used)
         if not self.allow_non_finite:
             self._refuse_non_finite(values, rows, seen, used)
+        position = {k: i for i, k in enumerate(used)}  # not used.index: quadratic for wide files
         groups = [(self.feature_idx, self.dtype)] + ([(self.label_idx, self.label_dtype)] if self.label_idx else [])
         out, unfit = [], []
         for columns, dtype in groups:
-            part = values[:, [used.index(k) for k in columns]]
+            part = values[:, [position[k] for k in columns]]
             converted, bad = _cast(part, dtype)
             out.append(converted)
             # An infinity written as such is a float like any other; any other misfit is an error.
