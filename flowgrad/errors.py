@@ -31,6 +31,7 @@ __all__ = [
     "InPlaceError",
     "DataError",
     "CheckpointError",
+    "CheckpointWriteError",
     "AnomalyError",
     "DivergedError",
     "user_location",
@@ -80,6 +81,13 @@ class DataError(FlowgradError, ValueError):
 
 class CheckpointError(FlowgradError, ValueError):
     """A checkpoint file that is missing, truncated, corrupted or unsafe."""
+
+
+class CheckpointWriteError(CheckpointError, OSError):
+    """A checkpoint that could not be written (disk full, no permission, no such folder...).
+
+    Also an ``OSError``, as the failure is one; the previous file at the path is left intact.
+    """
 
 
 class DivergedError(FlowgradError, FloatingPointError):

@@ -8,7 +8,8 @@
     flowgrad predict RUN_DIR --input rows.csv [--output preds.csv]
     flowgrad info                       versions, BLAS, threads, default dtype
 
-Exit codes: 0 done, 2 usage or config error, 3 data error, 4 training diverged,
+Exit codes: 0 done, 2 usage or config error, 3 data or file error (unreadable data,
+a checkpoint that cannot be read or written, a full disk), 4 training diverged,
 130 interrupted (after saving a checkpoint and saying how to resume).
 """
 
@@ -143,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     except fg.DivergedError as e:
         print(f"flowgrad: {e}", file=sys.stderr)
         return EXIT_DIVERGED
+    except OSError as e:  # a run folder or file that cannot be written: full disk, no permission
+        print(f"flowgrad: cannot write the run's files: {e}", file=sys.stderr)
+        return EXIT_DATA
     except KeyboardInterrupt:
         print("flowgrad: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -13,6 +13,8 @@ import numpy as np
 
 import flowgrad as fg
 from flowgrad import nn
+from flowgrad.io.atomic import atomic_write
+from flowgrad.train.model import checked_epoch
 
 from . import config as cfg_lib
 from . import sources
@@ -72,6 +74,10 @@ class Run:
         self.network = self._network(data.X.shape[1], data.y)
         loss, metrics = self._loss_and_metrics()
         self.model = fg.Model(self.network, loss, self._optimizer(), metrics=metrics)
+        # Built fresh as the run first built it, then (on resume) overwritten by restore():
+        # constructing a scheduler already steps it and changes the optimizer's lr.
+        self.steps_per_epoch = -(-len(self.X_train) // config["train"]["batch_size"])
+        self.scheduler = _scheduler(config, self.model.optimizer, self.steps_per_epoch)
 
     def scale(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
         return ((X - self.mean) / self.std).astype(np.float32)
@@ -143,17 +149,32 @@ class Run:
         return {"mean": self.mean, "std": self.std, "task": self.task, "label_names": self.label_names}
 
     def save(self, path: Path, epoch: int) -> None:
-        fg.save_checkpoint(str(path), model=self.network, optimizer=self.model.optimizer, epoch=epoch, **self.extras())
+        # Everything a resumed run needs to continue bit for bit: weights, optimizer, the
+        # scheduler, the RNG (dropout, and the next epoch's shuffle), the callbacks' states.
+        stateful = {"schedule": self.scheduler} if self.scheduler is not None else {}
+        fg.save_checkpoint(
+            str(path), model=self.network, optimizer=self.model.optimizer, epoch=epoch,
+            callbacks=self.model.callback_states(), **stateful, **self.extras(),
+        )  # fmt: skip
 
     def restore(self, path: Path) -> int:
+        """Load the checkpoint into the run (all or nothing); returns the epochs it holds."""
         if not path.exists():
             raise fg.CheckpointError(f"{path}: no checkpoint in this run folder")
-        info = fg.load_checkpoint(str(path), model=self.network, optimizer=self.model.optimizer)
-        return int(info["epoch"])
+        stateful = {"schedule": self.scheduler} if self.scheduler is not None else {}
+        info = fg.load_checkpoint(str(path), model=self.network, optimizer=self.model.optimizer, **stateful)
+        epoch = checked_epoch(info["epoch"], str(path))
+        callbacks = info.get("callbacks", {})
+        if not isinstance(callbacks, dict):
+            raise fg.CheckpointError(f"{path}: 'callbacks' must map names to states")
+        self.model._resume_callbacks = callbacks  # restored by fit, after on_train_begin
+        return epoch
 
 
 class _EpochCheckpoint(fg.callbacks.Callback):
     """Saves the run's checkpoint after every epoch (and before the first), atomically."""
+
+    writes_checkpoints = True  # after the scheduler's step and the other callbacks' updates
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -185,24 +206,28 @@ class _StopOnCtrlC(fg.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+def _scheduler(config: dict, opt: Any, steps_per_epoch: int) -> Any:
+    """The LR scheduler of ``[schedule]``, or None."""
+    s, o = config["schedule"], config["optimizer"]
+    epochs = config["train"]["epochs"]
+    sched = fg.optim.lr_scheduler
+    if s["name"] == "none":
+        return None
+    if s["name"] == "step":
+        return sched.StepLR(opt, step_size=s["step_size"], gamma=s["gamma"])
+    if s["name"] == "exponential":
+        return sched.ExponentialLR(opt, gamma=s["gamma"])
+    if s["name"] == "cosine":
+        return sched.CosineAnnealingLR(opt, T_max=s["t_max"] or epochs)
+    return sched.OneCycleLR(opt, max_lr=s["max_lr"] or 10 * o["lr"], total_steps=epochs * steps_per_epoch)
+
+
 class _Schedule(fg.callbacks.Callback):
-    def __init__(self, run: Run, steps_per_epoch: int) -> None:
-        s, o = run.config["schedule"], run.config["optimizer"]
-        epochs = run.config["train"]["epochs"]
-        sched = fg.optim.lr_scheduler
-        opt = run.model.optimizer
-        self.per_batch = s["name"] == "onecycle"
-        self.scheduler: sched.LRScheduler
-        if s["name"] == "step":
-            self.scheduler = sched.StepLR(opt, step_size=s["step_size"], gamma=s["gamma"])
-        elif s["name"] == "exponential":
-            self.scheduler = sched.ExponentialLR(opt, gamma=s["gamma"])
-        elif s["name"] == "cosine":
-            self.scheduler = sched.CosineAnnealingLR(opt, T_max=s["t_max"] or epochs)
-        else:
-            self.scheduler = sched.OneCycleLR(
-                opt, max_lr=s["max_lr"] or 10 * o["lr"], total_steps=epochs * steps_per_epoch
-            )
+    """Steps the run's scheduler (its state is saved with the run's checkpoint)."""
+
+    def __init__(self, run: Run) -> None:
+        self.scheduler = run.scheduler
+        self.per_batch = isinstance(self.scheduler, fg.optim.lr_scheduler.OneCycleLR)
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self.per_batch:
@@ -212,29 +237,42 @@ class _Schedule(fg.callbacks.Callback):
         if not self.per_batch:
             self.scheduler.step()
         if logs is not None:
-            logs["lr"] = self.run_lr()
+            logs["lr"] = float(self.scheduler.get_last_lr()[0])
 
-    def run_lr(self) -> float:
-        return float(self.scheduler.get_last_lr()[0])
+
+def _check_resumable(run: Run) -> None:
+    """A one-cycle schedule is planned for the run's first epoch count; it cannot go further."""
+    scheduler, epochs = run.scheduler, run.config["train"]["epochs"]
+    if isinstance(scheduler, fg.optim.lr_scheduler.OneCycleLR) and epochs * run.steps_per_epoch > scheduler.total_steps:
+        planned = scheduler.total_steps // run.steps_per_epoch
+        raise cfg_lib.ConfigError(
+            f"train: the onecycle schedule of {run.folder} was planned for {planned} epochs; it cannot be resumed "
+            f"to {epochs} (resume with --epochs {planned} at most, or start a new run)"
+        )
 
 
 def train(config: dict, resume: Path | None = None) -> int:
     """Train a run to completion; write its folder; print a summary. Returns the exit code."""
     folder = resume if resume is not None else Path(config["run"]["runs_dir"]) / config["run"]["name"]
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.toml").write_text(cfg_lib.dumps(config), encoding="utf-8")
-    run = Run(config, folder)
+    run = Run(config, folder)  # data errors first, before anything is written
     start_epoch = run.restore(folder / "checkpoint.safetensors") if resume is not None else 0
+    _check_resumable(run)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = cfg_lib.dumps(config).encode("utf-8")
+    atomic_write(
+        folder / "config.toml", lambda f, temp: None if f.write(text) else None
+    )  # a full disk: the old one stays
     if resume is None:
         run.save(folder / "checkpoint.safetensors", 0)
     t = config["train"]
     x_train, y_train = run.scale(run.X_train), run.targets(run.y_train)
     validation = (run.scale(run.X_test), run.targets(run.y_test)) if len(run.X_test) else None
-    steps = -(-len(x_train) // t["batch_size"])
     checkpoint = _EpochCheckpoint(run)
-    callbacks: list = [fg.callbacks.CSVLogger(str(folder / "metrics.csv"), append=resume is not None), checkpoint]
-    if config["schedule"]["name"] != "none":
-        callbacks.append(_Schedule(run, steps))
+    # The schedule first, so that the lr it sets is logged; the checkpoint runs last of all.
+    callbacks: list = [_Schedule(run)] if run.scheduler is not None else []
+    # On resume, CSVLogger first drops rows of epochs the checkpoint does not hold (a row
+    # logged before its checkpoint failed to save), so no epoch is ever logged twice.
+    callbacks += [fg.callbacks.CSVLogger(str(folder / "metrics.csv"), append=resume is not None), checkpoint]
     print(f"flowgrad train: {config['run']['name']} - {len(x_train)} training and {len(run.X_test)} test samples, "
           f"{run.task}, writing {folder}/", flush=True)  # fmt: skip
     stopper = _StopOnCtrlC()
@@ -250,10 +288,14 @@ def train(config: dict, resume: Path | None = None) -> int:
         )  # fmt: skip
     except KeyboardInterrupt:
         done = max(checkpoint.epochs_done, start_epoch)
-        run.save(folder / "interrupted.safetensors", done)
+        so_far = f" and the weights so far in {folder}/interrupted.safetensors"
+        if run.model._non_finite_parameter() is None:  # never save weights that hold NaN or inf
+            run.save(folder / "interrupted.safetensors", done)
+        else:
+            so_far = " (the weights so far are not finite and were not saved)"
         print(
             f"\ninterrupted during epoch {done + 1}: the last complete epoch ({done}) is in "
-            f"{folder}/checkpoint.safetensors and the weights so far in {folder}/interrupted.safetensors.\n"
+            f"{folder}/checkpoint.safetensors{so_far}.\n"
             f"resume with: flowgrad train --resume {folder}",
             file=sys.stderr,
         )

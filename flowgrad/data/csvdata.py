@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import itertools
 import operator
@@ -21,10 +22,15 @@ import numpy as np
 
 import flowgrad as fg
 from flowgrad.errors import given
+from flowgrad.io.safetensors_format import open_regular
 
 from .pipeline import Pipeline, Row
 
-__all__ = ["CSVDataset"]
+__all__ = ["CSVDataset", "MAX_LINE_LENGTH", "MAX_FIELDS"]
+
+MAX_LINE_LENGTH = 1 << 20  # characters in one line, by default (CSVDataset's max_line_length)
+MAX_FIELDS = 1 << 16  # fields in one line, by default (CSVDataset's max_fields)
+_BLOCK_CHARS = 1 << 20  # a block of rows holds about this much text at most (plus one line)
 
 
 class CSVDataset(Pipeline):
@@ -44,6 +50,12 @@ class CSVDataset(Pipeline):
       for class indices).
     - ``len(ds)`` counts the rows with one pass over the file the first time (cached until
       the file changes).
+    - ``max_line_length`` (characters, default 1 MiB) and ``max_fields`` (default 65,536)
+      bound one line: a longer line is refused as soon as its first ``max_line_length``
+      characters have been read, before it is held whole, so a hostile file cannot take
+      more memory than a small multiple of these. Raise them for wider files.
+    - ``allow_non_finite``: NaN and infinities in the file are a ``DataError`` (they would
+      only show up later as a diverged training run); ``True`` reads them as floats.
 
     Problems are ``fg.DataError``s that name the file, the line and the column, e.g.
     ``housing.csv:57: column 'RM': could not convert 'abc' to float``.
@@ -66,6 +78,10 @@ class CSVDataset(Pipeline):
         label_dtype: Any = None,
         chunk_size: int = 1024,
         delimiter: str = ",",
+        *,
+        max_line_length: int = MAX_LINE_LENGTH,
+        max_fields: int = MAX_FIELDS,
+        allow_non_finite: bool = False,
     ) -> None:
         # Arguments checked up front: os.fspath, np.dtype and the csv module raise bare errors.
         if not isinstance(path, (str, os.PathLike)):
@@ -84,6 +100,11 @@ class CSVDataset(Pipeline):
             raise fg.DataError(f"CSVDataset: chunk_size must be a positive integer, got {chunk_size!r}")
         self.chunk_size = chunk_size
         self.delimiter = delimiter
+        for name, value in (("max_line_length", max_line_length), ("max_fields", max_fields)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise fg.DataError(f"CSVDataset: {name} must be a positive integer, got {value!r}")
+        self.max_line_length, self.max_fields = max_line_length, max_fields
+        self.allow_non_finite = bool(allow_non_finite)
         self._count: tuple | None = None  # (file size, mtime, rows): len() without re-reading
 
         first, first_line = self._first_row()
@@ -105,14 +126,19 @@ class CSVDataset(Pipeline):
 
     # -- reading the file --------------------------------------------------------------
     def _open(self) -> Any:
-        try:
-            return open(self.path, newline="", encoding="utf-8-sig")  # -sig: drop the BOM spreadsheets write
-        except OSError as e:
-            raise fg.DataError(f"{self.path}: cannot open the file: {e.strerror or e}") from None
+        # A FIFO or a device (/dev/zero) would block or never end: only regular files are read.
+        # -sig: drop the BOM spreadsheets write.
+        text = {"newline": "", "encoding": "utf-8-sig"}
+        cannot = "cannot open the file"
+        return open_regular(self.path, fg.DataError, text, cannot, f"{cannot}: No such file or directory")
+
+    def _reader(self, f: Any) -> Any:
+        """A csv reader over ``f``'s lines, each bounded by max_line_length and max_fields."""
+        return csv.reader(_Lines(f, self), delimiter=self.delimiter)
 
     def _first_row(self) -> tuple[list[str], int]:
         with self._open() as f:
-            reader = csv.reader(f, delimiter=self.delimiter)
+            reader = self._reader(f)
             try:
                 first = next((r for r in reader if r), None)
                 line = reader.line_num
@@ -127,12 +153,22 @@ class CSVDataset(Pipeline):
     def _unreadable(self, e: Exception, reader: Any) -> fg.DataError:
         # Not CSV text at all (binary data, another encoding): say where, as for values.
         if isinstance(e, UnicodeDecodeError):
-            # The text decoder reads ahead in blocks, so find the line from the bytes: a
-            # newline byte never occurs inside a UTF-8 sequence, so lines decode alone.
-            with open(self.path, "rb") as f:
-                line = next((n for n, b in enumerate(f, 1) if not _is_utf8(b)), "?")
-            return fg.DataError(f"{self.path}:{line}: not UTF-8 text ({e.reason})")
+            # The text decoder reads ahead in blocks, so find the line from the bytes, read in
+            # bounded pieces (a line may be huge) through one incremental decoder.
+            return fg.DataError(f"{self.path}:{self._first_bad_utf8_line()}: not UTF-8 text ({e.reason})")
         return fg.DataError(f"{self.path}:{reader.line_num}: not readable as CSV: {e}")
+
+    def _first_bad_utf8_line(self) -> int | str:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        line = 1
+        with open_regular(self.path, fg.DataError) as f:
+            while piece := f.read(1 << 16):
+                try:
+                    decoder.decode(piece)
+                except UnicodeDecodeError as e:
+                    return line + piece[: max(e.start, 0)].count(b"\n")
+                line += piece.count(b"\n")
+        return "?"
 
     def _resolve(self, columns: Any, kind: str) -> list[int]:
         if not isinstance(columns, (str, int, list, tuple)):  # list(1.5): a bare TypeError
@@ -161,13 +197,21 @@ class CSVDataset(Pipeline):
         """The file as blocks of up to ``chunk_size`` rows: ``(features, labels)`` arrays each."""
         width = len(self.columns)
         with self._open() as f:
-            reader = csv.reader(f, delimiter=self.delimiter)
+            lines = _Lines(f, self)
+            reader = csv.reader(lines, delimiter=self.delimiter)
             if self.header:
                 next(r for r in reader if r)
             seen = 0  # data rows before this block: enough to find a bad row's line again
             while True:
+                # A block ends at chunk_size rows or _BLOCK_CHARS characters, whichever comes
+                # first: long lines make smaller blocks, so a block's memory stays bounded.
+                rows: list[list[str]] = []
+                start = lines.chars
                 try:
-                    rows = list(itertools.islice(reader, self.chunk_size))
+                    for row in reader:
+                        rows.append(row)
+                        if len(rows) >= self.chunk_size or lines.chars - start >= _BLOCK_CHARS:
+                            break
                 except (csv.Error, UnicodeDecodeError) as e:
                     raise self._unreadable(e, reader) from None
                 if not rows:
@@ -199,10 +243,13 @@ class CSVDataset(Pipeline):
             values = np.array(text, dtype=np.float64).reshape(len(rows), len(used))
         except ValueError:
             self._raise_bad_value(rows, seen, used)
+        if not self.allow_non_finite:
+            self._refuse_non_finite(values, rows, seen, used)
+        position = {k: i for i, k in enumerate(used)}  # not used.index: quadratic for wide files
         groups = [(self.feature_idx, self.dtype)] + ([(self.label_idx, self.label_dtype)] if self.label_idx else [])
         out, unfit = [], []
         for columns, dtype in groups:
-            part = values[:, [used.index(k) for k in columns]]
+            part = values[:, [position[k] for k in columns]]
             converted, bad = _cast(part, dtype)
             out.append(converted)
             # An infinity written as such is a float like any other; any other misfit is an error.
@@ -216,6 +263,23 @@ class CSVDataset(Pipeline):
                 f"{self.path}:{self._line_of(seen + i)}: {self._name(k)}: {_shown(rows[i][k])} {what} {dtype}"
             )
         return tuple(out)
+
+    def _refuse_non_finite(self, values: np.ndarray, rows: list[list[str]], seen: int, used: list[int]) -> None:
+        # NaN or an infinity in the data is refused before training sees it: it would surface
+        # as "training diverged, lower the learning rate", which sends the user the wrong way.
+        finite = np.isfinite(values)
+        if finite.all():
+            return
+        for i, j in np.argwhere(~finite).tolist():  # in the file's order (row-major)
+            k = used[j]
+            integral = self.dtype.kind != "f" if k in self.feature_idx else self.label_dtype.kind != "f"
+            if integral or not (values[i, j] != values[i, j] or _spells_infinity(rows[i][k])):
+                return  # reported by _convert: "not an integer that fits" or "out of range" (1e400)
+            break
+        raise fg.DataError(
+            f"{self.path}:{self._line_of(seen + i)}: {self._name(k)}: {_shown(rows[i][k])} is not a finite number; "
+            "fill in or drop missing values, or pass allow_non_finite=True to read NaN and infinities"
+        )
 
     def _raise_bad_value(self, rows: list[list[str]], seen: int, used: list[int]) -> None:
         for i, row in enumerate(rows):
@@ -235,7 +299,7 @@ class CSVDataset(Pipeline):
         computed from the row number.
         """
         with self._open() as f:
-            reader = csv.reader(f, delimiter=self.delimiter)
+            reader = self._reader(f)
             rows = (reader.line_num for r in reader if r)
             return next(itertools.islice(rows, row + self.header, None), "?")
 
@@ -268,7 +332,7 @@ class CSVDataset(Pipeline):
         key = (stat.st_size, stat.st_mtime_ns)
         if self._count is None or self._count[:2] != key:
             with self._open() as f:
-                reader = csv.reader(f, delimiter=self.delimiter)
+                reader = self._reader(f)
                 try:
                     rows = sum(1 for r in reader if r)
                 except (csv.Error, UnicodeDecodeError) as e:
@@ -279,6 +343,43 @@ class CSVDataset(Pipeline):
     def __repr__(self) -> str:
         labels = [self.columns[k] for k in self.label_idx]
         return f"CSVDataset({self.path!r}, label_columns={labels}, features={len(self.feature_idx)})"
+
+
+class _Lines:
+    """A text file's physical lines for ``csv.reader``, each refused as soon as it is longer
+    than ``max_line_length`` characters or has more than ``max_fields`` fields.
+
+    ``readline`` with a size reads at most that much, so a line of a gigabyte is refused after
+    its first ``max_line_length`` characters, never held whole (csv's own field limit comes
+    only after the line is in memory, and a line of short fields has no limit at all).
+    """
+
+    def __init__(self, f: Any, ds: CSVDataset) -> None:
+        self.f, self.ds = f, ds
+        self.number = 0  # physical lines read: the same count as csv's line_num
+        self.chars = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        limit = self.ds.max_line_length
+        line = self.f.readline(limit + 2)  # + 2: room for "\r\n" after a line of exactly `limit`
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(line) > limit and len(line.rstrip("\r\n")) > limit:
+            raise fg.DataError(
+                f"{self.ds.path}:{self.number}: the line is longer than {limit} characters (max_line_length); "
+                "pass a larger max_line_length to CSVDataset if the file really has such lines"
+            )
+        if line.count(self.ds.delimiter) >= self.ds.max_fields:
+            raise fg.DataError(
+                f"{self.ds.path}:{self.number}: the line has more than {self.ds.max_fields} fields (max_fields); "
+                "pass a larger max_fields to CSVDataset if the file really is that wide"
+            )
+        self.chars += len(line)
+        return line
 
 
 def _join(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
@@ -326,11 +427,3 @@ def _shown(value: Any, limit: int = 60) -> str:
     """``repr(value)``, shortened: a value or name from a hostile file can be megabytes long."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 4] + "...'"
-
-
-def _is_utf8(line: bytes) -> bool:
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True

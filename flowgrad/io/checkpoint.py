@@ -26,7 +26,7 @@ import numpy as np
 
 import flowgrad as fg
 
-from ..errors import ArgumentError, CheckpointError, DTypeError, given
+from ..errors import ArgumentError, CheckpointError, CheckpointWriteError, DTypeError, given
 from . import safetensors_format as st
 from . import whole_module
 from .atomic import atomic_write
@@ -247,9 +247,10 @@ def save(obj: Any, path: str | os.PathLike | IO[bytes], *, backend: str = "auto"
     # Checked before anything is written: the OSError would name the temporary file, not this path.
     folder = os.path.dirname(os.path.abspath(where))
     if os.path.isdir(where):
-        raise CheckpointError(f"{where}: cannot save: it is a folder; give a file name")
+        raise CheckpointWriteError(f"{where}: cannot save: it is a folder; give a file name")
     if not os.path.isdir(folder):
-        raise CheckpointError(f"{where}: cannot save: the folder {folder} does not exist")
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise CheckpointWriteError(f"{where}: cannot save: {folder} {what}")
     if backend == "auto":
         try:
             import safetensors.numpy  # noqa: F401
@@ -265,7 +266,21 @@ def save(obj: Any, path: str | os.PathLike | IO[bytes], *, backend: str = "auto"
         else:
             st.write_with_package(temp, arrays, metadata)
 
-    atomic_write(path, write)
+    try:
+        atomic_write(path, write)
+    except CheckpointError:
+        raise
+    except Exception as e:
+        # A full disk (ENOSPC, or EFBIG under `ulimit -f`), no permission, a read-only file
+        # system: the old file is intact (atomic_write never touches it before the rename), and
+        # the caller gets one clear error naming the path instead of an OSError about a
+        # temporary file or the safetensors package's SafetensorError.
+        if not isinstance(e, OSError) and type(e).__name__ != "SafetensorError":
+            raise
+        why = getattr(e, "strerror", None) or str(e)
+        err = CheckpointWriteError(f"{where}: cannot save: {why}; the previous file, if any, is unchanged")
+        err.errno = getattr(e, "errno", None)
+        raise err from e
 
 
 def load(

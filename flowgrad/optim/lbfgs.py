@@ -86,6 +86,8 @@ class FlatClosureOptimizer(Optimizer):
     """What LBFGS and ConjugateGradient share: one parameter group, flattened into one vector,
     and a ``step(closure)`` that needs the closure and cannot be compiled."""
 
+    _state_shaped_like_params = False  # flat vectors and histories, in the first parameter's state
+
     def __init__(self, params: Any, defaults: dict) -> None:
         super().__init__(params, defaults)
         self._flat = FlatParams(self.param_groups[0]["params"])

@@ -156,20 +156,65 @@ class Optimizer:
                 f"{len(self.param_groups)} here"
             )
         params = [p for g in self.param_groups for p in g["params"]]
-        for saved, group in zip(groups, self.param_groups):
+        for i, (saved, group) in enumerate(zip(groups, self.param_groups)):
+            if not (isinstance(saved, dict) and isinstance(saved.get("params"), list)):
+                raise DTypeError(f"{type(self).__name__}.load_state_dict: param_groups[{i}] is not a group dict")
             if len(saved["params"]) != len(group["params"]):
                 raise ArgumentError(
                     f"{type(self).__name__}.load_state_dict: a group has {len(saved['params'])} parameters "
                     f"saved and {len(group['params'])} here"
                 )
+        # Everything is checked before anything is changed: state that does not fit the parameters
+        # (Adam's state of another model) used to load and fail later, inside a step, as a bare
+        # NumPy broadcast error.
+        state = state_dict.get("state")
+        if not isinstance(state, dict):
+            raise DTypeError(f"{type(self).__name__}.load_state_dict: 'state' must be a dict, got {given(state)}")
+        restored = {}
+        for key, value in state.items():
+            if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < len(params):
+                raise ArgumentError(
+                    f"{type(self).__name__}.load_state_dict: state for parameter {key!r:.40}, but there are "
+                    f"{len(params)} parameters (indices 0 to {len(params) - 1})"
+                )
+            if not isinstance(value, dict):
+                raise DTypeError(
+                    f"{type(self).__name__}.load_state_dict: state[{key}] must be a dict, got {given(value)}"
+                )
+            p = params[key]
+            for name, v in value.items():
+                self._check_state_value(f"state[{key}][{name!r}]", v, p)
+            restored[p] = {k: _restore_value(v, p) for k, v in value.items()}
         self.state = defaultdict(dict)
-        for key, value in state_dict["state"].items():
-            p = params[int(key)]
-            self.state[p] = {k: _restore_value(v, p) for k, v in value.items()}
+        self.state.update(restored)
         for saved, group in zip(groups, self.param_groups):
             for k, v in saved.items():
                 if k != "params":
                     group[k] = copy.deepcopy(v)
+
+    # Whether each array in a parameter's state has that parameter's shape (False for optimizers
+    # such as L-BFGS that keep flat vectors and histories in the first parameter's state).
+    _state_shaped_like_params = True
+
+    def _check_state_value(self, where: str, value: Any, p: fg.Tensor) -> None:
+        """Refuse a saved state array that cannot belong to parameter ``p``."""
+        if not isinstance(value, (fg.Tensor, np.ndarray, np.generic)):
+            return
+        arr = np.asarray(value.detach()) if isinstance(value, fg.Tensor) else np.asarray(value)
+        name = type(self).__name__
+        if arr.dtype.kind not in "biuf":
+            raise DTypeError(f"{name}.load_state_dict: {where} has dtype {arr.dtype}; expected numbers")
+        if not self._state_shaped_like_params:
+            return
+        if arr.ndim and arr.dtype.kind != "f" and p.dtype.kind == "f":  # a float parameter's running average
+            raise DTypeError(f"{name}.load_state_dict: {where} has dtype {arr.dtype}; expected {p.dtype}")
+        if arr.dtype.kind == "f" and arr.shape != tuple(p.shape):
+            raise fg.ShapeError(
+                f"{name}.load_state_dict: {where} has shape {arr.shape} but the parameter has shape "
+                f"{tuple(p.shape)}: the state was saved for another model"
+            )
+        if arr.dtype.kind != "f" and arr.ndim:
+            raise fg.ShapeError(f"{name}.load_state_dict: {where} is an array of shape {arr.shape}; expected a count")
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -16,6 +16,7 @@ A callback overrides any of ``on_train_begin``, ``on_epoch_begin``,
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import sys
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from flowgrad.errors import ArgumentError, check_int
+from flowgrad.errors import ArgumentError, CheckpointWriteError, check_int
 
 
 class Callback:
@@ -48,6 +49,18 @@ class Callback:
     def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+    # A callback that writes checkpoints sets this: its on_epoch_end then runs after every
+    # other callback's, so what it saves includes their updates for the epoch (a scheduler's
+    # step, EarlyStopping's count).
+    writes_checkpoints = False
+
+    def state_dict(self) -> dict:
+        """What must be saved for a resumed ``fit`` to continue this callback exactly ({}: nothing)."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict` (called by ``fit(resume_from=...)`` after ``on_train_begin``)."""
 
 
 class CallbackList(Callback):
@@ -73,8 +86,11 @@ class CallbackList(Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._call("on_epoch_begin", epoch, logs)
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self._call("on_epoch_end", epoch, logs)
+    def on_epoch_end(self, epoch: int, logs: dict | None = None, checkpoints: bool = True) -> None:
+        """``checkpoints=False``: skip the callbacks that write checkpoints (weights not finite)."""
+        for c in sorted(self.callbacks, key=lambda c: c.writes_checkpoints):  # stable: checkpoints last
+            if checkpoints or not c.writes_checkpoints:
+                c.on_epoch_end(epoch, logs)
 
     def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         self._call("on_batch_begin", batch, logs)
@@ -246,6 +262,18 @@ class EarlyStopping(_Monitor):
                 f"for {self.wait} epochs{best_at}",
             )
 
+    def state_dict(self) -> dict:
+        return {
+            "wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
+            "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights,
+        }  # fmt: skip
+
+    def load_state_dict(self, state: dict) -> None:
+        self.wait, self.best, self.best_epoch = int(state["wait"]), float(state["best"]), state["best_epoch"]
+        self.stopped_epoch = state["stopped_epoch"]
+        weights = state["best_weights"]
+        self.best_weights = None if weights is None else {k: np.asarray(v) for k, v in weights.items()}
+
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.model.network.load_state_dict(self.best_weights)
@@ -262,8 +290,16 @@ class ModelCheckpoint(_Monitor):
         super().__init__(monitor, mode, 0.0)
         self.path, self.save_best_only, self.verbose = str(path), save_best_only, verbose
 
+    writes_checkpoints = True
+
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
+
+    def state_dict(self) -> dict:
+        return {"best": self.best}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best = float(state["best"])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
@@ -282,7 +318,12 @@ class ModelCheckpoint(_Monitor):
             self._say(epoch, f"saving the model to {path}")
         folder = os.path.dirname(path)
         if folder:
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError as e:  # a file where the folder should be, no permission
+                raise CheckpointWriteError(
+                    f"{path}: cannot save: cannot make the folder {folder}: {e.strerror or e}"
+                ) from e
         self.model.save_checkpoint(path, epoch=epoch + 1, logs=dict(logs))
 
 
@@ -295,6 +336,8 @@ class CSVLogger(Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._keys: list[str] | None = None
         exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        if exists:
+            self._drop_rows_from((getattr(self.model, "params", None) or {}).get("initial_epoch", 0))
         self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")  # noqa: SIM115
         self._header_written = exists
 
@@ -311,6 +354,24 @@ class CSVLogger(Callback):
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self._file.close()
+
+    def _drop_rows_from(self, first: int) -> None:
+        """Remove the rows of epochs >= ``first`` (atomically): a resumed run trains them again,
+        and a row logged before its checkpoint failed to save must not appear twice."""
+        from flowgrad.io.atomic import atomic_write
+
+        with open(self.filename, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f, delimiter=self.separator))
+        kept = rows[:1] + [r for r in rows[1:] if not (r and r[0].lstrip("-").isdigit() and int(r[0]) >= first)]
+        if len(kept) == len(rows):
+            return
+
+        def write(f: Any, temp: str) -> None:
+            text = io.StringIO(newline="")
+            csv.writer(text, delimiter=self.separator).writerows(kept)
+            f.write(text.getvalue().encode("utf-8"))
+
+        atomic_write(self.filename, write)
 
 
 class TerminateOnNaN(Callback):
@@ -375,6 +436,12 @@ class ReduceLROnPlateau(Callback):
         from flowgrad.optim.lr_scheduler import ReduceLROnPlateau as Plateau
 
         self.scheduler = Plateau(self.model.optimizer, **self.kwargs)
+
+    def state_dict(self) -> dict:
+        return self.scheduler.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.scheduler.load_state_dict(state)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if not logs or self.monitor not in logs:

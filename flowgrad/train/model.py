@@ -39,6 +39,37 @@ _OPTIMIZERS = {
 }  # fmt: skip
 
 
+def checked_epoch(value: Any, where: str) -> int:
+    """A checkpoint's ``epoch``, checked: a count of epochs, or a CheckpointError naming the file.
+
+    >>> checked_epoch(3, "c.safetensors")
+    3
+    >>> checked_epoch("three", "c.safetensors")
+    Traceback (most recent call last):
+    flowgrad.errors.CheckpointError: c.safetensors: the checkpoint's epoch must be a count of epochs (an integer >= 0), got 'three'
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise fg.CheckpointError(
+            f"{where}: the checkpoint's epoch must be a count of epochs (an integer >= 0), got {value!r:.40}"
+        )
+    return int(value)
+
+
+def _keyed(callbacks: list) -> dict:
+    """The callbacks that may hold state, by class name (``#2``, ``#3`` for repeats)."""
+    out: dict = {}
+    for c in callbacks:
+        if isinstance(c, (ProgressBar, History)):
+            continue
+        name = type(c).__name__
+        key, n = name, 1
+        while key in out:
+            n += 1
+            key = f"{name}#{n}"
+        out[key] = c
+    return out
+
+
 class History(Callback):
     """What ``fit`` returns: ``.history`` maps each logged name to its per-epoch values."""
 
@@ -130,6 +161,8 @@ class Model:
         self.stop_training = False
         self._input_shape: tuple | None = None  # one example's shape, seen by fit (for summary)
         self.diverged = False
+        self._stateful: dict = {}  # fit's callbacks that may hold state, by name (callback_states)
+        self._resume_callbacks: dict = {}  # their states from fit(resume_from=...), restored at the start
         self.params: dict = {}
 
     # ----- one step -------------------------------------------------------------------------------
@@ -230,9 +263,14 @@ class Model:
                 val_data = batches(validation_data[0], validation_data[1], batch_size, False, "fit validation_data")
             else:
                 val_data = batches(validation_data, None, batch_size, False, "fit validation_data")
+        self._resume_callbacks = {}
         if resume_from is not None:
             info = fg.load_checkpoint(resume_from, model=self.network, optimizer=self.optimizer)
-            initial_epoch = int(info.get("epoch", initial_epoch))
+            initial_epoch = checked_epoch(info.get("epoch", initial_epoch), str(resume_from))
+            saved = info.get("callbacks", {})
+            if not isinstance(saved, dict):
+                raise fg.CheckpointError(f"{resume_from}: 'callbacks' must map names to states, got {given(saved)}")
+            self._resume_callbacks = saved
         if verbose == "auto":
             verbose = 1
         default = [ProgressBar()] if verbose else []
@@ -252,22 +290,59 @@ class Model:
     def _run(self, train_data: Any, val_data: Any, epochs: int, initial_epoch: int, callbacks: list) -> History:
         history = History()
         cbs = CallbackList([*callbacks, history])
-        self.params = {"epochs": epochs, "steps": count(train_data)}
+        self.params = {"epochs": epochs, "steps": count(train_data), "initial_epoch": initial_epoch}
         history.params = dict(self.params)
         cbs.set_model(self)
         self.stop_training = False
+        self._stateful = _keyed(callbacks)
         cbs.on_train_begin({})
+        resumed, self._resume_callbacks = getattr(self, "_resume_callbacks", {}), {}
+        for key, state in resumed.items():  # after on_train_begin, which starts each one afresh
+            if key in self._stateful:
+                self._stateful[key].load_state_dict(state)
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch, {})
             logs = self._train_epoch(train_data, epoch, cbs)
             if val_data is not None:
                 logs.update({f"val_{k}": v for k, v in self._evaluate(val_data).items()})
+            # Checked before on_epoch_end, where checkpoints are written: the loss is checked
+            # before each step, so an overflow in an epoch's last update would otherwise be
+            # saved over the last good checkpoint.
+            bad = self._non_finite_parameter()
+            if bad is not None:
+                self.diverged = True
+                if self.stop_training:  # TerminateOnNaN stopped quietly: end the epoch, saving nothing
+                    cbs.on_epoch_end(epoch, logs, checkpoints=False)
+                    break
+                raise fg.DivergedError(
+                    f"training diverged at epoch {epoch + 1}: after its last step, parameter {bad} is not finite "
+                    "(no checkpoint of this epoch was written); lower the learning rate, scale the inputs, "
+                    "or clip gradients"
+                )
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
         cbs.on_train_end(logs)
         return history
+
+    def _non_finite_parameter(self) -> str | None:
+        """The name of the first parameter holding NaN or an infinity, and what it holds."""
+        named = getattr(self.network, "named_parameters", None)
+        pairs = named() if callable(named) else enumerate(self.network.parameters())
+        for name, p in pairs:
+            values = np.asarray(p.detach())
+            if values.dtype.kind in "fc" and not np.isfinite(values).all():
+                what = "NaN" if np.isnan(values).any() else "an infinity"
+                return f"{name!r} (it holds {what})"
+        return None
+
+    def callback_states(self) -> dict:
+        """The state of each stateful callback of the ``fit`` under way, by a stable name
+        (``'EarlyStopping'``, ``'EarlyStopping#2'``...): what ``ModelCheckpoint`` saves so that
+        ``fit(resume_from=...)`` continues them where they were."""
+        states = {key: c.state_dict() for key, c in getattr(self, "_stateful", {}).items()}
+        return {key: state for key, state in states.items() if state}
 
     def _train_epoch(self, data: Any, epoch: int, cbs: CallbackList) -> dict:
         self.network.train()
@@ -382,7 +457,9 @@ class Model:
 
     # ----- checkpoints ---------------------------------------------------------------------------------------------
     def save_checkpoint(self, path: str, epoch: int, **extra: Any) -> None:
-        """Save network, optimizer, epoch, RNG state and ``extra`` (atomically)."""
+        """Save network, optimizer, epoch, RNG state, the states of ``fit``'s stateful callbacks
+        (EarlyStopping, ReduceLROnPlateau...) and ``extra`` (atomically)."""
+        extra.setdefault("callbacks", self.callback_states())
         fg.save_checkpoint(path, model=self.network, optimizer=self.optimizer, epoch=epoch, **extra)
 
     def load_checkpoint(self, path: str) -> dict:

@@ -321,6 +321,8 @@ def _convert(values: np.ndarray, texts: list[list[str]], dtype: np.dtype) -> np.
         for o, t in zip(out_row, texts_row):
             if np.isinf(o) and not _is_infinity(t):
                 raise RefusedError(f"{t!r:.40} is out of range for {dtype}")
+            if not np.isfinite(o):  # NaN, or an infinity written as such: not data to train on
+                raise RefusedError(f"{t!r:.40} is not a finite number")
     return out
 
 

@@ -110,8 +110,19 @@ def test_a_value_its_dtype_cannot_hold_is_a_data_error(label, options, message, 
 def test_infinities_written_as_such_and_integral_labels_still_load(tmp_path):
     path = tmp_path / "ok.csv"
     path.write_text("x,y\ninf,3.0\n-Infinity,-0\n 1e-400 ,7\n")
-    x, y = next(iter(CSVDataset(path, label_columns="y", label_dtype=fg.int64).batch(3)))
+    ds = CSVDataset(path, label_columns="y", label_dtype=fg.int64, allow_non_finite=True)
+    x, y = next(iter(ds.batch(3)))
     assert x.numpy().ravel().tolist() == [float("inf"), float("-inf"), 0.0] and y.numpy().ravel().tolist() == [3, 0, 7]
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "-nan", "inf", "-Infinity"])
+def test_non_finite_values_are_a_data_error_naming_line_and_column(value, tmp_path):
+    path = tmp_path / "nan.csv"
+    path.write_text(f"a,b,y\n1,2,0\n3,{value},1\n")
+    with pytest.raises(fg.DataError) as info:
+        list(CSVDataset(path, label_columns="y").batch(2))
+    assert str(info.value).startswith(f"{path}:3: column 'b': '{value}' is not a finite number")
+    assert "allow_non_finite=True" in str(info.value)
 
 
 def test_messages_stay_short_when_the_file_has_huge_names_or_values(tmp_path):
