@@ -128,6 +128,10 @@ from .ops.reduce import squared_error
 from .core.exports import exported as _exported
 
 globals().update(_exported("top"))
+# PyTorch's keyword names and out= (core/torch_signatures.py: one table of signatures).
+from .core.torch_signatures import adapted as _adapted
+
+globals().update(_adapted(_exported("top")))
 
 
 def set_default_device(name: _Any) -> None:
