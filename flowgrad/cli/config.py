@@ -26,12 +26,14 @@ import difflib
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from flowgrad.errors import FlowgradError
 
 from . import tomlscan
+from .sizes import available_memory, human_bytes, model_bytes
 
 try:
     import tomllib
@@ -144,7 +146,7 @@ def _layers_check(v: list) -> str | None:
     need = model_bytes(v, 1, 1)  # the smallest possible input and output: the data may add more
     have = available_memory()
     if have is not None and need > have:
-        return f": the parameters alone need {_bytes(need)}, more than the {_bytes(have)} of memory available"
+        return f": the parameters alone need {human_bytes(need)}, more than the {human_bytes(have)} of memory available"
     return None
 
 
@@ -238,8 +240,7 @@ class Config(dict):
         return self.places.get((section, key), "defaults")
 
 
-
-def _error(config: dict, section: str, key: str, message: str) -> str:
+def located(config: dict, section: str, key: str, message: str) -> str:
     where = config.where(section, key) if isinstance(config, Config) else "config"
     return f"{where}: {section}.{key}: {message}"
 
@@ -319,7 +320,9 @@ def resolve(
         for key, value in table.items():
             if key not in SCHEMA[section]:
                 close = difflib.get_close_matches(key, SCHEMA[section], n=1)
-                known = f"; did you mean {section}.{close[0]}?" if close else f"; known keys: {', '.join(SCHEMA[section])}"
+                known = (
+                    f"; did you mean {section}.{close[0]}?" if close else f"; known keys: {', '.join(SCHEMA[section])}"
+                )
                 errors.append(f"{place(section, key)}: unknown key {section}.{key}{known}")
                 continue
             problem = _problem(section, key, value)
@@ -351,8 +354,8 @@ def read(path: str | Path) -> tuple[dict, dict[tuple[str, ...], int], str]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path}:{line}: not UTF-8 text") from None
+        bad_line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{bad_line}: not UTF-8 text") from None
     lines, deep = tomlscan.scan(text)
     if deep is not None:
         raise ConfigError(f"{path.name}:{deep}: arrays or tables nested more than {tomlscan.MAX_DEPTH} deep")
@@ -371,63 +374,6 @@ def load(path: str | Path, overrides: dict[tuple[str, str], tuple[Any, str]] | N
     """Read and check a TOML config file (with command-line overrides)."""
     raw, lines, name = read(path)
     return resolve(raw, name, lines, overrides)
-
-
-def model_bytes(widths: list[int], n_in: int, n_out: int, batch: int = 0, itemsize: int = 4) -> int:
-    """Bytes an MLP needs: weights, gradients and two optimizer moments, and a batch's activations."""
-    sizes = [n_in, *widths, n_out]
-    params = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
-    activations = batch * (n_in + 3 * sum(widths) + 2 * n_out) * 2  # forward values and their gradients
-    return (4 * params + activations) * itemsize
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available now (Linux's MemAvailable, else physical memory), or None if unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for row in f:
-                if row.startswith("MemAvailable:"):
-                    return int(row.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    try:
-        import os
-
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def _bytes(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
-        if n < 1000 or unit == "PB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    raise AssertionError
-
-
-def check_data(config: dict, n_samples: int, n_test: int, n_in: int, n_out: int, itemsize: int = 4) -> None:
-    """The checks that need the data: both splits non-empty, and the model within memory."""
-    errors = []
-    d = config["data"]
-    n_train = n_samples - n_test
-    if n_train < 1 or (d["test_split"] > 0 and n_test < 1):
-        errors.append(_error(
-            config, "data", "test_split",
-            f"{d['test_split']} of {n_samples} samples leaves {n_train} for training and {n_test} for testing; "
-            "each split used needs at least one sample",
-        ))  # fmt: skip
-    m, t = config["model"], config["train"]
-    need = model_bytes(m["layers"], n_in, n_out, min(t["batch_size"], max(n_train, 1)), itemsize)
-    have = available_memory()
-    if have is not None and need > have:
-        errors.append(_error(
-            config, "model", "layers",
-            f"{m['layers']} on {n_in} features needs about {_bytes(need)} (weights, gradients, optimizer "
-            f"state and a batch of {min(t['batch_size'], n_train)}), more than the {_bytes(have)} available",
-        ))  # fmt: skip
-    if errors:
-        raise ConfigError("\n".join(errors))
 
 
 def dumps(config: dict) -> str:

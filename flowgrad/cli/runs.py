@@ -25,7 +25,8 @@ from types import TracebackType
 
 import flowgrad as fg
 
-from .config import ConfigError
+from .config import ConfigError, located
+from .sizes import available_memory, human_bytes, model_bytes
 
 LOCK = ".lock"
 # What `flowgrad train` writes in a run folder: an existing one means the folder holds a run.
@@ -156,3 +157,27 @@ def claim(folder: Path, overwrite: bool) -> None:
             (folder / name).unlink()
         except OSError as exc:
             raise file_error("remove the old run's", folder / name, exc) from None
+
+
+def check_data(config: dict, n_samples: int, n_test: int, n_in: int, n_out: int, itemsize: int = 4) -> None:
+    """The checks that need the data: both splits non-empty, and the model within memory."""
+    errors = []
+    d = config["data"]
+    n_train = n_samples - n_test
+    if n_train < 1 or (d["test_split"] > 0 and n_test < 1):
+        errors.append(located(
+            config, "data", "test_split",
+            f"{d['test_split']} of {n_samples} samples leaves {n_train} for training and {n_test} for testing; "
+            "each split used needs at least one sample",
+        ))  # fmt: skip
+    m, t = config["model"], config["train"]
+    need = model_bytes(m["layers"], n_in, n_out, min(t["batch_size"], max(n_train, 1)), itemsize)
+    have = available_memory()
+    if have is not None and need > have:
+        errors.append(located(
+            config, "model", "layers",
+            f"{m['layers']} on {n_in} features needs about {human_bytes(need)} (weights, gradients, optimizer "
+            f"state and a batch of {min(t['batch_size'], n_train)}), more than the {human_bytes(have)} available",
+        ))  # fmt: skip
+    if errors:
+        raise ConfigError("\n".join(errors))
