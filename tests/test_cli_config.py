@@ -102,6 +102,15 @@ BAD_VALUES = [
     ("train", 'loss = ""', "train.loss"),
     ("train", "loss = 1", "train.loss"),
     ("train", 'loss = ["mse"]', "train.loss"),
+    ("train", 'loss = "nll"', "train.loss"),  # wants log-probabilities, which no output gives
+    ("train", 'loss = "bce_with_logits"', "train.loss"),  # one logit: no model here has one
+    # ... and what fits the task, known once the data is read (the digits: 10 classes)
+    ("train", 'loss = "mse"', '"mse" does not fit classification into 10 classes'),
+    ("train", 'loss = "bce"', '"bce" does not fit classification into 10 classes'),
+    ("train", 'metrics = ["r2"]', '"r2" does not fit classification'),
+    ("train", 'metrics = ["accuracy", "mae"]', '"mae" does not fit classification'),
+    ("model", 'output_activation = "sigmoid"', "for two classes; the data has 10"),
+    ("model", 'output_activation = "softmax"', "applies softmax twice"),
     ("train", 'metrics = ["nope"]', '"nope" is not a metric'),
     ("train", 'metrics = ["acuracy"]', 'did you mean "accuracy"?'),
     ("train", 'metrics = "accuracy"', "train.metrics: expected a list of strings"),
@@ -169,6 +178,11 @@ BAD_FILES = [
     ("train.epochs = 0\n", 1, "train.epochs"),  # a dotted key
     ("\n\ntrain = {epochs = 0}\n", 3, "train.epochs"),  # an inline table: its line
     ("run = 5\n", 1, "expected a table [run]"),
+    ('[data]\nsource = "housing"\n[train]\nloss = "cross_entropy"\n', 4, "does not fit regression"),
+    ('[data]\nsource = "housing"\n\n[train]\nmetrics = ["accuracy"]\n', 5, "does not fit regression"),
+    ('[data]\nsource = "housing"\n[model]\noutput_activation = "softmax"\n', 4, "over one output is always 1"),
+    ('[data]\nsource = "iris"\n[train]\nmetrics = ["top_k_accuracy"]\n', 4, "top 5 of 3 classes"),
+    ('[data]\nsource = "iris"\n[model]\noutput_activation = "sigmoid"\n', 4, "the data has 3"),
     ("[model]\nlayers = [\n  64,\n  0,\n]\n\n[train]\nepochs = 0\n", 2, "model.layers"),
     ('[train]\nmetrics = [\n  "accuracy", # a comment with a ] bracket\n  "nope",\n]\nepochs = 0\n', 2, "nope"),
     ("[train]\nepochs = 5\n" + "# padding\n" * 50 + "batch_size = 0\n", 53, "train.batch_size"),
@@ -245,6 +259,13 @@ def test_the_schema_is_documented_key_by_key():
     for section, keys in cfg_lib.SCHEMA.items():
         for key in keys:
             assert re.search(rf"^\| `{section}\.{key}` \|", page, re.M), f"{section}.{key} missing from docs/cli.md"
+
+
+def test_the_loss_and_metric_names_are_the_models():
+    from flowgrad.train import metrics, model
+
+    assert set(cfg_lib.LOSSES) - {"auto"} <= set(model._LOSSES)
+    assert set(cfg_lib.METRICS) <= set(metrics._NAMES)
 
 
 def test_the_resolved_config_reads_back_the_same(tmp_path):

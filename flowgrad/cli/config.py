@@ -168,15 +168,17 @@ def _columns_check(v: list) -> str | None:
     return " (a column is named twice)" if len(set(v)) != len(v) else None
 
 
-# The loss and metric names fg.Model takes (its own tables, so the two never disagree).
-def _known(module: str, table: str) -> tuple[str, ...]:
-    import importlib
+# The losses and metrics that fit the models `flowgrad train` builds, by what the model outputs
+# (one score per class, one probability of the second of two classes, or numbers). nll (it
+# wants log-probabilities) and bce_with_logits (one logit) fit none of them.
+CLASS_LOSSES = ("cross_entropy", "crossentropy", "sparse_categorical_crossentropy")
+PROBABILITY_LOSSES = ("bce", "binary_crossentropy")
+REGRESSION_LOSSES = ("mse", "mean_squared_error", "mae", "l1", "mean_absolute_error", "huber", "smooth_l1")
+LOSSES = ("auto", *CLASS_LOSSES, *PROBABILITY_LOSSES, *REGRESSION_LOSSES)
+CLASS_METRICS = ("accuracy", "acc", "top_k_accuracy", "precision", "recall", "f1")
+REGRESSION_METRICS = ("mae", "mean_absolute_error", "mse", "mean_squared_error", "rmse", "r2")
+METRICS = CLASS_METRICS + REGRESSION_METRICS
 
-    return tuple(sorted(getattr(importlib.import_module(module), table)))
-
-
-LOSSES = ("auto", *_known("flowgrad.train.model", "_LOSSES"))
-METRICS = tuple(m for m in _known("flowgrad.train.metrics", "_NAMES") if m != "top5")  # top5 needs 5+ classes
 
 SCHEMA: dict[str, dict[str, Key]] = {
     "run": {

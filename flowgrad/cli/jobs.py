@@ -64,7 +64,9 @@ class Run:
         self.X_test, self.y_test = data.X[test_idx], data.y[test_idx]
         n_out = data.n_classes or data.y.reshape(len(data.y), -1).shape[1]
         itemsize = np.dtype(fg.get_default_dtype()).itemsize
-        runs.check_data(config, len(data.X), len(test_idx), data.X.shape[1], n_out, itemsize)  # before allocating
+        runs.check_data(  # before allocating anything
+            config, len(data.X), len(test_idx), data.X.shape[1], n_out, data.task, data.n_classes, itemsize
+        )
         if config["data"]["standardize"]:
             self.mean = self.X_train.mean(0)
             self.std = np.where(self.X_train.std(0) > 0, self.X_train.std(0), 1.0).astype(np.float32)

@@ -25,6 +25,7 @@ from types import TracebackType
 
 import flowgrad as fg
 
+from . import config as cfg
 from .config import ConfigError, located
 from .sizes import available_memory, human_bytes, model_bytes
 
@@ -159,10 +160,13 @@ def claim(folder: Path, overwrite: bool) -> None:
             raise file_error("remove the old run's", folder / name, exc) from None
 
 
-def check_data(config: dict, n_samples: int, n_test: int, n_in: int, n_out: int, itemsize: int = 4) -> None:
-    """The checks that need the data: both splits non-empty, and the model within memory."""
+def check_data(
+    config: dict, n_samples: int, n_test: int, n_in: int, n_out: int, task: str, n_classes: int, itemsize: int = 4
+) -> None:
+    """The checks that need the data: both splits non-empty, a loss and metrics that fit the task,
+    and a model within memory. Raises one ConfigError listing every problem."""
     errors = []
-    d = config["data"]
+    d, m, t = config["data"], config["model"], config["train"]
     n_train = n_samples - n_test
     if n_train < 1 or (d["test_split"] > 0 and n_test < 1):
         errors.append(located(
@@ -170,7 +174,7 @@ def check_data(config: dict, n_samples: int, n_test: int, n_in: int, n_out: int,
             f"{d['test_split']} of {n_samples} samples leaves {n_train} for training and {n_test} for testing; "
             "each split used needs at least one sample",
         ))  # fmt: skip
-    m, t = config["model"], config["train"]
+    errors += _fit(config, task, n_classes, n_out)
     need = model_bytes(m["layers"], n_in, n_out, min(t["batch_size"], max(n_train, 1)), itemsize)
     have = available_memory()
     if have is not None and need > have:
@@ -181,3 +185,44 @@ def check_data(config: dict, n_samples: int, n_test: int, n_in: int, n_out: int,
         ))  # fmt: skip
     if errors:
         raise ConfigError("\n".join(errors))
+
+
+def _fit(config: dict, task: str, n_classes: int, n_out: int) -> list[str]:
+    """Whether the loss, the metrics and the output activation fit what the model predicts.
+
+    Each mismatch used to be a ShapeError in the first step, or worse, a run that trained on
+    nonsense without a word (labels 0, 1, 2 read as probabilities by bce).
+    """
+    out, loss, metrics = config["model"]["output_activation"], config["train"]["loss"], config["train"]["metrics"]
+    errors = []
+    if task == "classification" and out == "sigmoid":
+        what = "classification with a sigmoid output (the probability of the second class)"
+        losses, names = cfg.PROBABILITY_LOSSES + cfg.REGRESSION_LOSSES, cfg.METRICS
+        if n_classes != 2:
+            errors.append(located(config, "model", "output_activation",
+                                  f'"sigmoid" gives one probability, for two classes; the data has {n_classes} '
+                                  '(use "none": one score per class)'))  # fmt: skip
+    elif task == "classification":
+        what = f"classification into {n_classes} classes (one score per class)"
+        losses, names = cfg.CLASS_LOSSES, cfg.CLASS_METRICS
+        if out == "softmax":
+            errors.append(located(config, "model", "output_activation",
+                                  '"softmax" before cross_entropy applies softmax twice (the loss takes raw '
+                                  'scores; predict gives probabilities): use "none"'))  # fmt: skip
+    else:
+        what = f"regression ({n_out} output{'s' if n_out > 1 else ''})"
+        losses, names = cfg.REGRESSION_LOSSES, cfg.REGRESSION_METRICS
+        if out == "softmax" and n_out == 1:
+            errors.append(located(config, "model", "output_activation",
+                                  '"softmax" over one output is always 1: use "none" or "sigmoid"'))  # fmt: skip
+    if loss != "auto" and loss not in losses:
+        errors.append(located(config, "train", "loss", f'"{loss}" does not fit {what}; use one of {", ".join(losses)}'))
+    if metrics != ["auto"]:
+        for name in metrics:
+            if name not in names:
+                errors.append(located(config, "train", "metrics",
+                                      f'"{name}" does not fit {what}; use names from {", ".join(names)}'))  # fmt: skip
+            elif name == "top_k_accuracy" and n_classes <= 5:
+                errors.append(located(config, "train", "metrics",
+                                      f"top_k_accuracy counts the top 5 of {n_classes} classes: always 1"))  # fmt: skip
+    return errors

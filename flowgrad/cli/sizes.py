@@ -38,12 +38,5 @@ def human_bytes(n: int) -> str:
     """``n`` bytes in decimal units, for messages."""
     if n < 1000:
         return f"{n} bytes"
-    size = float(n)
-    for unit in ("KB", "MB", "GB", "TB"):
-        size /= 1000
-        if size < 1000:
-            break
-    else:
-        unit = "PB"
-        size /= 1000
-    return f"{size:.1f} {unit}"
+    k = min(len(str(n)) - 1, 15) // 3  # 1 for thousands ... 5 for 10**15 and more
+    return f"{n / 1000**k:.1f} {('KB', 'MB', 'GB', 'TB', 'PB')[k - 1]}"
