@@ -272,3 +272,9 @@ def test_the_resolved_config_reads_back_the_same(tmp_path):
     config = cfg_lib.resolve({"data": {"source": 'odd "name"\\ with\x7f'}}, "t")
     (tmp_path / "c.toml").write_text(cfg_lib.dumps(config), encoding="utf-8")
     assert cfg_lib.load(tmp_path / "c.toml") == config
+
+
+def test_the_documented_defaults_are_the_defaults():
+    page = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", page, re.S).group(1)
+    assert cfg_lib.tomllib.loads(block) == cfg_lib.defaults()

@@ -195,6 +195,8 @@ def _fit(config: dict, task: str, n_classes: int, n_out: int) -> list[str]:
     """
     out, loss, metrics = config["model"]["output_activation"], config["train"]["loss"], config["train"]["metrics"]
     errors = []
+    losses: tuple[str, ...]
+    names: tuple[str, ...]
     if task == "classification" and out == "sigmoid":
         what = "classification with a sigmoid output (the probability of the second class)"
         losses, names = cfg.PROBABILITY_LOSSES + cfg.REGRESSION_LOSSES, cfg.METRICS
