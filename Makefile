@@ -8,10 +8,11 @@ BIN    := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The main job on built-in data: an MLP on the 8x8 digits, written to runs/digits-mlp/.
+# The main job on built-in data: an MLP on the 8x8 digits, written to runs/digits-mlp/
+# (replacing the previous demo's run: flowgrad train never replaces a run without --overwrite).
 demo: $(BIN)/python
 	$(BIN)/pip install -q -e ".[plot,progress,io]"
-	$(BIN)/flowgrad train
+	$(BIN)/flowgrad train --overwrite
 
 # The whole suite: lint, types (mypy), then unit tests, golden numbers from the tutorials,
 # doctests, docs' code blocks and examples, with line coverage of the package (fails under 90%).

@@ -67,7 +67,7 @@ def test_examples_run(tmp_path, name):
 def test_config_errors_name_file_line_and_key(tmp_path, capsys):
     (tmp_path / "config.toml").write_text('[run]\nname = "x"\n\n[optimizer]\nname = "adam"\n\nlr = "fast"\n')
     assert main(["train", str(tmp_path / "config.toml")]) == 2
-    assert 'config.toml:7: optimizer.lr: expected a number, got "fast"' in capsys.readouterr().err
+    assert 'config.toml:7: optimizer.lr: expected a number > 0, got "fast"' in capsys.readouterr().err
     (tmp_path / "config.toml").write_text("[train]\nepochz = 3\n")
     assert main(["train", str(tmp_path / "config.toml")]) == 2
     assert "config.toml:2: unknown key train.epochz; did you mean train.epochs?" in capsys.readouterr().err

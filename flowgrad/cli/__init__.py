@@ -8,9 +8,10 @@
     flowgrad predict RUN_DIR --input rows.csv [--output preds.csv]
     flowgrad info                       versions, BLAS, threads, default dtype
 
-Exit codes: 0 done, 2 usage or config error, 3 data or file error (unreadable data,
-a checkpoint that cannot be read or written, a full disk), 4 training diverged,
-130 interrupted (after saving a checkpoint and saying how to resume).
+Exit codes: 0 done, 2 usage or config error (also: the run folder is in use, or holds a
+run and --overwrite was not given), 3 data or file error (unreadable data, a checkpoint that
+cannot be read or written, a full disk), 4 training diverged, 130 interrupted (after saving a
+checkpoint and saying how to resume).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, help="override run.seed")
     t.add_argument("--name", help="override run.name (the run folder's name)")
     t.add_argument("--runs-dir", help="override run.runs_dir (default: runs)")
+    t.add_argument("--overwrite", action="store_true", help="replace the run already in the run folder")
     e = sub.add_parser("evaluate", help="evaluate a trained run on its test split or on a CSV file")
     e.add_argument("run_dir")
     e.add_argument("--data", help="a CSV file with the run's feature and label columns")
@@ -67,19 +69,11 @@ def _train(args: argparse.Namespace) -> int:
         raise cfg_lib.ConfigError(
             "train: --resume continues a run with its own config; do not give a config or --example too"
         )
+    if args.resume and (args.name is not None or args.runs_dir is not None or args.overwrite):
+        raise cfg_lib.ConfigError("train: --resume continues the run in its own folder; --name, --runs-dir and "
+                                  "--overwrite do not apply")  # fmt: skip
     if args.config and args.example:
         raise cfg_lib.ConfigError("train: give a config file or --example, not both")
-    if args.resume:
-        folder = Path(args.resume)
-        if not (folder / "config.toml").exists():
-            raise cfg_lib.ConfigError(f"{folder}: not a run folder (no config.toml)")
-        config = cfg_lib.load(folder / "config.toml")
-    elif args.config:
-        config = cfg_lib.load(args.config)
-    elif args.example:
-        config = cfg_lib.merge(cfg_lib.defaults(), jobs.EXAMPLES[args.example])
-    else:
-        config = cfg_lib.defaults()
     overrides: dict = {}
     for flag, section, key in (
         ("epochs", "train", "epochs"), ("lr", "optimizer", "lr"), ("batch_size", "train", "batch_size"),
@@ -87,10 +81,20 @@ def _train(args: argparse.Namespace) -> int:
     ):  # fmt: skip
         value = getattr(args, flag)
         if value is not None:
-            overrides.setdefault(section, {})[key] = value
-    if overrides:
-        config = cfg_lib.merge(config, overrides)
-    return jobs.train(config, Path(args.resume) if args.resume else None)
+            overrides[(section, key)] = (value, "--" + flag.replace("_", "-"))
+    # One check of everything (file, example, flags) against the schema, before anything runs.
+    if args.resume:
+        folder = Path(args.resume)
+        if not (folder / "config.toml").is_file():
+            raise cfg_lib.ConfigError(f"{folder}: not a run folder (no config.toml)")
+        config = cfg_lib.load(folder / "config.toml", overrides)
+    elif args.config:
+        config = cfg_lib.load(args.config, overrides)
+    elif args.example:
+        config = cfg_lib.resolve(jobs.EXAMPLES[args.example], f"--example {args.example}", None, overrides)
+    else:
+        config = cfg_lib.resolve({}, "defaults", None, overrides)
+    return jobs.train(config, Path(args.resume) if args.resume else None, overwrite=args.overwrite)
 
 
 def info() -> int:
@@ -133,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             return predict(Path(args.run_dir), args.input, args.output)
         return info()
     except cfg_lib.ConfigError as e:
-        print(f"flowgrad: {e}", file=sys.stderr)
+        for line in str(e).splitlines():  # a config error lists every problem, one a line
+            print(f"flowgrad: {line}", file=sys.stderr)
         return EXIT_USAGE
     except fg.CheckpointError as e:
         print(f"flowgrad: {e}", file=sys.stderr)
@@ -144,12 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     except fg.DivergedError as e:
         print(f"flowgrad: {e}", file=sys.stderr)
         return EXIT_DIVERGED
-    except OSError as e:  # a run folder or file that cannot be written: full disk, no permission
-        print(f"flowgrad: cannot write the run's files: {e}", file=sys.stderr)
-        return EXIT_DATA
     except KeyboardInterrupt:
         print("flowgrad: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as e:  # a file or folder the system refused, where no clearer message was given
+        where = f"{e.filename}: " if e.filename is not None else ""
+        print(f"flowgrad: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_DATA
 
 
 def entry_point() -> None:

@@ -17,7 +17,7 @@ from flowgrad.io.atomic import atomic_write
 from flowgrad.train.model import checked_epoch
 
 from . import config as cfg_lib
-from . import sources
+from . import runs, sources
 
 # ``flowgrad train --example NAME``: each tutorial's job, as config overrides.
 EXAMPLES: dict[str, dict] = {
@@ -64,6 +64,11 @@ class Run:
         train_idx, test_idx = sources.split(len(data.X), config["data"]["test_split"], seed)
         self.X_train, self.y_train = data.X[train_idx], data.y[train_idx]
         self.X_test, self.y_test = data.X[test_idx], data.y[test_idx]
+        n_out = data.n_classes or data.y.reshape(len(data.y), -1).shape[1]
+        itemsize = np.dtype(fg.get_default_dtype()).itemsize
+        runs.check_data(  # before allocating anything
+            config, len(data.X), len(test_idx), data.X.shape[1], n_out, data.task, data.n_classes, itemsize
+        )
         if config["data"]["standardize"]:
             self.mean = self.X_train.mean(0)
             self.std = np.where(self.X_train.std(0) > 0, self.X_train.std(0), 1.0).astype(np.float32)
@@ -251,10 +256,22 @@ def _check_resumable(run: Run) -> None:
         )
 
 
-def train(config: dict, resume: Path | None = None) -> int:
-    """Train a run to completion; write its folder; print a summary. Returns the exit code."""
+def train(config: dict, resume: Path | None = None, overwrite: bool = False) -> int:
+    """Train a run to completion; write its folder; print a summary. Returns the exit code.
+
+    Everything that can be checked is checked before the folder is touched; the folder is
+    then locked (a second ``flowgrad train`` on it is refused) and an existing run in it is
+    replaced only with ``overwrite``.
+    """
     folder = resume if resume is not None else Path(config["run"]["runs_dir"]) / config["run"]["name"]
-    run = Run(config, folder)  # data errors first, before anything is written
+    run = Run(config, folder)  # reads the data and checks sizes: nothing is written yet
+    with runs.RunLock(folder):
+        if resume is None:
+            runs.claim(folder, overwrite)
+        return _train(run, config, folder, resume)
+
+
+def _train(run: Run, config: dict, folder: Path, resume: Path | None) -> int:
     start_epoch = run.restore(folder / "checkpoint.safetensors") if resume is not None else 0
     _check_resumable(run)
     folder.mkdir(parents=True, exist_ok=True)
@@ -345,15 +362,33 @@ def evaluate(folder: Path, data: str | None) -> int:
         X, y, _ = sources.read_csv(data, run.config["data"]["label_columns"] or None)  # noqa: N806
         if y is None:
             raise fg.DataError(f"{data}: no label columns to evaluate against")
+        if X.shape[1] != len(run.mean):
+            raise fg.DataError(f"{data}: rows have {X.shape[1]} feature columns but the model takes {len(run.mean)}")
         if run.task == "classification":
-            index = {float(v): k for k, v in enumerate(run.label_names)}
-            y = np.array([index[float(v)] for v in y.reshape(-1)])
+            y = _class_indices(run, y, data)
     result = run.model.evaluate(run.scale(X.astype(np.float32)), run.targets(y))
     print(", ".join(f"{k} {v:.4f}" for k, v in result.items()))
     return 0
 
 
+def _class_indices(run: Run, y: np.ndarray, data: str) -> np.ndarray:
+    """Labels as the model's class indices; a label it never saw names its line and the known classes."""
+    index = {float(v): k for k, v in enumerate(run.label_names)}
+    flat = y.reshape(-1)
+    unknown = [i for i, v in enumerate(flat) if float(v) not in index]
+    if unknown:
+        line = sources.line_of(data, run.config["data"]["label_columns"] or None, unknown[0])
+        more = f" ({len(unknown)} rows have labels it never saw)" if len(unknown) > 1 else ""
+        raise fg.DataError(
+            f"{data}:{line}: label {_num(flat[unknown[0]])} is not a class the model was trained on{more}; "
+            f"its classes are {', '.join(_num(v) for v in run.label_names)}"
+        )
+    return np.array([index[float(v)] for v in flat])
+
+
 def predict(folder: Path, input_csv: str, output: str | None) -> int:
+    if output and not Path(output).parent.is_dir():
+        raise fg.DataError(f"cannot write {output}: the folder {Path(output).parent} does not exist")
     run = load_run(folder)
     X, _, _ = sources.read_csv(input_csv, None)  # noqa: N806
     if X.shape[1] != len(run.mean):
@@ -372,7 +407,10 @@ def predict(folder: Path, input_csv: str, output: str | None) -> int:
         rows = [[f"{v:.6g}" for v in row] for row in out]
     text = "\n".join(",".join(r) for r in [header, *rows]) + "\n"
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise runs.file_error("write", output, exc) from None
         print(f"wrote {len(rows)} predictions to {output}")
     else:
         sys.stdout.write(text)

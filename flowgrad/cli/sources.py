@@ -93,3 +93,9 @@ def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarr
     order = np.random.default_rng(seed).permutation(n)
     n_test = int(round(n * test_fraction))
     return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def line_of(path: str, label_columns: list[str] | None, row: int) -> int | str:
+    """The line of ``path`` that holds data row ``row`` (from 0), for messages."""
+    ds = fg.data.CSVDataset(path, label_columns=label_columns or None, dtype=np.float64)
+    return ds._line_of(row)  # the dataset's own row-to-line map (quoted fields may span lines)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import flowgrad as fg
+from flowgrad.cli import config as cli_config
 from flowgrad.data import CSVDataset
 from flowgrad.io import checkpoint as ck
 from flowgrad.io import safetensors_format as st
@@ -30,6 +31,7 @@ LOADERS = {
     "fg.load": (lambda p: fg.load(p), fg.CheckpointError),
     "fg.load_checkpoint": (lambda p: fg.load_checkpoint(p), fg.CheckpointError),
     "CSVDataset": (lambda p: list(CSVDataset(p)), fg.DataError),
+    "flowgrad train's config": (lambda p: cli_config.read(p), cli_config.ConfigError),
 }
 
 
