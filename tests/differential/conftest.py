@@ -6,7 +6,7 @@ from .tally import TALLY
 
 # Library modules, not tests (and no doctests): --doctest-modules would import them, and they
 # import torch, which may be missing.
-collect_ignore = ["programs.py", "specs.py", "specs_linalg.py"]
+collect_ignore = ["programs.py", "specs.py", "specs_linalg.py", "specs_layers.py"]
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -628,4 +628,5 @@ def first_failing_length(seed: int) -> int | None:
 
 
 from . import specs as _specs  # noqa: E402,F401  (fills SPECS)
+from . import specs_layers as _specs_layers  # noqa: E402,F401
 from . import specs_linalg as _specs_linalg  # noqa: E402,F401

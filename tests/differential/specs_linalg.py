@@ -119,15 +119,16 @@ def _binary_math(name: str):  # noqa: ANN202
 @spec("math_more")
 def _math_more(p: Program, h: Val):
     x = h.data.astype(np.float64)
-    name = p.choice(["exp2", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot", "logaddexp2", "fmax", "fmin"])
-    if name in ("exp2", "arcsinh"):
-        if x.size and np.abs(x).max() > 10:
-            return None
-        return Step(_unary_math(name), (h,), f"{name}(h)")
-    if name == "arccosh":  # domain x > 1: applied to 1.5 + h * h
-        return Step(lambda S, h: _unary_math(name)(S, h * h + 1.5), (h,), "arccosh(h*h + 1.5)")
-    if name == "arctanh":  # domain |x| < 1: applied to tanh(h) / 2
-        return Step(lambda S, h: _unary_math(name)(S, h.tanh() / 2), (h,), "arctanh(tanh(h) / 2)")
+    # The unary functions run together, so that each runs whenever the spec is drawn.
+    name = p.choice(["unary", "arctan2", "hypot", "logaddexp2", "fmax", "fmin"])
+    if name == "unary":
+        inside = [  # arccosh's domain is x > 1 (1.5 + h * h), arctanh's |x| < 1 (tanh(h) / 2)
+            ("arccosh(h*h + 1.5)", lambda S, h: _unary_math("arccosh")(S, h * h + 1.5)),
+            ("arctanh(tanh(h) / 2)", lambda S, h: _unary_math("arctanh")(S, h.tanh() / 2)),
+        ]
+        if not (x.size and np.abs(x).max() > 10):  # exp2 and arcsinh of moderate values only
+            inside += [("exp2(h)", _unary_math("exp2")), ("arcsinh(h)", _unary_math("arcsinh"))]
+        return Step(lambda S, h: tuple(f(S, h) for _, f in inside), (h,), ", ".join(label for label, _ in inside))
     y = p.fresh(p.bshape(h.shape))
     ya = y.arr if hasattr(y, "arr") else y.data
     both = np.broadcast_arrays(x, np.asarray(ya, dtype=np.float64))
