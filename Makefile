@@ -13,6 +13,11 @@ $(BIN)/python:
 demo: $(BIN)/python
 	$(BIN)/pip install -q -e ".[plot,progress,io]"
 	$(BIN)/flowgrad train --overwrite
+	@echo ""
+	@echo "Next steps:"
+	@echo "  open runs/digits-mlp/loss.png and runs/digits-mlp/confusion.png"
+	@echo "  .venv/bin/flowgrad train --example housing     (another of the tutorials' jobs)"
+	@echo "  source .venv/bin/activate                       (then: flowgrad --help, python -c 'import flowgrad')"
 
 # The whole suite: lint, types (mypy), then unit tests, golden numbers from the tutorials,
 # doctests, docs' code blocks and examples, with line coverage of the package (fails under 90%).

@@ -56,6 +56,12 @@ def test_default_job_reaches_95_percent_and_writes_the_run_folder(tmp_path):
     lines = (tmp_path / "preds.csv").read_text().splitlines()
     assert lines[0].startswith("prediction,p_0") and len(lines) == 5
     assert [int(line.split(",")[0]) for line in lines[1:]] == fg.datasets.load_digits().target[:4].tolist()
+    np.savetxt(tmp_path / "bare.csv", X, delimiter=",")  # no header: the first row is data
+    taken = flowgrad(tmp_path, "predict", str(folder), "--input", "bare.csv")
+    assert taken.returncode == 0 and "is all numbers but was read as the header" in taken.stderr
+    assert "--no-header" in taken.stderr and len(taken.stdout.splitlines()) == 4  # one row lost: hence the warning
+    bare = flowgrad(tmp_path, "predict", str(folder), "--input", "bare.csv", "--no-header")
+    assert bare.returncode == 0 and not bare.stderr and bare.stdout.splitlines()[1:] == lines[1:]
 
 
 @pytest.mark.parametrize("name", ["housing", "linear", "gender", "and"])
@@ -150,3 +156,12 @@ def test_python_dash_m_and_console_script_agree(tmp_path):
     result = flowgrad(tmp_path, "info")
     assert result.returncode == 0 and "flowgrad" in result.stdout
     assert Path(sys.executable).exists()
+
+
+def test_bare_flowgrad_prints_help_and_version_is_there(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: flowgrad") and "train" in out and "predict" in out
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"flowgrad {fg.__version__}"

@@ -139,7 +139,32 @@ def test_progress_bar_plain_lines_when_not_a_terminal():
         x, y, batch_size=4, epochs=2, callbacks=[cb.ProgressBar(stream=out)], verbose=0
     )
     lines = out.getvalue().splitlines()
-    assert len(lines) == 2 and lines[1].startswith("epoch 2/2 - ") and "accuracy: " in lines[1]
+    assert len(lines) == 2 and lines[1].startswith("epoch 2/2 - ") and " - accuracy 0." in lines[1]
+
+
+class _NarrowTerminal(io.StringIO):
+    """A terminal that says it is one, as tqdm's bar would see it (any width)."""
+
+    def isatty(self):
+        return True
+
+
+def test_every_epoch_ends_with_its_full_line_even_under_a_bar():
+    pytest.importorskip("tqdm")
+    out = _NarrowTerminal()
+    x, y = blobs(8)
+    model = fg.Model(classifier(), "cross_entropy", "sgd", metrics=["accuracy"], lr=0.01)
+    history = model.fit(
+        x, y, batch_size=4, epochs=2, validation_data=(x, y), callbacks=[cb.ProgressBar(stream=out)], verbose=0
+    )
+    text = out.getvalue()
+    last = history.history
+    for epoch in (1, 2):
+        line = next(ln for ln in text.replace("\r", "\n").splitlines() if ln.startswith(f"epoch {epoch}/2 - "))
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):  # nothing cut at any width
+            value = last[key][epoch - 1]
+            shown = f"{value:.4f}" if "acc" in key else f"{value:.4g}"
+            assert f"{key} {shown}" in line, (key, line)
 
 
 def test_csv_logger(tmp_path):

@@ -33,7 +33,8 @@ EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 4, 13
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowgrad", description="Train, evaluate and use flowgrad models.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,evaluate,predict,info}")
+    parser.add_argument("--version", action="version", version=f"flowgrad {fg.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict,info}")  # none: the help
     t = sub.add_parser("train", help="train a model (the default job on built-in data, or a config)")
     t.add_argument("config", nargs="?", help="a TOML config file (see docs/cli.md)")
     t.add_argument("--example", choices=sorted(_examples()), help="run one of the tutorials' jobs")
@@ -50,8 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--data", help="a CSV file with the run's feature and label columns")
     p = sub.add_parser("predict", help="predict for the rows of a CSV file")
     p.add_argument("run_dir")
-    p.add_argument("--input", required=True, help="a CSV file of feature columns, with a header")
+    p.add_argument("--input", required=True, help="a CSV file of feature columns, with a header (or --no-header)")
     p.add_argument("--output", help="where to write the predictions (default: standard output)")
+    p.add_argument("--no-header", action="store_true", help="the CSV file's first line is data, not column names")
     sub.add_parser("info", help="versions, BLAS, threads, default dtype")
     return parser
 
@@ -123,7 +125,11 @@ def info() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns its exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `flowgrad`: say what it can do
+        parser.print_help()
+        return EXIT_OK
     try:
         if args.command == "train":
             return _train(args)
@@ -134,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "predict":
             from .jobs import predict
 
-            return predict(Path(args.run_dir), args.input, args.output)
+            return predict(Path(args.run_dir), args.input, args.output, has_header=not args.no_header)
         return info()
     except cfg_lib.ConfigError as e:
         for line in str(e).splitlines():  # a config error lists every problem, one a line

@@ -386,11 +386,11 @@ def _class_indices(run: Run, y: np.ndarray, data: str) -> np.ndarray:
     return np.array([index[float(v)] for v in flat])
 
 
-def predict(folder: Path, input_csv: str, output: str | None) -> int:
+def predict(folder: Path, input_csv: str, output: str | None, has_header: bool = True) -> int:
     if output and not Path(output).parent.is_dir():
         raise fg.DataError(f"cannot write {output}: the folder {Path(output).parent} does not exist")
     run = load_run(folder)
-    X, _, _ = sources.read_csv(input_csv, None)  # noqa: N806
+    X, _, _ = sources.read_csv(input_csv, None, header=has_header)  # noqa: N806
     if X.shape[1] != len(run.mean):
         raise fg.DataError(f"{input_csv}: rows have {X.shape[1]} columns but the model takes {len(run.mean)} features")
     out = run.model.predict(run.scale(X))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,9 +46,18 @@ def _builtin(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, str, list]:
     return X, y, "classification", ["x1", "x2"]
 
 
-def read_csv(path: str, label_columns: list[str] | None) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+def read_csv(
+    path: str, label_columns: list[str] | None, header: bool = True
+) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
     """All rows of a numeric CSV file (errors name the file, line and column)."""
-    ds = fg.data.CSVDataset(path, label_columns=label_columns or None, dtype=np.float64)
+    ds = fg.data.CSVDataset(path, label_columns=label_columns or None, dtype=np.float64, header=header)
+    if header and _all_numbers(ds.columns):
+        print(
+            f"flowgrad: warning: {path}: the first line ({', '.join(map(str, ds.columns[:4]))}"
+            f"{', ...' if len(ds.columns) > 4 else ''}) is all numbers but was read as the header, not as "
+            "data; give --no-header if the file has no header",
+            file=sys.stderr,
+        )
     xs, ys = [], []
     for batch in ds.batch(4096):
         xs.append(batch[0].numpy())
@@ -56,6 +67,14 @@ def read_csv(path: str, label_columns: list[str] | None) -> tuple[np.ndarray, np
     X = np.concatenate(xs)  # noqa: N806
     y = np.concatenate(ys) if ys else None
     return X, y, names
+
+
+def _all_numbers(names: Any) -> bool:
+    try:
+        [float(str(n)) for n in names]
+    except ValueError:
+        return False
+    return True
 
 
 def load(data_cfg: dict, seed: int) -> Source:

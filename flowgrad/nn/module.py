@@ -112,7 +112,12 @@ class Module:
         if module is None:
             self._modules[name] = None
         elif not isinstance(module, Module):  # setattr would keep it as a plain attribute: silently unused
-            raise fg.DTypeError(f"{type(self).__name__}: {name!r} must be a Module (a layer), got {given(module)}")
+            hint = ""
+            if isinstance(module, type) and issubclass(module, Module):
+                hint = f"; write {module.__name__}() (a layer object), not the class {module.__name__}"
+            raise fg.DTypeError(
+                f"{type(self).__name__}: {name!r} must be a Module (a layer), got {given(module)}{hint}"
+            )
         else:
             setattr(self, name, module)
 
@@ -363,8 +368,11 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
-            x = m(x)
+        for name, m in self._modules.items():
+            try:
+                x = m(x)
+            except (fg.ShapeError, fg.DTypeError) as e:  # which layer: the op's own message cannot say
+                raise type(e)(f"Sequential layer {name} ({type(m).__name__}): {e}") from e
         return x
 
     def __len__(self) -> int:

@@ -41,9 +41,11 @@ class Optimizer:
         self.param_groups: list[dict] = []
         if isinstance(params, fg.Tensor):
             raise DTypeError(f"{type(self).__name__}: params must be an iterable of tensors or dicts, got one tensor")
-        if not isinstance(params, Iterable) or isinstance(params, (str, bytes, dict)):  # list(None): a bare TypeError
+        is_module = isinstance(params, fg.nn.Module)  # a Sequential is iterable too: of layers
+        if is_module or not isinstance(params, Iterable) or isinstance(params, (str, bytes, dict)):
+            hint = "; pass model.parameters()" if callable(getattr(params, "parameters", None)) else ""
             raise DTypeError(
-                f"{type(self).__name__}: params must be an iterable of tensors or dicts, got {given(params)}"
+                f"{type(self).__name__}: params must be an iterable of tensors or dicts, got {given(params)}{hint}"
             )
         groups = list(params)
         if not groups:

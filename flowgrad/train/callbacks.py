@@ -105,13 +105,28 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _fmt(logs: dict) -> str:
-    return " - ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items())
+def format_number(name: str, value: Any) -> str:
+    """One format for every logged number: accuracies fixed to four decimals (0.9430, so the
+    column does not jitter), everything else four significant digits (0.2329, 1.783, 2.5e-05)."""
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.4f}" if "acc" in name else f"{value:.4g}"
+    return str(value)
+
+
+def format_logs(logs: dict) -> str:
+    """``loss 0.2329 - accuracy 0.9430 - val_loss 0.1778``: every logged number, never cut.
+
+    >>> format_logs({"loss": 0.23291, "accuracy": 0.943, "val_loss": 1.78301})
+    'loss 0.2329 - accuracy 0.9430 - val_loss 1.783'
+    """
+    return " - ".join(f"{k} {format_number(k, v)}" for k, v in logs.items())
 
 
 class ProgressBar(Callback):
-    """One progress bar per epoch (tqdm, when installed and writing to a terminal) with loss and
-    metrics; plain lines, one per epoch, otherwise. The default callback of ``fit``."""
+    """A progress bar during each epoch (tqdm, when installed and writing to a terminal), and
+    at its end one full line with every logged number, whatever the terminal's width:
+    ``epoch 3/20 - 0.03s - loss 0.2329 - accuracy 0.9430 - val_loss 0.1778 - val_accuracy 0.9554``.
+    The default callback of ``fit``."""
 
     def __init__(self, stream: Any = None, use_tqdm: bool | None = None) -> None:
         self.stream = stream
@@ -139,25 +154,25 @@ class ProgressBar(Callback):
         self._epoch = epoch
         if self._tqdm is not None:
             total = (self.model.params or {}).get("steps")
+            # leave=False: the bar lives during the epoch only; a bar cut to the terminal's width
+            # (or to nothing, on one that reports 0 columns) would hide the numbers at its end.
             self._bar = self._tqdm(
-                total=total, desc=f"epoch {epoch + 1}/{self.model.params.get('epochs')}", file=self._out(), leave=True
+                total=total, desc=f"epoch {epoch + 1}/{self.model.params.get('epochs')}", file=self._out(), leave=False
             )
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self._bar is not None:
             self._bar.update(1)
             if logs and "loss" in logs:
-                self._bar.set_postfix(loss=f"{logs['loss']:.4g}")
+                self._bar.set_postfix(loss=format_number("loss", logs["loss"]))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         seconds = time.perf_counter() - self._start
         if self._bar is not None:
-            self._bar.set_postfix_str(_fmt(logs or {}))
             self._bar.close()
             self._bar = None
-        else:
-            total = self.model.params.get("epochs")
-            print(f"epoch {epoch + 1}/{total} - {seconds:.2f}s - {_fmt(logs or {})}", file=self._out(), flush=True)
+        total = self.model.params.get("epochs")
+        print(f"epoch {epoch + 1}/{total} - {seconds:.2f}s - {format_logs(logs or {})}", file=self._out(), flush=True)
 
 
 class LossMonitor(Callback):

@@ -24,7 +24,7 @@ from flowgrad.errors import ArgumentError, DTypeError, check_int, check_number, 
 
 from . import metrics as metric_lib
 from .batches import as_array, batches, count, split_batch
-from .callbacks import Callback, CallbackList, ProgressBar
+from .callbacks import Callback, CallbackList, ProgressBar, format_logs
 
 _LOSSES = {
     "mse": "MSELoss", "mean_squared_error": "MSELoss", "mae": "L1Loss", "l1": "L1Loss",
@@ -407,7 +407,7 @@ class Model:
         """Loss and metrics on data, in eval mode and without recording gradients."""
         result = self._evaluate(batches(x, y, batch_size, False, "evaluate"))
         if verbose:
-            print(" - ".join(f"{k}: {v:.4g}" for k, v in result.items()))
+            print(format_logs(result))
         return result
 
     def summary(self, input_shape: Any = None, print_fn: Any = print) -> None:
