@@ -89,7 +89,7 @@ if args.plot:
             ax.semilogy(range(1, len(losses) + 1), np.maximum(losses, 1e-16), label=name)
         ax.set_xlabel("gradient evaluations")
         ax.set_ylabel("loss")
-        ax.set_title("Seed 000: one network, three optimizers")
+        ax.set_title("Loss of a tiny sigmoid network: gradient descent, conjugate gradient, L-BFGS")
         ax.legend()
         fig.savefig(args.plot)
         print(f"saved the plot to {args.plot}")

@@ -109,7 +109,14 @@ print(f"MindSpore style: w = {w:.4f}, b = {bias:.4f} (data from w = 3, b = 1)")
 if args.plot:
     try:
         xs, ys = zip(*generate_data(data_number))
-        fg.plot.fit_line(np.concatenate(xs), np.concatenate(ys), model.predict, args.plot)
+        fg.plot.fit_line(
+            np.concatenate(xs),
+            np.concatenate(ys),
+            model.predict,
+            args.plot,
+            title="Linear regression: the data (w = 3, b = 1, with noise) and the fitted line",
+            label=f"fitted: y = {w:.3f} x + {bias:.3f}",
+        )
         print(f"saved the fitted line to {args.plot}")
     except ImportError as e:
         print(f"no picture: {e}")

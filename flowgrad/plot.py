@@ -51,8 +51,11 @@ def _history(history: Any) -> dict:
     return dict(hist)
 
 
-def loss_curve(history: Any, path: str | None = None, keys: list[str] | None = None) -> Any:
-    """Training (and validation) loss per epoch, from ``fit``'s History or a dict of lists."""
+def loss_curve(history: Any, path: str | None = None, keys: list[str] | None = None, title: str | None = None) -> Any:
+    """Loss per epoch (training and validation), from ``fit``'s History or a dict of lists, with
+    an accuracy panel beside it when the history has accuracy. Epochs are whole numbers on the
+    axis; ``title`` (say, the run's name and its test figure) heads the figure.
+    """
     hist = _history(history)
     keys = keys or [k for k in ("loss", "val_loss") if k in hist]
     if not keys:
@@ -60,23 +63,42 @@ def loss_curve(history: Any, path: str | None = None, keys: list[str] | None = N
     missing = [k for k in keys if k not in hist]
     if missing:  # was a bare KeyError
         raise ArgumentError(f"loss_curve: keys {missing} are not in the history (it has {sorted(hist)})")
-    fig = _figure()
-    ax = fig.add_subplot()
-    for k in keys:
-        values = hist[k]
-        ax.plot(range(1, len(values) + 1), values, marker="o" if len(values) < 30 else None, label=k)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_title("Loss")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    accuracy = [k for k in ("accuracy", "val_accuracy", "acc", "val_acc") if k in hist]
+    fig = _figure((11.0, 4.4) if accuracy else (6.4, 4.8))
+    panels = [("loss", keys)] + ([("accuracy", accuracy)] if accuracy else [])
+    for i, (what, names) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        for k in names:
+            values = hist[k]
+            ax.plot(range(1, len(values) + 1), values, marker="o" if len(values) < 30 else None, label=k)
+        ax.xaxis.set_major_locator(_integer_ticks())
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(what)
+        ax.set_title(what.capitalize())
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
     return _save(fig, path)
 
 
+def _integer_ticks() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)  # epoch 1, 2, 3: never 2.5
+
+
 def fit_line(
-    x: Any, y: Any, predict_fn: Callable[[np.ndarray], Any], path: str | None = None, true_fn: Callable | None = None
+    x: Any,
+    y: Any,
+    predict_fn: Callable[[np.ndarray], Any],
+    path: str | None = None,
+    true_fn: Callable | None = None,
+    title: str | None = None,
+    label: str = "fitted",
 ) -> Any:
-    """Data points and the fitted line ``predict_fn(x)`` over their range (seed 003's picture)."""
+    """Data points and the fitted line ``predict_fn(x)`` over their range (seed 003's picture).
+    ``label`` names the line in the legend (the fitted parameters, say); ``title`` heads it."""
     if not callable(predict_fn):
         raise DTypeError(f"fit_line: predict_fn must be a function of x, got {given(predict_fn)}")
     try:
@@ -92,11 +114,13 @@ def fit_line(
     fig = _figure()
     ax = fig.add_subplot()
     ax.scatter(xs, ys, s=12, color="tab:red", label="data")
-    ax.plot(grid, pred, color="tab:blue", label="fitted")
+    ax.plot(grid, pred, color="tab:blue", label=label)
     if true_fn is not None:
         ax.plot(grid, true_fn(grid), "--", color="gray", label="true")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
+    if title:
+        ax.set_title(title)
     ax.legend()
     return _save(fig, path)
 
@@ -129,8 +153,11 @@ def decision_boundary(model: Any, X: Any, y: Any, path: str | None = None, resol
     return _save(fig, path)
 
 
-def confusion_matrix(y_true: Any, y_pred: Any = None, path: str | None = None, labels: list | None = None) -> Any:
-    """A confusion matrix (given, or computed from labels and predictions) with counts in the cells."""
+def confusion_matrix(
+    y_true: Any, y_pred: Any = None, path: str | None = None, labels: list | None = None, title: str | None = None
+) -> Any:
+    """A confusion matrix (given, or computed from labels and predictions) with counts in the
+    cells, its colour bar as tall as the matrix."""
     if y_pred is None:
         cm = np.asarray(y_true)
     else:
@@ -141,7 +168,10 @@ def confusion_matrix(y_true: Any, y_pred: Any = None, path: str | None = None, l
     fig = _figure((1.2 + 0.5 * n, 1.0 + 0.5 * n) if n > 8 else (5.5, 4.8))
     ax = fig.add_subplot()
     im = ax.imshow(cm, cmap="Blues")
-    fig.colorbar(im, ax=ax)
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+    bar = make_axes_locatable(ax).append_axes("right", size="5%", pad=0.1)  # exactly the matrix's height
+    fig.colorbar(im, cax=bar)
     ticks = list(range(n))
     ax.set_xticks(ticks, labels or ticks)
     ax.set_yticks(ticks, labels or ticks)
@@ -159,7 +189,7 @@ def confusion_matrix(y_true: Any, y_pred: Any = None, path: str | None = None, l
                 fontsize=8,
                 color="white" if cm[i, j] > top / 2 else "black",
             )
-    ax.set_title("Confusion matrix")
+    ax.set_title(title or "Confusion matrix")
     return _save(fig, path)
 
 

@@ -321,9 +321,10 @@ def _train(run: Run, config: dict, folder: Path, resume: Path | None) -> int:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     seconds = time.perf_counter() - began
-    _pictures(run, history, folder)
     result = run.model.evaluate(*validation) if validation else run.model.evaluate(x_train, y_train)
     which = "test" if validation else "training"
+    headline = "accuracy" if "accuracy" in result else "loss"
+    _pictures(run, history, folder, f"{which} {headline} {result[headline]:.4f}")
     print(f"done in {seconds:.1f} s; {which} " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()))
     print(f"run folder: {folder}/ (config.toml, metrics.csv, checkpoint.safetensors" +
           (", loss.png" if (folder / "loss.png").exists() else "") +
@@ -331,18 +332,23 @@ def _train(run: Run, config: dict, folder: Path, resume: Path | None) -> int:
     return 0
 
 
-def _pictures(run: Run, history: Any, folder: Path) -> None:
+def _pictures(run: Run, history: Any, folder: Path, summary: str = "") -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         print('(no loss.png / confusion.png: install matplotlib, pip install "flowgrad[plot]")')
         return
+    title = f"{folder.name}: {summary}" if summary else folder.name
     if history.history:
-        fg.plot.loss_curve(history, folder / "loss.png")
+        fg.plot.loss_curve(history, folder / "loss.png", title=title)
     if run.task == "classification" and len(run.X_test):
         pred = run.model.predict(run.scale(run.X_test))
         fg.plot.confusion_matrix(
-            run.targets(run.y_test), pred, folder / "confusion.png", labels=[str(v) for v in run.label_names]
+            run.targets(run.y_test),
+            pred,
+            folder / "confusion.png",
+            labels=[str(v) for v in run.label_names],
+            title=f"Confusion matrix, {title}",
         )
 
 
