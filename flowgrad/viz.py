@@ -27,7 +27,7 @@ import numpy as np
 
 import flowgrad as fg
 
-__all__ = ["graph", "render", "render_dot", "quote", "GraphvizNotFoundError"]
+__all__ = ["graph", "render", "render_dot", "quote", "numbers", "GraphvizNotFoundError"]
 
 _INSTALL_HINT = (
     "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; "
@@ -45,6 +45,26 @@ class GraphvizNotFoundError(fg.FlowgradError, RuntimeError):
 def quote(text: str) -> str:
     """``text`` as a DOT string literal: quotes and backslashes escaped, newlines as DOT line breaks."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def numbers(value: Any, full: int = 6, shown: int = 3) -> str:
+    """A value for a picture's label, signed and never cut inside a number: a scalar or an array
+    of up to ``full`` elements in full, a larger one as its shape, its first ``shown`` numbers and
+    its norm.
+
+    >>> numbers(4.0), numbers([1.5, -2.0]), numbers(np.arange(12.0).reshape(3, 4))
+    ('4', '[1.5, -2]', '(3, 4): 0, 1, 2, ... norm 22.49')
+    """
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        return f"{arr.dtype}{list(arr.shape)}"
+    flat = arr.astype(np.float64).ravel()
+    text = [f"{v:.4g}" for v in flat[: max(full, shown)]]
+    if arr.ndim == 0:
+        return text[0]
+    if arr.size <= full:
+        return "[" + ", ".join(text) + "]"
+    return f"{tuple(arr.shape)}: {', '.join(text[:shown])}, ... norm {float(np.linalg.norm(flat)):.4g}"
 
 
 def render_dot(dot_source: str, path: str | pathlib.Path) -> pathlib.Path:

@@ -152,3 +152,26 @@ def test_graphviz_errors_are_reported(tmp_path):
     s, graph = flow_graph()
     with pytest.raises(fg.FlowgradError, match="dot could not draw graph.nosuchformat"):
         fg.flow.render(graph, tmp_path / "graph.nosuchformat")
+
+
+def test_values_and_signed_gradients_in_the_labels():
+    from flowgrad.flow import Add, Input, Linear, Mul, forward_and_backward, to_dot, topological_sort
+    from flowgrad.viz import numbers
+
+    x, y, z = Input("x"), Input("y"), Input("z")
+    g = Mul(Add(x, y, name="f"), z, name="g")
+    graph = topological_sort({x: -4.0, y: 5.0, z: 10.0})
+    before = to_dot(g, values=True, grads=True)
+    assert "value -4" in before and "gradient" not in before  # no backward pass yet
+    forward_and_backward(graph)
+    text = to_dot(g, values=True, grads=True)
+    assert "x\\nInput\\n()\\nvalue -4\\ngradient 10" in text  # dg/dx = z = 10
+    assert "z\\nInput\\n()\\nvalue 10\\ngradient 1\"" in text  # dg/dz = f = -4 + 5
+    assert "grad norm" not in text and "grad norm 10" in to_dot(g)  # the default keeps the norm
+    # larger arrays: shape, first numbers, norm; never a number cut in the middle
+    X, W, b = Input("X"), Input("W"), Input("b")
+    out = Linear(X, W, b, name="out")
+    forward_and_backward(topological_sort({X: np.arange(12.0).reshape(3, 4), W: np.ones((4, 2)), b: np.zeros(2)}))
+    label = to_dot(out, values=True, grads=True)
+    assert f"value {numbers(np.arange(12.0).reshape(3, 4))}" in label
+    assert numbers(np.full(7, 1 / 3)) == "(7,): 0.3333, 0.3333, 0.3333, ... norm 0.8819"

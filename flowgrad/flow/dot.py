@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..errors import DTypeError, given
-from ..viz import quote, render_dot
+from ..viz import numbers, quote, render_dot
 from .base import Input, Node, gradient_parts, sum_gradients
 
 __all__ = ["to_dot", "render"]
@@ -70,32 +70,43 @@ def _upstream_first(nodes: list[Node]) -> list[Node]:
     return order
 
 
-def _gradient_norm(node: Node) -> float | None:
-    """|d cost / d node| after a backward pass; None before one."""
+def _gradient(node: Node) -> np.ndarray | None:
+    """d cost / d node after a backward pass; None before one."""
     grad = node.gradients.get(node)
     if grad is None:
         if not node.gradients:
             return None  # no backward pass yet
         # A hand-written node keeps only its inputs' gradients: add up what it received instead.
         grad = sum_gradients(node, gradient_parts(node))
-    return float(np.linalg.norm(np.asarray(grad, dtype=np.float64).ravel()))
+    return np.asarray(grad, dtype=np.float64)
 
 
-def _label(node: Node) -> str:
+def _label(node: Node, values: bool, grads: bool) -> str:
     shape = "no value" if node.value is None else str(np.shape(node.value))
     lines = [node.name, type(node).__name__, shape]
-    norm = _gradient_norm(node)
-    if norm is not None:
-        lines.append(f"grad norm {norm:.4g}")
+    if values and node.value is not None:
+        lines.append(f"value {numbers(node.value)}")
+    grad = _gradient(node)
+    if grad is not None:
+        lines.append(f"gradient {numbers(grad)}" if grads else f"grad norm {float(np.linalg.norm(grad.ravel())):.4g}")
     return "\n".join(lines)
 
 
-def to_dot(graph_or_output: Node | Sequence[Node]) -> str:
+def to_dot(graph_or_output: Node | Sequence[Node], values: bool = False, grads: bool = False) -> str:
     """Graphviz DOT text of a graph (the list ``topological_sort`` returned, or an output node).
 
     Inputs are blue ellipses, computed nodes boxes, outputs bold. Each label
     holds the node's name, kind and value shape and, after a backward pass,
-    the norm of the gradient of the cost with respect to it.
+    the norm of the gradient of the cost with respect to it. ``values=True`` adds each node's
+    value and ``grads=True`` shows the gradient itself (signed) instead of its norm: scalars
+    and small arrays in full, larger ones as shape, first numbers and norm.
+
+    >>> from flowgrad.flow import Add, Input, Mul, forward_and_backward, to_dot, topological_sort
+    >>> x, y, z = Input("x"), Input("y"), Input("z")
+    >>> g = Mul(Add(x, y, name="f"), z, name="g")
+    >>> forward_and_backward(topological_sort({x: 4.0, y: 5.0, z: 10.0}))
+    >>> print(to_dot(g, values=True, grads=True).splitlines()[3])  # dg/dx = z = 10
+      n0 [label="x\\nInput\\n()\\nvalue 4\\ngradient 10", shape=ellipse, style=filled, fillcolor="#dbe9f6"];
 
     >>> from flowgrad.flow import Add, Input, to_dot
     >>> x, y = Input("x"), Input("y")
@@ -112,7 +123,7 @@ def to_dot(graph_or_output: Node | Sequence[Node]) -> str:
         else:
             is_output = not any(id(m) in ids for m in node.outbound_nodes)
             style = "shape=box, style=bold" if is_output else "shape=box"
-        lines.append(f"  {ident} [label={quote(_label(node))}, {style}];")
+        lines.append(f"  {ident} [label={quote(_label(node, values, grads))}, {style}];")
     for node in nodes:
         seen: set[int] = set()
         for needed in node.inbound_nodes:
@@ -123,8 +134,10 @@ def to_dot(graph_or_output: Node | Sequence[Node]) -> str:
     return "\n".join(lines)
 
 
-def render(graph_or_output: Node | Sequence[Node], path: str | pathlib.Path) -> pathlib.Path:
-    """Draw ``to_dot(graph_or_output)`` to ``path`` (.svg, .png or .pdf; .dot saves the text).
+def render(
+    graph_or_output: Node | Sequence[Node], path: str | pathlib.Path, values: bool = False, grads: bool = False
+) -> pathlib.Path:
+    """Draw ``to_dot(graph_or_output, values, grads)`` to ``path`` (.svg, .png or .pdf; .dot saves the text).
 
     Pictures need Graphviz's ``dot`` program; without it this raises
     ``fg.viz.GraphvizNotFoundError`` saying how to install it
@@ -136,4 +149,4 @@ def render(graph_or_output: Node | Sequence[Node], path: str | pathlib.Path) -> 
     >>> path.read_text().splitlines()[0]
     'digraph flow {'
     """
-    return render_dot(to_dot(graph_or_output), path)
+    return render_dot(to_dot(graph_or_output, values, grads), path)
