@@ -166,7 +166,7 @@ def test_values_and_signed_gradients_in_the_labels():
     forward_and_backward(graph)
     text = to_dot(g, values=True, grads=True)
     assert "x\\nInput\\n()\\nvalue -4\\ngradient 10" in text  # dg/dx = z = 10
-    assert "z\\nInput\\n()\\nvalue 10\\ngradient 1\"" in text  # dg/dz = f = -4 + 5
+    assert 'z\\nInput\\n()\\nvalue 10\\ngradient 1"' in text  # dg/dz = f = -4 + 5
     assert "grad norm" not in text and "grad norm 10" in to_dot(g)  # the default keeps the norm
     # larger arrays: shape, first numbers, norm; never a number cut in the middle
     X, W, b = Input("X"), Input("W"), Input("b")
