@@ -11,6 +11,7 @@ from . import (
     random,
     reduce,
     shape,
+    torch_index,
     torch_more,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "random",
     "reduce",
     "shape",
+    "torch_index",
     "torch_more",
 ]

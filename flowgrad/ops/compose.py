@@ -223,7 +223,7 @@ def take(x: Any, indices: Any, axis: Any = None) -> Tensor:
     return sh.getitem(x, (slice(None),) * a + (idx,))
 
 
-@export(numpy="cumprod", top="cumprod")
+@export(numpy="cumprod")  # flowgrad.cumprod and Tensor.cumprod: torch_index.cumprod (dim=)
 def cumprod(x: Any, axis: Any = None) -> Tensor:
     """Cumulative product along ``axis`` (None: flattened); exact gradients at zeros too."""
     if axis is None:
