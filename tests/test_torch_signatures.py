@@ -118,3 +118,20 @@ def test_a_call_without_keywords_is_the_function_itself_underneath():
     fg.exp(x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]))
     assert fg.exp.__torch_signature__ == "input, *, out=None"
+
+
+def test_methods_take_the_same_keywords():
+    x, y = fg.tensor([7.0, -7.0]), fg.tensor([2.0, 2.0])
+    tx, ty = torch.tensor([7.0, -7.0]), torch.tensor([2.0, 2.0])
+    for call in (
+        lambda a, b: a.div(b, rounding_mode="floor"),
+        lambda a, b: a.div(other=b, rounding_mode="trunc"),
+        lambda a, b: a.pow(exponent=2),
+        lambda a, b: a.add(other=b, alpha=3),
+        lambda a, b: a.sub(b, alpha=0.5),
+        lambda a, b: a.mul(other=b),
+        lambda a, b: a.sum(dim=0, keepdim=True),
+        lambda a, b: a.clamp(min=-1.0, max=1.0),
+        lambda a, b: a.softmax(dim=0),
+    ):
+        assert call(x, y).tolist() == pytest.approx(call(tx, ty).tolist(), rel=1e-6)

@@ -124,6 +124,14 @@ def _bind() -> None:
     T.new_ones, T.new_empty = factories.new_ones, factories.new_empty
     T.type_as = lambda self, other: self.to(other.dtype)
     T.__array_ufunc__ = _array_ufunc
+    # PyTorch's keyword names on the methods too (x.pow(exponent=2), x.div(y, rounding_mode="floor")):
+    # the method's tensor is the signature's first argument. Tensor.where's order differs: not it.
+    from .torch_signatures import SIGNATURES, adapt
+
+    for name, text in SIGNATURES.items():
+        method = getattr(T, name, None)
+        if callable(method) and name != "where" and not isinstance(method, type):
+            setattr(T, name, adapt(name, method, text))
 
 
 def _array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
