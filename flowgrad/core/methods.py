@@ -131,7 +131,7 @@ def _bind() -> None:
     for name, text in SIGNATURES.items():
         method = getattr(T, name, None)
         if callable(method) and name != "where" and not isinstance(method, type):
-            setattr(T, name, adapt(name, method, text))
+            setattr(T, name, adapt(name, method, text, method=True))
 
 
 def _array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:

@@ -102,8 +102,14 @@ def _literal(text: str) -> Any:
     return float(text) if any(c in text for c in ".e") else int(text)
 
 
-def adapt(name: str, fn: Callable[..., Any], text: str) -> Callable[..., Any]:
-    """``fn`` taking PyTorch's keyword names and ``out=`` as :data:`SIGNATURES` gives them."""
+def adapt(name: str, fn: Callable[..., Any], text: str, method: bool = False) -> Callable[..., Any]:
+    """``fn`` taking PyTorch's keyword names and ``out=`` as :data:`SIGNATURES` gives them.
+
+    ``method``: ``fn`` is a Tensor method; PyTorch's methods take no ``out=``, so it is left to
+    ``fn`` (NumPy's ``np.sum(t)`` calls ``t.sum(..., out=None)``, which the method answers).
+    """
+    if method:
+        text = text.replace(", out=None", "").replace(", *)", ")").removesuffix(", *")
     sig = parse(text)
     own = inspect.signature(fn).parameters
     open_keywords = any(p.kind is p.VAR_KEYWORD for p in own.values())
