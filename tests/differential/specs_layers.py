@@ -127,3 +127,29 @@ def _encoder_layer(p: Program, h: Val):
     names, weights = _weights(p, make)
     label = f"nn.TransformerEncoderLayer({embed}, {heads}, dim_feedforward={ff}, gelu, norm_first={norm_first})(h)"
     return Step(lambda S, h, *ws: _module_call(S, make, names, h, ws), (h, *weights), label)
+
+
+@spec("index_read_write", twice=False)
+def _index_ops(p: Program, h: Val):
+    # gather, index_select, scatter_add and index_add (flowgrad/ops/torch_index.py) along a dim of h
+    if h.ndim == 0 or h.size == 0:
+        return None
+    d = p.ri(0, h.ndim - 1)
+    n = h.shape[d]
+    kind = p.choice(["gather", "index_select", "scatter_add", "index_add"])
+    if kind == "index_select":
+        idx = Const(p.rng.integers(0, n, size=p.ri(1, 4)))
+        return Step(lambda S, h, i: S.M.index_select(h, d, i), (h, idx), f"index_select(h, {d}, {list(idx.arr)})")
+    if kind == "index_add":
+        m = p.ri(1, 3)
+        idx = Const(p.rng.integers(0, n, size=m))
+        src = p.leaf(tuple(m if k == d else s for k, s in enumerate(h.shape)), "n", pool=False)
+        return Step(
+            lambda S, h, i, s: S.M.index_add(h, d, i, s, alpha=0.5), (h, idx, src), f"index_add(h, {d}, index, src)"
+        )
+    shape = tuple(p.ri(1, s) if k != d else p.ri(1, 3) for k, s in enumerate(h.shape))
+    idx = Const(p.rng.integers(0, n, size=shape))
+    if kind == "gather":
+        return Step(lambda S, h, i: S.M.gather(h, d, i), (h, idx), f"gather(h, {d}, index{list(shape)})")
+    src = p.leaf(shape, "n", pool=False)  # the index's shape: torch's backward needs it so
+    return Step(lambda S, h, i, s: S.M.scatter_add(h, d, i, s), (h, idx, src), f"scatter_add(h, {d}, index, src)")
