@@ -88,6 +88,7 @@ from .core.mode import (
     set_grad_enabled,
 )
 from .core.ops import REGISTRY as op_registry  # noqa: N811
+from .core.dlpack import from_dlpack
 from .core.tensor import Tensor, from_numpy, is_tensor, tensor
 from .dtypes import (
     bool,

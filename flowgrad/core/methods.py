@@ -17,7 +17,7 @@ from ..ops import linalg as la
 from ..ops import reduce as red
 from ..ops import shape as sh
 from ..ops import torchlike as tl
-from . import factories, mode
+from . import dlpack, factories, mode
 from .exports import exported
 from .ops import apply
 from .tensor import Tensor
@@ -124,6 +124,7 @@ def _bind() -> None:
     T.new_ones, T.new_empty = factories.new_ones, factories.new_empty
     T.type_as = lambda self, other: self.to(other.dtype)
     T.__array_ufunc__ = _array_ufunc
+    T.__dlpack__, T.__dlpack_device__ = dlpack.tensor_dlpack, dlpack.tensor_dlpack_device
     # PyTorch's keyword names on the methods too (x.pow(exponent=2), x.div(y, rounding_mode="floor")):
     # the method's tensor is the signature's first argument. Tensor.where's order differs: not it.
     from .torch_signatures import SIGNATURES, adapt
