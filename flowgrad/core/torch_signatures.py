@@ -75,7 +75,6 @@ SIGNATURES: dict[str, str] = {
     "tril": "input, diagonal=0, *, out=None",
     "triu": "input, diagonal=0, *, out=None",
 }
-_OURS = {"out", "alpha", "rounding_mode"}  # handled here, not passed on
 
 
 def parse(text: str) -> inspect.Signature:
