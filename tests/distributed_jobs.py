@@ -123,6 +123,53 @@ def ddp_training() -> None:
         assert all(np.array_equal(g.numpy(), a.numpy()) for g in gathered), f"{k} differs between ranks"
 
 
+class _TwoHeads(fg.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = fg.nn.Linear(3, 2)
+        self.head = fg.nn.Linear(2, 1)  # used on rank 0 only
+        self.spare = fg.nn.Linear(2, 1)  # used nowhere
+        self.norm = fg.nn.BatchNorm1d(3)
+
+    def forward(self, x, use_head):
+        h = self.body(self.norm(x))
+        return self.head(h).sum() if use_head else h.sum()
+
+
+def ddp_edges() -> None:
+    """Gradients missing on some ranks, buffers from rank 0, state dict keys, a model that differs."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    fg.manual_seed(0)
+    net = _TwoHeads().double()
+    ddp = fg.nn.parallel.DistributedDataParallel(net)
+    x = fg.from_numpy(np.random.default_rng(rank).standard_normal((6, 3)))
+    ddp(x, rank == 0).backward()
+    assert net.spare.weight.grad is None  # no gradient on any rank: stays None
+    # rank 0's head gradient, averaged with zeros from the other ranks
+    mine = net.head.weight.grad.numpy().copy()
+    everyone = [fg.zeros_like(net.head.weight.grad) for _ in range(size)]
+    dist.all_gather(everyone, net.head.weight.grad)
+    assert all(np.array_equal(e.numpy(), mine) for e in everyone)
+    # buffers: each rank sets its own; a training-mode forward copies rank 0's to every rank
+    net.norm.eval()  # BatchNorm reads its running statistics without updating them
+    with fg.no_grad():
+        net.norm.running_mean.copy_(fg.full((3,), float(rank), dtype=fg.float64))
+    ddp(x, False).backward()
+    stats = [fg.zeros_like(net.norm.running_mean) for _ in range(size)]
+    dist.all_gather(stats, net.norm.running_mean)
+    assert all(np.all(s.numpy() == 0.0) for s in stats), stats
+    ddp.eval()
+    saved = ddp.state_dict()
+    assert "body.weight" in saved and not any(k.startswith("module.") for k in saved)
+    ddp.load_state_dict({f"module.{k}": v for k, v in saved.items()})  # PyTorch DDP's keys load too
+    try:
+        fg.nn.parallel.DistributedDataParallel(fg.nn.Linear(3, 1 + (rank == 1)))
+    except fg.ArgumentError as exc:
+        assert "rank(s) [1]" in str(exc) or rank == 1, exc
+    else:
+        raise AssertionError("a model that differs between ranks was accepted")
+
+
 def raises() -> None:
     t = fg.ones(3)
     for step in range(1000):
@@ -142,6 +189,12 @@ def killed() -> None:
 if __name__ == "__main__":
     case = sys.argv[1]
     dist.init_process_group("mpi")
-    {"collectives": collectives, "ddp_training": ddp_training, "raises": raises, "killed": killed}[case]()
+    {
+        "collectives": collectives,
+        "ddp_training": ddp_training,
+        "ddp_edges": ddp_edges,
+        "raises": raises,
+        "killed": killed,
+    }[case]()
     print(f"ok {case} rank {dist.get_rank()}", flush=True)
     dist.destroy_process_group()

@@ -65,6 +65,11 @@ def test_ddp_training_equals_one_process_on_the_global_batch(n):
     _assert_ok(_run_job("ddp_training", n), "ddp_training", n)
 
 
+@pytest.mark.parametrize("n", [2, 4])
+def test_ddp_missing_gradients_buffers_state_dict_and_a_differing_model(n):
+    _assert_ok(_run_job("ddp_edges", n), "ddp_edges", n)
+
+
 @pytest.mark.parametrize("case", ["raises", "killed"])
 def test_a_failing_rank_ends_the_job(case):
     # Rank 1 raises (or is killed) while rank 0 waits in an allreduce: the job must end, non-zero,
