@@ -205,6 +205,7 @@ def __getattr__(name: str) -> _Any:
         "test_util",
         "scipy",
         "cuda",
+        "distributed",  # over MPI; mpi4py itself is imported only by init_process_group
     ):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module

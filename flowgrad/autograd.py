@@ -14,6 +14,7 @@ import numpy as np
 
 from .core.engine import backward as _backward
 from .core.engine import grad
+from .core.engine import one_backward as _one_backward
 from .core.legacy import Variable
 from .core.mode import detect_anomaly, enable_grad, no_grad, set_detect_anomaly, set_grad_enabled
 from .core.ops import Op, apply
@@ -39,8 +40,9 @@ def backward(
     """Accumulate gradients of ``tensors`` into leaves' ``.grad`` (``torch.autograd.backward``)."""
     ts = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     gs = [grad_tensors] * len(ts) if grad_tensors is None or isinstance(grad_tensors, Tensor) else list(grad_tensors)
-    for t, g in zip(ts, gs):
-        _backward(t, g, True if retain_graph is None else retain_graph, create_graph, inputs)
+    with _one_backward():  # callbacks queued for the end of backward run once, after the last root
+        for t, g in zip(ts, gs):
+            _backward(t, g, True if retain_graph is None else retain_graph, create_graph, inputs)
 
 
 class FunctionCtx:

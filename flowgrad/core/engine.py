@@ -20,9 +20,10 @@ tensor([2., 4.], grad_fn=<AddBackward>)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,46 @@ from . import mode
 from .ops import DIFF, RAW, check_finite
 from .tensor import Tensor, as_array
 
-__all__ = ["backward", "grad", "sum_to"]
+__all__ = ["backward", "grad", "sum_to", "queue_after_backward"]
+
+# Callbacks run once, when the current backward() has filled every leaf's .grad (PyTorch's
+# queue_callback): DistributedDataParallel averages the gradients across processes there.
+_after_backward: list[Callable[[], None]] = []
+_deferring = [0]  # fg.autograd.backward over several roots runs them after the last root only
+
+
+def queue_after_backward(fn: Callable[[], None]) -> None:
+    """Run ``fn()`` once, at the end of the next ``backward()`` (after every leaf's ``.grad`` is set).
+
+    >>> import flowgrad as fg
+    >>> from flowgrad.core.engine import queue_after_backward
+    >>> w = fg.tensor([1.0], requires_grad=True)
+    >>> queue_after_backward(lambda: print("grad is", w.grad))
+    >>> (w * 3).sum().backward()
+    grad is tensor([3.])
+    """
+    _after_backward.append(fn)
+
+
+@contextlib.contextmanager
+def one_backward() -> Iterator[None]:
+    """Several ``backward`` calls inside count as one: queued callbacks run when it exits."""
+    _deferring[0] += 1
+    try:
+        yield
+    except BaseException:
+        _after_backward.clear()  # a failed pass does not run them later, on another pass
+        raise
+    finally:
+        _deferring[0] -= 1
+    _run_after_backward()
+
+
+def _run_after_backward() -> None:
+    if _deferring[0]:
+        return
+    while _after_backward:  # one callback may queue another
+        _after_backward.pop(0)()
 
 
 def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -377,13 +417,22 @@ def backward(
         for t, g in zip(ins, got):
             if g is not None:
                 _store_leaf_grad(t, g if create_graph else g._data, False, create_graph)
+        if _after_backward:
+            _run_after_backward()
         return
     seed = _seed(root, gradient, create_graph)
-    if create_graph:
-        with mode.enable_grad():
-            _run([root], [seed], None, retain_graph, True)
-    else:
-        _run([root], [seed], None, retain_graph, False)
+    try:
+        if create_graph:
+            with mode.enable_grad():
+                _run([root], [seed], None, retain_graph, True)
+        else:
+            _run([root], [seed], None, retain_graph, False)
+    except BaseException:
+        if not _deferring[0]:
+            _after_backward.clear()  # a failed pass does not run them later, on another pass
+        raise
+    if _after_backward:
+        _run_after_backward()
 
 
 def grad(

@@ -16,6 +16,7 @@ Two ways in, one set of tensors out:
 from .collate import default_collate
 from .csvdata import CSVDataset
 from .dataset import ArrayDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .distributed_sampler import DistributedSampler
 from .generator import GeneratorDataset
 from .loader import DataLoader
 from .pipeline import Pipeline
@@ -28,6 +29,7 @@ __all__ = [
     "CSVDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "GeneratorDataset",
     "IterableDataset",
     "Pipeline",

@@ -6,7 +6,7 @@
 (5, 1)
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .attention import MultiheadAttention
 from .cells import GRUCell, LSTMCell, RNNCell
 from .dropout import Dropout1d, Dropout2d, Dropout3d
@@ -56,7 +56,7 @@ from .transformer import (
 )
 
 __all__ = [
-    "functional", "init", "utils", "Module", "Cell", "Parameter", "Sequential", "SequentialCell",
+    "functional", "init", "parallel", "utils", "Module", "Cell", "Parameter", "Sequential", "SequentialCell",
     "ModuleList", "CellList", "ModuleDict", "Linear", "Dense", "Identity", "Flatten", "Dropout",
     "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "SiLU", "Softplus", "Softmax", "LogSoftmax",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "Conv2d", "MaxPool2d", "AvgPool2d",

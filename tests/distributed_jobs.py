@@ -1,0 +1,200 @@
+"""Programs that tests/test_distributed.py runs on N processes: mpiexec -n N python tests/distributed_jobs.py CASE.
+
+Each rank checks its own results with assertions (an AssertionError aborts the whole job, with the
+rank named) and prints one "ok <case> rank <r>" line at the end.
+"""
+
+import os
+import signal
+import sys
+
+import numpy as np
+
+import flowgrad as fg
+import flowgrad.distributed as dist
+
+
+def collectives() -> None:
+    rank, size = dist.get_rank(), dist.get_world_size()
+    ranks = np.arange(size, dtype=np.float64)
+    t = fg.tensor([rank + 1.0, -2.0 * rank], dtype=fg.float64)
+    dist.all_reduce(t)
+    assert t.tolist() == [float((ranks + 1).sum()), float((-2.0 * ranks).sum())], t
+    for op, expected in (
+        (dist.ReduceOp.MAX, size - 1),
+        (dist.ReduceOp.MIN, 0),
+        (dist.ReduceOp.PRODUCT, 0),
+        (dist.ReduceOp.AVG, ranks.mean()),  # exact: small integers and a power-of-two world size
+    ):
+        t = fg.tensor(float(rank), dtype=fg.float64)  # a 0-d tensor
+        dist.all_reduce(t, op=op)
+        assert t.item() == expected, (op, t)
+    ints = fg.tensor([rank, 1], dtype=fg.int64)
+    dist.all_reduce(ints)
+    assert ints.tolist() == [int(ranks.sum()), size]
+    # A non-contiguous view: reduced through a contiguous copy, written back into the base's memory.
+    base = fg.zeros(3, 4, dtype=fg.float32) + rank
+    view = base.T
+    dist.all_reduce(view)
+    assert np.all(base.numpy() == ranks.sum()), base
+    flags = fg.tensor([rank == 0, True])
+    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    assert flags.tolist() == [True, True]
+    # broadcast from the last rank
+    b = fg.full((2, 2), float(rank))
+    dist.broadcast(b, src=size - 1)
+    assert np.all(b.numpy() == size - 1)
+    # all_gather
+    outs = [fg.zeros(2, dtype=fg.int64) for _ in range(size)]
+    dist.all_gather(outs, fg.tensor([rank, 10 * rank], dtype=fg.int64))
+    assert [o.tolist() for o in outs] == [[r, 10 * r] for r in range(size)]
+    # reduce into rank 1; the others keep theirs
+    r = fg.tensor([1.0 + rank], dtype=fg.float64)
+    dist.reduce(r, dst=1)
+    assert r.item() == (float((ranks + 1).sum()) if rank == 1 else 1.0 + rank)
+    # async
+    a = fg.ones(1000, dtype=fg.float64) * rank
+    work = dist.all_reduce(a, async_op=True)
+    work.wait()
+    assert work.is_completed() and np.all(a.numpy() == ranks.sum())
+    dist.barrier()
+
+
+def _mlp(seed: int) -> fg.nn.Module:
+    fg.manual_seed(seed)
+    net = fg.nn.Sequential(fg.nn.Linear(5, 16), fg.nn.Tanh(), fg.nn.Linear(16, 3))
+    return net.double()
+
+
+def _data() -> tuple:
+    rng = np.random.default_rng(123)
+    x = rng.standard_normal((128, 5))
+    y = np.tanh(x @ rng.standard_normal((5, 3)))
+    return fg.from_numpy(x), fg.from_numpy(y)
+
+
+def ddp_training() -> None:
+    """DDP on N ranks with a DistributedSampler equals one process on the global batches."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    x, y = _data()
+    reference = _mlp(0)
+    ddp = fg.nn.parallel.DistributedDataParallel(_mlp(rank))  # rank 0's weights win
+    for (k, a), b in zip(ddp.state_dict().items(), reference.state_dict().values()):
+        assert np.array_equal(a.numpy(), b.numpy()), k  # no "module." prefix, rank 0's values
+    opt = fg.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = fg.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    local = 32 // size  # the global batch is 32 on every world size
+    sampler = fg.data.DistributedSampler(fg.data.TensorDataset(x, y), shuffle=True, seed=7)
+    loader = fg.data.DataLoader(fg.data.TensorDataset(x, y), batch_size=local, sampler=sampler)
+    steps, epoch = 0, 0
+    while steps < 50:
+        sampler.set_epoch(epoch)
+        order = sampler.order()
+        for k, (xb, yb) in enumerate(loader):
+            opt.zero_grad()
+            fg.nn.functional.mse_loss(ddp(xb), yb).backward()
+            opt.step()
+            chunk = order[k * 32 : (k + 1) * 32]  # the union of every rank's k-th batch
+            ref_opt.zero_grad()
+            fg.nn.functional.mse_loss(reference(x[chunk]), y[chunk]).backward()
+            ref_opt.step()
+            steps += 1
+        epoch += 1
+    # gradient accumulation: no_sync for the first micro-batch, averaging after the second
+    for _ in range(3):
+        opt.zero_grad()
+        ref_opt.zero_grad()
+        for m in range(2):
+            rows = slice(m * 64 + rank * local, m * 64 + (rank + 1) * local)
+            if m == 0:
+                with ddp.no_sync():
+                    fg.nn.functional.mse_loss(ddp(x[rows]), y[rows]).backward()
+            else:
+                fg.nn.functional.mse_loss(ddp(x[rows]), y[rows]).backward()
+            ref_rows = slice(m * 64, m * 64 + 32)
+            fg.nn.functional.mse_loss(reference(x[ref_rows]), y[ref_rows]).backward()
+        opt.step()
+        ref_opt.step()
+    for (k, a), b in zip(ddp.state_dict().items(), reference.state_dict().values()):
+        # rtol 1e-12: the same sums in another order (each rank's share, then across ranks), float64
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14, err_msg=k)
+        gathered = [fg.zeros_like(a) for _ in range(size)]
+        dist.all_gather(gathered, a)
+        assert all(np.array_equal(g.numpy(), a.numpy()) for g in gathered), f"{k} differs between ranks"
+
+
+class _TwoHeads(fg.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = fg.nn.Linear(3, 2)
+        self.head = fg.nn.Linear(2, 1)  # used on rank 0 only
+        self.spare = fg.nn.Linear(2, 1)  # used nowhere
+        self.norm = fg.nn.BatchNorm1d(3)
+
+    def forward(self, x, use_head):
+        h = self.body(self.norm(x))
+        return self.head(h).sum() if use_head else h.sum()
+
+
+def ddp_edges() -> None:
+    """Gradients missing on some ranks, buffers from rank 0, state dict keys, a model that differs."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    fg.manual_seed(0)
+    net = _TwoHeads().double()
+    ddp = fg.nn.parallel.DistributedDataParallel(net)
+    x = fg.from_numpy(np.random.default_rng(rank).standard_normal((6, 3)))
+    ddp(x, rank == 0).backward()
+    assert net.spare.weight.grad is None  # no gradient on any rank: stays None
+    # rank 0's head gradient, averaged with zeros from the other ranks
+    mine = net.head.weight.grad.numpy().copy()
+    everyone = [fg.zeros_like(net.head.weight.grad) for _ in range(size)]
+    dist.all_gather(everyone, net.head.weight.grad)
+    assert all(np.array_equal(e.numpy(), mine) for e in everyone)
+    # buffers: each rank sets its own; a training-mode forward copies rank 0's to every rank
+    net.norm.eval()  # BatchNorm reads its running statistics without updating them
+    with fg.no_grad():
+        net.norm.running_mean.copy_(fg.full((3,), float(rank), dtype=fg.float64))
+    ddp(x, False).backward()
+    stats = [fg.zeros_like(net.norm.running_mean) for _ in range(size)]
+    dist.all_gather(stats, net.norm.running_mean)
+    assert all(np.all(s.numpy() == 0.0) for s in stats), stats
+    ddp.eval()
+    saved = ddp.state_dict()
+    assert "body.weight" in saved and not any(k.startswith("module.") for k in saved)
+    ddp.load_state_dict({f"module.{k}": v for k, v in saved.items()})  # PyTorch DDP's keys load too
+    try:
+        fg.nn.parallel.DistributedDataParallel(fg.nn.Linear(3, 1 + (rank == 1)))
+    except fg.ArgumentError as exc:
+        assert "rank(s) [1]" in str(exc) or rank == 1, exc
+    else:
+        raise AssertionError("a model that differs between ranks was accepted")
+
+
+def raises() -> None:
+    t = fg.ones(3)
+    for step in range(1000):
+        if dist.get_rank() == 1 and step == 3:
+            raise RuntimeError("boom on purpose")
+        dist.all_reduce(t, op=dist.ReduceOp.AVG)
+
+
+def killed() -> None:
+    t = fg.ones(3)
+    for step in range(1000):
+        if dist.get_rank() == 1 and step == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        dist.all_reduce(t, op=dist.ReduceOp.AVG)
+
+
+if __name__ == "__main__":
+    case = sys.argv[1]
+    dist.init_process_group("mpi")
+    {
+        "collectives": collectives,
+        "ddp_training": ddp_training,
+        "ddp_edges": ddp_edges,
+        "raises": raises,
+        "killed": killed,
+    }[case]()
+    print(f"ok {case} rank {dist.get_rank()}", flush=True)
+    dist.destroy_process_group()

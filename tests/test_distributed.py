@@ -1,0 +1,177 @@
+"""flowgrad.distributed, DistributedDataParallel and DistributedSampler.
+
+The multi-process tests start `mpiexec -n N` (the mpich wheel's launcher, from `pip install
+flowgrad[mpi]`) on tests/distributed_jobs.py, on loopback only, and skip without mpi4py or
+mpiexec. 4 ranks oversubscribe a 2-core machine: fine for correctness, each job takes seconds.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import flowgrad as fg
+from flowgrad.data.distributed_sampler import partition
+from flowgrad.distributed import DistributedError
+
+ROOT = Path(__file__).resolve().parent.parent
+JOBS = ROOT / "tests" / "distributed_jobs.py"
+
+
+def _mpiexec() -> str | None:
+    beside = Path(sys.executable).parent / "mpiexec"  # the mpich wheel installs it beside python
+    return str(beside) if beside.exists() else shutil.which("mpiexec")
+
+
+def _run_job(case: str, n: int, timeout: float = 60) -> subprocess.CompletedProcess:
+    pytest.importorskip("mpi4py")
+    mpiexec = _mpiexec()
+    if mpiexec is None:
+        pytest.skip("no mpiexec (pip install flowgrad[mpi])")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")  # N ranks on 2 cores
+    return subprocess.run(
+        [mpiexec, "-n", str(n), sys.executable, str(JOBS), case],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def _assert_ok(done: subprocess.CompletedProcess, case: str, n: int) -> None:
+    assert done.returncode == 0, done.stdout + done.stderr
+    # found anywhere: mpiexec forwards the ranks' output in chunks that may share a line
+    assert sorted(int(r) for r in re.findall(rf"ok {case} rank (\d+)", done.stdout)) == list(range(n)), done.stdout
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_collectives_on_n_ranks(n):
+    _assert_ok(_run_job("collectives", n), "collectives", n)
+
+
+@pytest.mark.numeric
+@pytest.mark.parametrize("n", [2, 4])
+def test_ddp_training_equals_one_process_on_the_global_batch(n):
+    # 50 SGD steps with a DistributedSampler, then 3 accumulated steps with no_sync: float64
+    # weights agree with one process on the full batches to rtol 1e-12 and are bit-identical across
+    # ranks (checked inside the job, on every rank).
+    _assert_ok(_run_job("ddp_training", n), "ddp_training", n)
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_ddp_missing_gradients_buffers_state_dict_and_a_differing_model(n):
+    _assert_ok(_run_job("ddp_edges", n), "ddp_edges", n)
+
+
+@pytest.mark.parametrize("case", ["raises", "killed"])
+def test_a_failing_rank_ends_the_job(case):
+    # Rank 1 raises (or is killed) while rank 0 waits in an allreduce: the job must end, non-zero,
+    # well within the timeout (a hang would raise TimeoutExpired), naming the rank.
+    done = _run_job(case, 2, timeout=30)
+    assert done.returncode != 0
+    assert "ok " not in done.stdout
+    if case == "raises":
+        assert "rank 1 of 2 raised RuntimeError: boom on purpose; aborting all ranks" in done.stderr, done.stderr
+    else:
+        assert "BAD TERMINATION" in done.stdout + done.stderr
+
+
+# ----- without MPI, in this process ------------------------------------------------------------------------
+def test_missing_mpi4py_gives_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # import mpi4py now raises ImportError
+    with pytest.raises(DistributedError, match=r"pip install flowgrad\[mpi\].*mpiexec -n N"):
+        fg.distributed.init_process_group()
+    assert not fg.distributed.is_initialized()
+
+
+def test_calls_before_init_process_group_are_clear_errors():
+    assert not fg.distributed.is_initialized()
+    for call in (fg.distributed.get_rank, fg.distributed.get_world_size, fg.distributed.barrier):
+        with pytest.raises(DistributedError, match="init_process_group"):
+            call()
+    with pytest.raises(DistributedError, match="init_process_group"):
+        fg.distributed.all_reduce(fg.ones(2))
+    with pytest.raises(DistributedError, match="init_process_group"):
+        fg.nn.parallel.DistributedDataParallel(fg.nn.Linear(2, 1))
+    with pytest.raises(DistributedError, match="init_process_group"):
+        fg.data.DistributedSampler(range(4))
+    with pytest.raises(fg.ArgumentError, match="backend must be 'mpi'"):
+        fg.distributed.init_process_group("nccl")
+
+
+def test_import_flowgrad_does_not_load_distributed_or_mpi():
+    code = "import sys, flowgrad as fg; fg.nn; fg.data; print('flowgrad.distributed' in sys.modules, 'mpi4py' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+# ----- DistributedSampler: PyTorch's partition rules -------------------------------------------------------
+CASES = [(n, r, d) for n in (0, 1, 2, 3, 5, 7, 10, 16) for r in (1, 2, 3, 4, 8) for d in (False, True)]
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", CASES)
+def test_sampler_shares_are_equal_and_cover_the_data(n, replicas, drop_last):
+    shares = [
+        list(fg.data.DistributedSampler(range(n), num_replicas=replicas, rank=r, shuffle=True, drop_last=drop_last))
+        for r in range(replicas)
+    ]
+    lengths = {len(s) for s in shares}
+    assert len(lengths) == 1 and lengths == {
+        len(fg.data.DistributedSampler(range(n), replicas, 0, drop_last=drop_last))
+    }
+    seen = [i for s in shares for i in s]
+    if drop_last:
+        assert len(seen) == len(set(seen)) and len(seen) == (n // replicas) * replicas
+    else:
+        assert set(seen) == set(range(n)) and len(seen) == -(-n // replicas) * replicas
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", CASES)
+def test_sampler_partition_matches_pytorch(n, replicas, drop_last):
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DistributedSampler as TorchSampler
+
+    for rank in range(replicas):
+        ours = fg.data.DistributedSampler(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        theirs = TorchSampler(range(n), replicas, rank, shuffle=False, drop_last=drop_last)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+        # shuffled: torch's own permutation (seed + epoch), put through our partition rules
+        theirs = TorchSampler(range(n), replicas, rank, shuffle=True, seed=3, drop_last=drop_last)
+        theirs.set_epoch(2)
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(5)).tolist() if n else []
+        assert partition(order, replicas, rank, drop_last) == list(theirs)
+
+
+def test_sampler_epochs_seeds_and_errors():
+    s = fg.data.DistributedSampler(range(20), num_replicas=2, rank=0, seed=1)
+    first = list(s)
+    assert list(s) == first  # the same epoch, the same order
+    s.set_epoch(1)
+    assert list(s) != first and sorted(s.order()) == list(range(20))
+    other = fg.data.DistributedSampler(range(20), num_replicas=2, rank=1, seed=1)
+    other.set_epoch(1)
+    assert set(s).isdisjoint(other)
+    with pytest.raises(fg.DataError, match="rank must be an integer from 0 to 1"):
+        fg.data.DistributedSampler(range(4), num_replicas=2, rank=2)
+    with pytest.raises(fg.DataError, match="num_replicas must be a positive integer"):
+        fg.data.DistributedSampler(range(4), num_replicas=0, rank=0)
+    with pytest.raises(fg.DataError, match="set_epoch"):
+        s.set_epoch(-1)
+    loader = fg.data.DataLoader(fg.data.ArrayDataset(np.arange(20.0)), batch_size=2, sampler=s)
+    assert sum(len(b) for (b,) in loader) == 10
+
+
+def test_ddp_bucket_layout():
+    from flowgrad.nn.parallel import _make_buckets
+
+    params = [fg.zeros(1000), fg.zeros(1000), fg.zeros(10, dtype=fg.float64), fg.zeros(3000)]
+    buckets = _make_buckets(params, cap_bytes=8000)  # float32: 4000 bytes each
+    assert [len(b.params) for b in buckets] == [2, 1, 1]  # split by size, then by dtype
+    assert [b.flat.dtype for b in buckets] == [np.float32, np.float64, np.float32]
