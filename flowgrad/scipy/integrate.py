@@ -23,6 +23,7 @@ import numpy as onp
 import scipy.integrate as _si
 
 from .. import numpy as np
+from ..core.tensor import Tensor
 from ..core.transforms import make_vjp
 from ..extend import defvjp_argnums, primitive
 from ..misc.flatten import flatten
@@ -59,7 +60,7 @@ def _odeint_vjp(argnums: tuple, yt: Any, args: tuple, kwargs: dict) -> Callable[
         y, a = state[:d], state[d : 2 * d]
         vjp_fn, dy = make_vjp(lambda pair: f(pair[0], time, pair[1]))((y, fa))
         gy, gargs = vjp_fn(-a)
-        return np.concatenate([np.ravel(dy), np.ravel(gy), np.ravel(gargs)])
+        return _joined(dy, gy, gargs)
 
     def vjp(g: Any) -> tuple:
         n = len(_data(t))
@@ -87,6 +88,14 @@ def _odeint_vjp(argnums: tuple, yt: Any, args: tuple, kwargs: dict) -> Callable[
 
 def _data(value: Any) -> Any:
     return getattr(value, "_data", value)
+
+
+def _joined(*parts: Any) -> Any:
+    """The parts flattened and joined: NumPy's own functions on the plain arrays of a solve (this
+    runs at every solver step), flowgrad's on tensors."""
+    if any(isinstance(p, Tensor) for p in parts):
+        return np.concatenate([np.ravel(p) for p in parts])
+    return onp.concatenate([onp.ravel(p) for p in parts])
 
 
 def _alone(fa: Any) -> tuple:
