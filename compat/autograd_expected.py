@@ -24,7 +24,6 @@ TEST_FILES = [
 ]
 
 COMPLEX = "complex numbers: flowgrad differentiates real numbers only"
-MISSING = "not in flowgrad yet, beyond the functions issue #11 lists"
 WHERE_TYPES = (
     "autograd's where turns results on Python inputs into Python objects (.tolist()); "
     "flowgrad.numpy.where on plain values is NumPy's where, which gives arrays"
@@ -48,29 +47,6 @@ EXCLUDED_TESTS: dict[str, str] = {
     "test_misc.py::test_const_graph_args": "autograd.misc.const_graph replays autograd's own tracer (fg.compile is ours)",
     "test_misc.py::test_flatten_complex": COMPLEX,
     "test_scipy.py::test_sqrtm": COMPLEX + " (random symmetric matrices have negative eigenvalues)",
-    "test_scipy.py::test_odeint": (
-        "second derivatives through odeint are refused (its adjoint solve runs on plain arrays); first derivatives pass"
-    ),
-    "test_scipy.py::test_mvn_pdf": MISSING + " (multivariate_normal with allow_singular=True)",
-    "test_scipy.py::test_mvn_sing_cov": MISSING + " (multivariate_normal with allow_singular=True)",
-    "test_scipy.py::test_solve_banded": MISSING + " (scipy.linalg.solve_banded)",
-    **{
-        f"test_scipy.py::test_{name}": MISSING + f" (scipy.special.{name})"
-        for name in [
-            "betainc",
-            "gammainc",
-            "gammaincc",
-            "jn",
-            "yn",
-            "gammasgn",
-            "rgamma",
-            "j0",
-            "j1",
-            "y0",
-            "y1",
-            "ive",
-        ]
-    },
 }
 
 # Each example runs under flowgrad and under autograd side by side for at most this long (many

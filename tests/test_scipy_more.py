@@ -196,8 +196,35 @@ def test_plain_arguments_give_scipys_plain_values_and_rvs_refuses_a_traced_alpha
     onp.testing.assert_allclose(fg.grad(lambda c: multivariate_normal.entropy(cov=c))(cov), onp.linalg.inv(cov) / 2)
 
 
-def test_odeint_refuses_a_second_derivative_clearly():
+def test_odeint_second_and_third_derivatives_are_the_closed_forms():
+    # dy/dt = -k y from 1: y(T) = exp(-k T), so d^2/dk^2 = T^2 y, d^3/dk^3 = -T^3 y, d^2/dT^2 = k^2 y
+    opts = {"rtol": 1e-11, "atol": 1e-12}  # the adjoints agree with the closed forms to 1e-9
     f = lambda y, s, k: -k * y  # noqa: E731
-    end = lambda k: odeint(f, onp.array([1.0]), onp.array([0.0, 1.0]), (k,))[-1, 0]  # noqa: E731
-    with pytest.raises(fg.NoDerivativeError, match="second derivatives"):
-        fg.grad(fg.grad(end))(0.5)
+    end = lambda k, T=1.5: odeint(f, np.array([1.0]), np.stack([0.0, T]), (k,), **opts)[-1, 0]  # noqa: E731
+    y = onp.exp(-0.5 * 1.5)
+    assert fg.grad(fg.grad(end))(0.5) == pytest.approx(1.5**2 * y, rel=1e-8)
+    assert fg.grad(fg.grad(fg.grad(end)))(0.5) == pytest.approx(-(1.5**3) * y, rel=1e-8)
+    assert fg.grad(fg.grad(lambda T: end(0.5, T)))(1.5) == pytest.approx(0.25 * y, rel=1e-8)
+
+
+def test_odeint_hessian_in_y0_and_t0_against_the_closed_form():
+    # dy/dt = -y^2 from y0 at t0: y(T) = y0 / (1 + y0 (T - t0)); its Hessian in (y0, t0) by hand
+    opts = {"rtol": 1e-11, "atol": 1e-12}
+    end = lambda v: odeint(lambda y, s: -y * y, v[:1], np.stack([v[1], 1.5]), **opts)[-1, 0]  # noqa: E731
+    y0, t0 = 0.7, 0.2
+    tau = 1.5 - t0
+    q = 1 + y0 * tau  # dy/dy0 = 1/q^2, dy/dt0 = y0^2/q^2
+    exact = onp.array([[-2 * tau, 2 * y0], [2 * y0, 2 * y0**3]]) / q**3
+    onp.testing.assert_allclose(fg.hessian(end)(onp.array([y0, t0])), exact, rtol=1e-7)
+
+
+def test_odeint_second_derivatives_by_check_grads():
+    def dynamics(y, s, a, b):
+        return -np.sqrt(s) - y + a - np.mean((y + b) ** 2)
+
+    y0, times, args = (
+        rng.standard_normal(3),
+        onp.linspace(0.1, 0.2, 4),
+        (rng.standard_normal(3), rng.standard_normal(3)),
+    )
+    check_grads(lambda y, s, a: odeint(dynamics, y, s, a), modes=["rev"], order=2)(y0, times, args)

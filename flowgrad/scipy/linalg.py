@@ -1,5 +1,5 @@
 """``scipy.linalg``'s functions that HIPS autograd differentiates: sqrtm, solve_triangular,
-solve_sylvester and cholesky (SciPy's, upper by default), as primitives whose rules are written
+solve_sylvester, cholesky (SciPy's, upper by default) and solve_banded, as primitives whose rules are written
 with differentiable functions, so second derivatives come from the same rules.
 
 >>> import flowgrad as fg, flowgrad.numpy as np
@@ -21,7 +21,7 @@ from .. import numpy as np
 from ..errors import DTypeError
 from ..extend import defvjp, primitive
 
-__all__ = ["sqrtm", "solve_triangular", "solve_sylvester", "cholesky"]
+__all__ = ["sqrtm", "solve_triangular", "solve_sylvester", "cholesky", "solve_banded"]
 
 
 def _t(x: Any) -> Any:
@@ -144,3 +144,78 @@ def cholesky(a: Any, lower: bool = False, **options: Any) -> Any:
     """SciPy's Cholesky factor of a symmetric positive-definite matrix: upper ``U`` with
     ``a = U' U`` (from a's upper triangle), or lower ``L`` with ``a = L L'`` when ``lower``."""
     return _cholesky(a, bool(lower))
+
+
+# ----- solve_banded: A x = b, A given by its diagonals --------------------------------------------
+# SciPy's banded form: ab[nu + i - j, j] = A[i, j] for the nl diagonals below the main one and the
+# nu above it (SciPy's l and u); the entries of ab outside the matrix are never read (their gradient is 0).
+def _band_gather(nl: int, nu: int, n: int, shift: int) -> tuple[Any, Any]:
+    """Column indices ``j + k - shift`` for each (row k, column j) of a band of nl + nu + 1 rows,
+    clipped into range, and where they are in range."""
+    k = onp.arange(nl + nu + 1)[:, None]
+    cols = onp.arange(n)[None, :] + k - shift
+    return onp.clip(cols, 0, max(n - 1, 0)), (cols >= 0) & (cols < n)
+
+
+def _band_transpose(ab: Any, nl: int, nu: int) -> Any:
+    """The banded form of A' (nl and nu swapped): abT[k, q] = A[q, q + k - nl] = ab[nu + nl - k, q + k - nl]."""
+    n = onp.shape(getattr(ab, "_data", ab))[1]
+    cols, inside = _band_gather(nl, nu, n, nl)
+    rows = onp.broadcast_to((nu + nl - onp.arange(nl + nu + 1))[:, None], cols.shape)
+    return np.where(inside, ab[rows, cols], 0.0)
+
+
+@primitive
+def _solve_banded(ab: Any, b: Any, nl: int, nu: int) -> Any:
+    return _sl.solve_banded((nl, nu), ab, b)
+
+
+def _banded_b_rule(ans: Any, ab: Any, b: Any, nl: int, nu: int) -> Any:
+    # b's gradient is A^-T g: the banded solve with A' (its lower and upper bands swapped)
+    return lambda g: _solve_banded(_band_transpose(ab, nl, nu), g, nu, nl)
+
+
+def _banded_ab_rule(ans: Any, ab: Any, b: Any, nl: int, nu: int) -> Any:
+    def vjp(g: Any) -> Any:
+        # A's gradient is -gb x' on the band: ab[k, j] stands for A[j + k - nu, j]
+        gb = _banded_b_rule(ans, ab, b, nl, nu)(g)
+        rows, inside = _band_gather(nl, nu, onp.shape(getattr(ab, "_data", ab))[1], nu)
+        if onp.ndim(getattr(ans, "_data", ans)) == 1:
+            prod = gb[rows] * ans[None, :]
+        else:
+            prod = np.sum(gb[rows] * ans[None, :, :], axis=-1)
+        return np.where(inside, -prod, 0.0)
+
+    return vjp
+
+
+defvjp(_solve_banded, _banded_ab_rule, _banded_b_rule)
+
+
+def solve_banded(l_and_u: Any, ab: Any, b: Any, **options: Any) -> Any:
+    """``x`` with ``A @ x = b`` for the banded matrix ``A`` with ``l`` diagonals below the main
+    one and ``u`` above (``l_and_u = (l, u)``), given in SciPy's form ``ab`` (``ab[u + i - j, j] =
+    A[i, j]``, shape ``(l + u + 1, n)``); ``b`` of shape ``(n,)`` or ``(n, k)``. Differentiable in
+    ``ab`` and ``b``.
+    SciPy's ``overwrite_ab``/``overwrite_b``/``check_finite`` are accepted and ignored.
+
+    >>> import flowgrad as fg, flowgrad.numpy as np
+    >>> ab = np.array([[0.0, 1.0, 1.0], [4.0, 4.0, 4.0], [1.0, 1.0, 0.0]])  # tridiagonal (1, 4, 1)
+    >>> dense = np.array([[4.0, 1.0, 0.0], [1.0, 4.0, 1.0], [0.0, 1.0, 4.0]])
+    >>> b = np.array([1.0, 2.0, 3.0])
+    >>> bool(np.allclose(fg.grad(lambda b: np.sum(solve_banded((1, 1), ab, b)))(b),
+    ...                  fg.grad(lambda b: np.sum(np.linalg.solve(dense, b)))(b)))
+    True
+    """
+    try:
+        nl, nu = (int(v) for v in l_and_u)
+    except (TypeError, ValueError):
+        raise ValueError(f"solve_banded: l_and_u must be a pair of integers (l, u), got {l_and_u!r}") from None
+    if nl < 0 or nu < 0:
+        raise ValueError(f"solve_banded: l_and_u must be non-negative, got {(nl, nu)}")
+    shape = onp.shape(getattr(ab, "_data", ab))
+    if len(shape) != 2 or shape[0] != nl + nu + 1:
+        raise ValueError(
+            f"solve_banded: ab must have shape (l + u + 1, n) = ({nl + nu + 1}, n) for l_and_u {(nl, nu)}, got {shape}"
+        )
+    return _solve_banded(ab, b, nl, nu)

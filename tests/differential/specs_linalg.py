@@ -173,6 +173,16 @@ def _special_steps():  # noqa: ANN202
         "i1": lambda S, h: ts.i1(h) if S.T else _fs.i1(h),
         "ndtr": lambda S, h: ts.ndtr(h) if S.T else _fs.ndtr(h),
         "log_ndtr": lambda S, h: ts.log_ndtr(h) if S.T else _fs.log_ndtr(h),
+        # torch differentiates gammainc/gammaincc in x only, as flowgrad: a is a constant here
+        "gammainc": lambda S, h: (
+            ts.gammainc(torch.full_like(h, 1.7), pos(S, h)) if S.T else _fs.gammainc(1.7, pos(S, h))
+        ),
+        "gammaincc": lambda S, h: (
+            ts.gammaincc(torch.full_like(h, 0.8), pos(S, h)) if S.T else _fs.gammaincc(0.8, pos(S, h))
+        ),
+        "rgamma": lambda S, h: torch.exp(-torch.lgamma(pos(S, h))) if S.T else _fs.rgamma(pos(S, h)),
+        "ive0": lambda S, h: ts.i0e(h) if S.T else _fs.ive(0, h),
+        "ive1": lambda S, h: ts.i1e(h) if S.T else _fs.ive(1, h),
     }
 
 
