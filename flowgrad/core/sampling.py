@@ -146,6 +146,26 @@ def _like(name: str, x: Any, dtype: Any) -> tuple[tuple, Any]:
     return x.shape, (x._data.dtype if dtype is None else dtypes.as_dtype(dtype))
 
 
+def _float_samples_like(
+    name: str,
+    kind: str,
+    input: Any,
+    dtype: Any,
+    device: Any,
+    requires_grad: bool,
+    generator: Any,  # noqa: A002
+) -> Tensor:
+    """Samples of ``kind`` ("normal" or "uniform" on [0, 1)) with ``input``'s shape, in a float dtype."""
+    dtypes.check_device(device)
+    shape, want = _like(name, input, dtype)
+    if np.dtype(want).kind != "f":
+        raise DTypeError(f"{name}: {kind} samples need a float dtype, got {want}")
+    rng = numpy_generator(generator)
+    drawn = rng.standard_normal(shape) if kind == "normal" else rng.random(shape)
+    result = Tensor._wrap(drawn.astype(want, copy=False))
+    return result.requires_grad_(True) if requires_grad else result
+
+
 def randn_like(
     input: Any,  # noqa: A002 - PyTorch's name
     *,
@@ -155,12 +175,7 @@ def randn_like(
     generator: Any = None,
 ) -> Tensor:
     """Standard normal samples with ``input``'s shape and dtype."""
-    dtypes.check_device(device)
-    shape, want = _like("randn_like", input, dtype)
-    if np.dtype(want).kind != "f":
-        raise DTypeError(f"randn_like: normal samples need a float dtype, got {want}")
-    result = Tensor._wrap(numpy_generator(generator).standard_normal(shape).astype(want, copy=False))
-    return result.requires_grad_(True) if requires_grad else result
+    return _float_samples_like("randn_like", "normal", input, dtype, device, requires_grad, generator)
 
 
 def rand_like(
@@ -172,12 +187,7 @@ def rand_like(
     generator: Any = None,
 ) -> Tensor:
     """Uniform samples on [0, 1) with ``input``'s shape and dtype."""
-    dtypes.check_device(device)
-    shape, want = _like("rand_like", input, dtype)
-    if np.dtype(want).kind != "f":
-        raise DTypeError(f"rand_like: uniform samples need a float dtype, got {want}")
-    result = Tensor._wrap(numpy_generator(generator).random(shape).astype(want, copy=False))
-    return result.requires_grad_(True) if requires_grad else result
+    return _float_samples_like("rand_like", "uniform", input, dtype, device, requires_grad, generator)
 
 
 def randint_like(

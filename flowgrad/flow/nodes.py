@@ -14,6 +14,8 @@ expression on tensors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 import flowgrad as fg
@@ -121,7 +123,19 @@ class MatMul(OpNode):
         return fg.matmul(a, b)
 
 
-class Sigmoid(OpNode):
+class _Elementwise(OpNode):
+    """A node applying one elementwise function (the class attribute ``function``) to its input."""
+
+    function: Callable[[fg.Tensor], fg.Tensor]
+
+    def __init__(self, node: Node, name: str | None = None) -> None:
+        OpNode.__init__(self, [node], name)
+
+    def compute(self, x: fg.Tensor) -> fg.Tensor:
+        return type(self).function(x)
+
+
+class Sigmoid(_Elementwise):
     """The logistic function, ``fg.sigmoid(x)`` = 1 / (1 + exp(-x)).
 
     >>> from flowgrad.flow import Input, Sigmoid, forward_pass, topological_sort
@@ -130,14 +144,10 @@ class Sigmoid(OpNode):
     np.float64(0.5)
     """
 
-    def __init__(self, node: Node, name: str | None = None) -> None:
-        OpNode.__init__(self, [node], name)
-
-    def compute(self, x: fg.Tensor) -> fg.Tensor:
-        return fg.sigmoid(x)
+    function = staticmethod(fg.sigmoid)
 
 
-class ReLU(OpNode):
+class ReLU(_Elementwise):
     """``fg.relu(x)`` = max(x, 0); its gradient at 0 is 0, as in PyTorch.
 
     >>> import numpy as np
@@ -147,14 +157,10 @@ class ReLU(OpNode):
     array([0., 2.])
     """
 
-    def __init__(self, node: Node, name: str | None = None) -> None:
-        OpNode.__init__(self, [node], name)
-
-    def compute(self, x: fg.Tensor) -> fg.Tensor:
-        return fg.relu(x)
+    function = staticmethod(fg.relu)
 
 
-class Tanh(OpNode):
+class Tanh(_Elementwise):
     """``fg.tanh(x)``.
 
     >>> from flowgrad.flow import Input, Tanh, forward_pass, topological_sort
@@ -163,11 +169,7 @@ class Tanh(OpNode):
     np.float64(0.0)
     """
 
-    def __init__(self, node: Node, name: str | None = None) -> None:
-        OpNode.__init__(self, [node], name)
-
-    def compute(self, x: fg.Tensor) -> fg.Tensor:
-        return fg.tanh(x)
+    function = staticmethod(fg.tanh)
 
 
 class MSE(OpNode):

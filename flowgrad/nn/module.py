@@ -28,6 +28,7 @@ import flowgrad as fg
 from flowgrad.errors import given
 
 from .parameter import Parameter
+from .utils import zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -235,13 +236,7 @@ class Module:
         self._zero_grad(set_to_none)
 
     def _zero_grad(self, set_to_none: bool) -> None:
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     # ----- dtype / device ---------------------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -301,14 +296,15 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
+        copies = []  # (target, array): all checked before any is written, so a bad dict changes nothing
         for key, target in own.items():
-            if key not in state_dict:
+            if key not in state_dict or not isinstance(target, fg.Tensor):
                 continue
             value = state_dict[key]
             arr = value._data if isinstance(value, fg.Tensor) else np.asarray(value)
-            if isinstance(target, fg.Tensor):
-                if arr.shape != target.shape:
-                    problems.append(f"{key}: expected shape {target.shape}, got {arr.shape}")
+            if arr.shape != target.shape:
+                problems.append(f"{key}: expected shape {target.shape}, got {arr.shape}")
+            copies.append((target, arr))
         if strict and (missing or unexpected):
             if missing:
                 problems.append(f"missing keys: {', '.join(missing)}")
@@ -317,13 +313,8 @@ class Module:
         if problems:
             raise fg.ShapeError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
         with fg.no_grad():
-            for key, target in own.items():
-                if key not in state_dict:
-                    continue
-                value = state_dict[key]
-                arr = value._data if isinstance(value, fg.Tensor) else np.asarray(value)
-                if isinstance(target, fg.Tensor):
-                    target.copy_(arr.astype(target.dtype, copy=False))
+            for target, arr in copies:
+                target.copy_(arr.astype(target.dtype, copy=False))
         return IncompatibleKeys(missing, unexpected)
 
     # ----- printing -------------------------------------------------------------------------------------------

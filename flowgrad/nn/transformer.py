@@ -47,7 +47,61 @@ def _check_layer(layer: Any, cls: type, where: str) -> None:
         raise fg.DTypeError(f"{where}: expected a {cls.__name__} (a Module) to copy, got {given(layer)}")
 
 
-class TransformerEncoderLayer(Module):
+class _AttentionBlockLayer(Module):
+    """What the encoder and decoder layers share: the feed-forward block, its norms and dropouts.
+
+    ``_build`` registers submodules in PyTorch's order (attention first, then ``linear1``,
+    ``dropout``, ``linear2``, ``norm1..n``, ``dropout1..n``) so state_dict keys line up with torch's.
+    """
+
+    def _build(
+        self,
+        attention_names: tuple[str, ...],
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int,
+        dropout: float,
+        activation: Any,
+        layer_norm_eps: float,
+        batch_first: bool,
+        norm_first: bool,
+        bias: bool,
+        device: Any,
+        dtype: Any,
+    ) -> None:
+        where = type(self).__name__
+        d_model = check_int(d_model, where, "d_model", minimum=1)
+        dim_feedforward = check_int(dim_feedforward, where, "dim_feedforward", minimum=1)
+        for name in attention_names:
+            attention = MultiheadAttention(
+                d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, device=device, dtype=dtype
+            )
+            setattr(self, name, attention)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = bool(norm_first)
+        blocks = len(attention_names) + 1  # one norm and one dropout per residual block
+        for i in range(1, blocks + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias))
+        for i in range(1, blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self.activation = _activation(activation, where)
+        self.batch_first = bool(batch_first)
+        if dtype is not None:
+            self.to(dtype)
+
+    def _feedforward(self, x: fg.Tensor) -> fg.Tensor:
+        return self.linear2(self.dropout(self.activation(self.linear1(x))))
+
+    def _sa_block(self, x: fg.Tensor, mask: Any, padding: Any, is_causal: bool) -> fg.Tensor:
+        out = self.self_attn(
+            x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False, is_causal=is_causal
+        )[0]
+        return self.dropout1(out)
+
+
+class TransformerEncoderLayer(_AttentionBlockLayer):
     """Self-attention then a feed-forward block, each with dropout, a residual and a LayerNorm.
 
     ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``. Submodules
@@ -75,24 +129,20 @@ class TransformerEncoderLayer(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        where = type(self).__name__
-        d_model = check_int(d_model, where, "d_model", minimum=1)
-        dim_feedforward = check_int(dim_feedforward, where, "dim_feedforward", minimum=1)
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, device=device, dtype=dtype
+        self._build(
+            ("self_attn",),
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            activation,
+            layer_norm_eps,
+            batch_first,
+            norm_first,
+            bias,
+            device,
+            dtype,
         )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = _activation(activation, where)
-        self.batch_first = bool(batch_first)
-        if dtype is not None:
-            self.to(dtype)
 
     def forward(
         self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None, is_causal: bool = False
@@ -104,17 +154,11 @@ class TransformerEncoderLayer(Module):
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
         return self.norm2(x + self._ff_block(x))
 
-    def _sa_block(self, x: fg.Tensor, mask: Any, padding: Any, is_causal: bool) -> fg.Tensor:
-        out = self.self_attn(
-            x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False, is_causal=is_causal
-        )[0]
-        return self.dropout1(out)
-
     def _ff_block(self, x: fg.Tensor) -> fg.Tensor:
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout2(self._feedforward(x))
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_AttentionBlockLayer):
     """Self-attention, attention over the encoder's output (``memory``), then a feed-forward block.
 
     ``forward(tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
@@ -143,26 +187,20 @@ class TransformerDecoderLayer(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        where = type(self).__name__
-        d_model = check_int(d_model, where, "d_model", minimum=1)
-        dim_feedforward = check_int(dim_feedforward, where, "dim_feedforward", minimum=1)
-        kw = dict(dropout=dropout, bias=bias, batch_first=batch_first, device=device, dtype=dtype)
-        self.self_attn = MultiheadAttention(d_model, nhead, **kw)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, **kw)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation, where)
-        self.batch_first = bool(batch_first)
-        if dtype is not None:
-            self.to(dtype)
+        self._build(
+            ("self_attn", "multihead_attn"),
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            activation,
+            layer_norm_eps,
+            batch_first,
+            norm_first,
+            bias,
+            device,
+            dtype,
+        )
 
     def forward(
         self,
@@ -185,12 +223,6 @@ class TransformerDecoderLayer(Module):
         x = self.norm2(x + self._mha_block(x, mem, memory_mask, memory_key_padding_mask, memory_is_causal))
         return self.norm3(x + self._ff_block(x))
 
-    def _sa_block(self, x: fg.Tensor, mask: Any, padding: Any, is_causal: bool) -> fg.Tensor:
-        out = self.self_attn(
-            x, x, x, attn_mask=mask, key_padding_mask=padding, need_weights=False, is_causal=is_causal
-        )[0]
-        return self.dropout1(out)
-
     def _mha_block(self, x: fg.Tensor, mem: fg.Tensor, mask: Any, padding: Any, is_causal: bool) -> fg.Tensor:
         out = self.multihead_attn(
             x, mem, mem, attn_mask=mask, key_padding_mask=padding, need_weights=False, is_causal=is_causal
@@ -198,7 +230,7 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(out)
 
     def _ff_block(self, x: fg.Tensor) -> fg.Tensor:
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout3(self._feedforward(x))
 
 
 class TransformerEncoder(Module):

@@ -10,7 +10,13 @@ import numpy as np
 
 import flowgrad as fg
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "parameters_to_vector",
+    "vector_to_parameters",
+    "zero_grads",
+]
 
 
 def _params(parameters: Any) -> list:
@@ -70,3 +76,25 @@ def vector_to_parameters(vec: fg.Tensor, parameters: Iterable[fg.Tensor]) -> Non
             offset += n
     if offset != data.size:
         raise fg.ShapeError(f"vector_to_parameters: vector has {data.size} elements, parameters need {offset}")
+
+
+def zero_grads(parameters: Iterable[fg.Tensor], set_to_none: bool = True) -> None:
+    """Clear the gradients of ``parameters``: drop them (``set_to_none``) or fill them with zeros.
+
+    The one rule behind ``Module.zero_grad`` and ``Optimizer.zero_grad``.
+
+    >>> import flowgrad as fg
+    >>> w = fg.ones(2, requires_grad=True)
+    >>> (w * 3).sum().backward()
+    >>> fg.nn.utils.zero_grads([w], set_to_none=False); w.grad
+    tensor([0., 0.])
+    >>> fg.nn.utils.zero_grads([w]); w.grad is None
+    True
+    """
+    for p in parameters:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.zero_()

@@ -22,6 +22,7 @@ import numpy as np
 
 import flowgrad as fg
 from flowgrad.errors import ArgumentError, DTypeError, given
+from flowgrad.nn.utils import zero_grads
 
 
 class _Required:
@@ -87,13 +88,7 @@ class Optimizer:
 
     def _zero_grad(self, set_to_none: bool) -> None:
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.zero_()
+            zero_grads(group["params"], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update. ``closure`` re-evaluates the loss (with gradients) and returns it."""
