@@ -146,7 +146,7 @@ def set_default_device(name: _Any) -> None:
 
 def numel(input: Tensor) -> _builtins.int:  # noqa: A002
     """Number of elements of a tensor."""
-    if not isinstance(input, Tensor):  # was an AttributeError on .data
+    if not isinstance(input, Tensor):  # otherwise an AttributeError on .data
         raise DTypeError(f"numel: expected a tensor, got {type(input).__name__}")
     return input._data.size
 

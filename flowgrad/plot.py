@@ -61,7 +61,7 @@ def loss_curve(history: Any, path: str | None = None, keys: list[str] | None = N
     if not keys:
         raise ArgumentError(f"loss_curve: no 'loss' in the history (it has {sorted(hist)})")
     missing = [k for k in keys if k not in hist]
-    if missing:  # was a bare KeyError
+    if missing:  # a message naming what is missing, not a bare KeyError
         raise ArgumentError(f"loss_curve: keys {missing} are not in the history (it has {sorted(hist)})")
     accuracy = [k for k in ("accuracy", "val_accuracy", "acc", "val_acc") if k in hist]
     fig = _figure((11.0, 4.4) if accuracy else (6.4, 4.8))
@@ -135,7 +135,7 @@ def _predict(model: Any, x: np.ndarray) -> np.ndarray:
 
 def decision_boundary(model: Any, X: Any, y: Any, path: str | None = None, resolution: int = 200) -> Any:  # noqa: N803
     """Class regions of a 2-feature classifier (a Module, a Model or a function) with the data."""
-    if not (callable(model) or hasattr(model, "predict")):  # was "'str' object is not callable"
+    if not (callable(model) or hasattr(model, "predict")):  # checked here, not as "'str' object is not callable" later
         raise DTypeError(f"decision_boundary: model must be a Module, a Model or a function, got {given(model)}")
     X = np.asarray(X, dtype=np.float32)  # noqa: N806
     if X.ndim != 2 or X.shape[1] != 2:
@@ -196,7 +196,7 @@ def confusion_matrix(
 def weights_histogram(model: Any, path: str | None = None, bins: int = 40) -> Any:
     """One histogram of values per parameter of a module (or of ``Model.network``)."""
     network = getattr(model, "network", model)
-    if not callable(getattr(network, "named_parameters", None)):  # was an AttributeError
+    if not callable(getattr(network, "named_parameters", None)):  # otherwise an AttributeError
         raise DTypeError(f"weights_histogram: model must be a Module or a Model, got {given(model)}")
     bins = check_int(bins, "weights_histogram", "bins", minimum=1)
     params = [(name, p.numpy().reshape(-1)) for name, p in network.named_parameters()]

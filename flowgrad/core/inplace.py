@@ -47,6 +47,12 @@ class InPlaceMethods:
         self._version = mode.tick()
 
     def __setitem__(self: _T, index: Any, value: Any) -> None:
+        """``t[index] = value``: NumPy's indexing rules, refused on a tensor being differentiated.
+
+        >>> import flowgrad as fg
+        >>> t = fg.zeros(3); t[1] = 5; t
+        tensor([0., 5., 0.])
+        """
         self._check_inplace("item assignment")
         if isinstance(value, InPlaceMethods):
             value = value._data
@@ -73,19 +79,43 @@ class InPlaceMethods:
         return self
 
     def add_(self: _T, other: Any, alpha: Any = 1) -> _T:
+        """``self += alpha * other`` in place; returns ``self``.
+
+        >>> import flowgrad as fg
+        >>> fg.tensor([1.0, 2.0]).add_(fg.tensor([1.0, 1.0]), alpha=10)
+        tensor([11., 12.])
+        """
         if alpha != 1:
             other = (other._data if isinstance(other, InPlaceMethods) else other) * alpha
         return self._inplace(np.add, other, "add_")
 
     def sub_(self: _T, other: Any, alpha: Any = 1) -> _T:
+        """``self -= alpha * other`` in place; returns ``self``.
+
+        >>> import flowgrad as fg
+        >>> fg.tensor([1.0, 2.0]).sub_(1.0)
+        tensor([0., 1.])
+        """
         if alpha != 1:
             other = (other._data if isinstance(other, InPlaceMethods) else other) * alpha
         return self._inplace(np.subtract, other, "sub_")
 
     def mul_(self: _T, other: Any) -> _T:
+        """``self *= other`` in place (``other`` broadcast to ``self``'s shape); returns ``self``.
+
+        >>> import flowgrad as fg
+        >>> fg.tensor([1.0, 2.0]).mul_(3)
+        tensor([3., 6.])
+        """
         return self._inplace(np.multiply, other, "mul_")
 
     def div_(self: _T, other: Any) -> _T:
+        """``self /= other`` in place (true division); returns ``self``.
+
+        >>> import flowgrad as fg
+        >>> fg.tensor([1.0, 2.0]).div_(2)
+        tensor([0.5, 1.0])
+        """
         return self._inplace(np.true_divide, other, "div_")
 
     def zero_(self: _T) -> _T:
@@ -93,6 +123,12 @@ class InPlaceMethods:
         return self.fill_(0)
 
     def fill_(self: _T, value: Any) -> _T:
+        """Set every element to ``value`` in place; returns ``self``.
+
+        >>> import flowgrad as fg
+        >>> fg.zeros(3).fill_(7)
+        tensor([7., 7., 7.])
+        """
         self._check_inplace("fill_")
         value = value._data if isinstance(value, InPlaceMethods) else value
         _checked_inplace(_setitem, self, "fill_", value, Ellipsis, value)
@@ -100,6 +136,13 @@ class InPlaceMethods:
         return self
 
     def copy_(self: _T, src: Any) -> _T:
+        """Copy ``src``'s values (broadcast, cast to ``self``'s dtype) into ``self``; returns ``self``.
+
+        >>> import flowgrad as fg
+        >>> fg.zeros(2, 2).copy_(fg.tensor([1.0, 2.0]))
+        tensor([[1., 2.],
+                [1., 2.]])
+        """
         self._check_inplace("copy_")
         src = src._data if isinstance(src, InPlaceMethods) else src
         _checked_inplace(_setitem, self, "copy_", src, Ellipsis, src)
@@ -107,6 +150,12 @@ class InPlaceMethods:
         return self
 
     def clamp_(self: _T, min: Any = None, max: Any = None) -> _T:  # noqa: A002
+        """Limit every element to ``[min, max]`` in place (either may be None); returns ``self``.
+
+        >>> import flowgrad as fg
+        >>> fg.tensor([-2.0, 0.5, 3.0]).clamp_(min=0, max=1)
+        tensor([0.0, 0.5, 1.0])
+        """
         self._check_inplace("clamp_")
         _checked_inplace(_clip_into, self, "clamp_", (min, max), min, max)
         self._mark_changed()

@@ -83,7 +83,7 @@ class DataLoader:
             isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1
         ):
             raise fg.DataError(f"DataLoader: batch_size must be a positive integer or None, got {batch_size!r}")
-        if collate_fn is not None and not callable(collate_fn):  # was "'int' object is not callable" mid-epoch
+        if collate_fn is not None and not callable(collate_fn):  # checked here, not mid-epoch
             raise fg.DataError(f"DataLoader: collate_fn must be a function of a list of items, got {given(collate_fn)}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise fg.DataError(f"DataLoader: seed must be a non-negative integer or None, got {given(seed)}")

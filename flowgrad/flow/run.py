@@ -128,7 +128,7 @@ def topological_sort(feed_dict: Mapping[Node, Any]) -> list[Node]:
     >>> [n.name for n in topological_sort({x: 1, y: 2})], x.value
     (['x', 'y', 'f'], 1)
     """
-    if not isinstance(feed_dict, Mapping):  # was an AttributeError on .items()
+    if not isinstance(feed_dict, Mapping):  # otherwise an AttributeError on .items(), far from the cause
         raise fg.DTypeError(
             f"topological_sort: feed_dict must map Input nodes to values, got {fg.errors.given(feed_dict)}"
         )

@@ -49,7 +49,7 @@ def calculate_gain(nonlinearity: str, param: Any = None) -> float:
 
 def fan_in_and_fan_out(tensor: fg.Tensor) -> tuple[int, int]:
     """Fans of a weight: (in, out) times the receptive field for convolutions."""
-    if not isinstance(tensor, fg.Tensor):  # was an AttributeError on .ndim
+    if not isinstance(tensor, fg.Tensor):  # otherwise an AttributeError on .ndim
         raise fg.DTypeError(f"nn.init: expected a weight tensor, got {given(tensor)}")
     if tensor.ndim < 2:
         raise fg.ShapeError(f"fan in and fan out need a tensor with at least 2 dims, got shape {tensor.shape}")
@@ -58,7 +58,7 @@ def fan_in_and_fan_out(tensor: fg.Tensor) -> tuple[int, int]:
 
 
 def _check_tensor(tensor: Any, where: str) -> None:
-    if not isinstance(tensor, fg.Tensor):  # was an AttributeError on .shape
+    if not isinstance(tensor, fg.Tensor):  # otherwise an AttributeError on .shape
         raise fg.DTypeError(f"{where}: expected a tensor to fill, got {given(tensor)}")
 
 

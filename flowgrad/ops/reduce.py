@@ -142,7 +142,7 @@ def _prod_rule(xp: Any, g: Any, ans: Any, x: Any, axis: Any, keepdims: bool) -> 
     # Differentiable pass: ans / x is exact away from zeros.
     if not np.any(x._data == 0):
         return ge * expand(xp, ans, x, axis, keepdims) / x
-    # With a zero, ans / x is 0/0 = nan (so second derivatives of prod were nan):
+    # With a zero, ans / x is 0/0 = nan (so second derivatives of prod would be nan):
     # multiply the others out instead, differentiably.
     return ge * _prod_others_graph(xp, x, axis)
 

@@ -256,9 +256,9 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     """Split into ``chunks`` pieces of (nearly) equal size."""
-    chunks = check_int(chunks, "chunk", "chunks", minimum=1)  # 0 was a ZeroDivisionError
+    chunks = check_int(chunks, "chunk", "chunks", minimum=1)  # 0 would divide by zero below
     n = input.shape[check_axis(dim, len(input.shape), "chunk")]
-    if n == 0:  # as torch: 0 divides evenly, so ``chunks`` empty pieces (was one)
+    if n == 0:  # as torch: 0 divides evenly, so ``chunks`` empty pieces
         return split(input, [0] * chunks, dim)
     size = -(-n // chunks)
     return split(input, size, dim)

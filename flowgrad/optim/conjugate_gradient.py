@@ -18,45 +18,15 @@ _LINE_SEARCHES = ("strong_wolfe", "armijo", "exact_quadratic", None)
 class ConjugateGradient(FlatClosureOptimizer):
     """Nonlinear conjugate gradient on the flattened parameters (Nocedal & Wright, section 5.2).
 
-    Each iteration moves along ``d = -g + beta d_prev``, where ``beta`` is a *scalar* built from
-    inner products of the flattened gradients ``g`` (now) and ``g_prev`` (before), ``y = g - g_prev``:
-
-    - ``"FR"`` (Fletcher-Reeves): ``<g, g> / <g_prev, g_prev>``;
-    - ``"PR+"`` (Polak-Ribiere, clipped at 0): ``max(0, <g, y> / <g_prev, g_prev>)``, the default:
-      it restarts by itself when progress stalls;
-    - ``"HS"`` (Hestenes-Stiefel): ``<g, y> / <d_prev, y>``.
-
-    It restarts with steepest descent (``d = -g``) every ``restart`` iterations (default: the
-    number of parameter elements n, after which the conjugacy of a quadratic model is used up)
-    and whenever ``d`` is not a descent direction (``<g, d> >= 0``).
-
-    The step along ``d`` comes from ``line_search``:
-
-    - ``"strong_wolfe"`` (default): :func:`~flowgrad.optim.line_search.strong_wolfe` with
-      ``c2=0.1``, the value Nocedal & Wright recommend for CG (with PyTorch's L-BFGS value 0.9
-      the next direction is often not a descent direction);
-    - ``"armijo"``: backtracking until sufficient decrease: about one evaluation per
-      iteration, but a step is never lengthened, so it is slow in curved valleys (Rosenbrock);
-    - ``"exact_quadratic"``: the exact minimizer along ``d`` when the loss is quadratic (one
-      extra gradient evaluation; strong-Wolfe fallback otherwise). With it CG minimizes an
-      n-dimensional convex quadratic in n iterations, up to rounding;
-    - ``None``: the fixed step ``t = lr``.
-
-    With a line search the first trial step is ``min(1, 1/|g|_1) * lr`` on the first iteration
-    and ``t_prev <g_prev, d_prev> / <g, d>`` after (Nocedal & Wright 3.60: expect the same
-    first-order change as last time). ``step(closure)`` runs up to ``max_iter`` iterations and
-    stops early, as L-BFGS does, when ``max|g| <= tolerance_grad`` or the step or the change of
-    loss is below ``tolerance_change``. It returns the loss of the first closure call. The
-    state carries over between calls, in ``state[first parameter]``: ``d, t, prev_flat_grad,
-    prev_gtd, prev_loss, n_iter, func_evals, since_restart`` and ``restarts`` (steepest-descent
-    iterations, the first one included). One parameter group only.
-
-    A note on the seed-000 notebook: it computed ``beta = np.dot(g, g) / np.dot(g_prev, g_prev)``
-    with 2 x 2 gradient matrices. ``np.dot`` of two matrices is the matrix product, so its "beta"
-    was a 2 x 2 matrix (an elementwise ratio of two matrix products) and ``beta * p_prev``
-    rescaled each entry of the previous direction differently: that is not conjugate gradient
-    and need not even be a descent direction. Here ``beta`` is the scalar ratio of inner products
-    of the flattened gradients (``np.vdot``), which is what the methods are defined with.
+    Each iteration moves along ``d = -g + beta d_prev`` with a *scalar* ``beta`` from inner
+    products of the flattened gradients: ``method`` is ``"FR"`` (Fletcher-Reeves), ``"PR+"``
+    (Polak-Ribiere clipped at 0, the default) or ``"HS"`` (Hestenes-Stiefel). It restarts with
+    steepest descent every ``restart`` iterations (default: the number of elements) and whenever
+    ``d`` is not a descent direction. ``line_search`` is ``"strong_wolfe"`` (default, ``c2=0.1``),
+    ``"armijo"``, ``"exact_quadratic"`` or ``None`` (the fixed step ``lr``). ``step(closure)``
+    runs up to ``max_iter`` iterations, stops early as L-BFGS does, and returns the first loss;
+    the state carries over between calls. One parameter group only. docs/optim.md gives the
+    rules in full: the first trial step, the stopping tests and the state's keys.
 
     >>> import numpy as np
     >>> import flowgrad as fg

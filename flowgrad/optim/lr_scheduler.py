@@ -292,7 +292,7 @@ class LambdaLR(LRScheduler):
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        for fn in self.lr_lambdas:  # was "'int' object is not callable" at the first step
+        for fn in self.lr_lambdas:  # checked here, not as "'int' object is not callable" at the first step
             if not callable(fn):
                 raise DTypeError(f"LambdaLR: lr_lambda must be a function of the epoch, got {given(fn)}")
         super().__init__(optimizer, last_epoch)

@@ -93,7 +93,7 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update. ``closure`` re-evaluates the loss (with gradients) and returns it."""
         loss = None
-        if closure is not None and not callable(closure):  # was "'str' object is not callable"
+        if closure is not None and not callable(closure):  # otherwise "'str' object is not callable" mid-step
             raise DTypeError(
                 f"{type(self).__name__}.step: closure must be a function returning the loss, got {given(closure)}"
             )
@@ -162,8 +162,8 @@ class Optimizer:
                     f"saved and {len(group['params'])} here"
                 )
         # Everything is checked before anything is changed: state that does not fit the parameters
-        # (Adam's state of another model) used to load and fail later, inside a step, as a bare
-        # NumPy broadcast error.
+        # (Adam's state of another model) would otherwise load and fail later, inside a step, as a
+        # bare NumPy broadcast error.
         state = state_dict.get("state")
         if not isinstance(state, dict):
             raise DTypeError(f"{type(self).__name__}.load_state_dict: 'state' must be a dict, got {given(state)}")

@@ -100,7 +100,8 @@ def r2(y_true: Any, y_pred: Any) -> float:
 def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -> np.ndarray:
     """Counts: row = true class, column = predicted class."""
     t, p = _labels(y_true).reshape(-1), _predicted_classes(y_pred).reshape(-1)
-    # Checked: a length mismatch was a bare IndexError, and 0.5 or -1 were silently counted as 0 or as the last class.
+    # Checked: unchecked, a length mismatch is a bare IndexError and 0.5 or -1 are silently counted
+    # as class 0 or the last class.
     if t.shape != p.shape:
         raise fg.ShapeError(f"confusion_matrix: {t.size} labels but {p.size} predictions")
     for name, v in (("labels", t), ("predictions", p)):
