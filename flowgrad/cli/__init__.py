@@ -7,6 +7,7 @@
     flowgrad evaluate RUN_DIR [--data rows.csv]
     flowgrad predict RUN_DIR --input rows.csv [--output preds.csv]
     flowgrad info                       versions, BLAS, threads, default dtype
+    flowgrad explain [--example gender]  an HTML page stepping through a graph's two passes
 
 Exit codes: 0 done, 2 usage or config error (also: the run folder is in use, or holds a
 run and --overwrite was not given), 3 data or file error (unreadable data, a checkpoint that
@@ -27,6 +28,7 @@ import numpy as np
 import flowgrad as fg
 
 from . import config as cfg_lib
+from . import explain_cmd
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
@@ -34,7 +36,7 @@ EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 4, 13
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowgrad", description="Train, evaluate and use flowgrad models.")
     parser.add_argument("--version", action="version", version=f"flowgrad {fg.__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict,info}")  # none: the help
+    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict,info,explain}")  # none: the help
     t = sub.add_parser("train", help="train a model (the default job on built-in data, or a config)")
     t.add_argument("config", nargs="?", help="a TOML config file (see docs/cli.md)")
     t.add_argument("--example", choices=sorted(_examples()), help="run one of the tutorials' jobs")
@@ -55,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="where to write the predictions (default: standard output)")
     p.add_argument("--no-header", action="store_true", help="the CSV file's first line is data, not column names")
     sub.add_parser("info", help="versions, BLAS, threads, default dtype")
+    explain_cmd.add_parser(sub)
     return parser
 
 
@@ -123,6 +126,47 @@ def info() -> int:
     return EXIT_OK
 
 
+# What each kind of failure exits with; the first matching row wins (see the module docstring).
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (cfg_lib.ConfigError, EXIT_USAGE),
+    (fg.CheckpointError, EXIT_DATA),
+    (fg.DataError, EXIT_DATA),
+    (fg.DivergedError, EXIT_DIVERGED),
+    (KeyboardInterrupt, EXIT_INTERRUPTED),
+    (OSError, EXIT_DATA),  # a file or folder the system refused, where no clearer message was given
+)
+
+
+def _message(error: BaseException) -> list[str]:
+    """The lines to print for a failure, without the ``flowgrad:`` prefix."""
+    if isinstance(error, KeyboardInterrupt):
+        return ["interrupted"]
+    if isinstance(error, cfg_lib.ConfigError):
+        return str(error).splitlines()  # a config error lists every problem, one a line
+    if isinstance(error, OSError) and not isinstance(error, (fg.CheckpointError, fg.DataError)):
+        where = f"{error.filename}: " if error.filename is not None else ""
+        return [f"{where}{error.strerror or error}"]
+    return [str(error)]
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "train":
+        return _train(args)
+    if args.command == "evaluate":
+        from .jobs import evaluate
+
+        return evaluate(Path(args.run_dir), args.data)
+    if args.command == "predict":
+        from .jobs import predict
+
+        return predict(Path(args.run_dir), args.input, args.output, has_header=not args.no_header)
+    if args.command == "explain":
+        from . import explain_cmd
+
+        return explain_cmd.run(args)
+    return info()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns its exit code."""
     parser = _parser()
@@ -131,37 +175,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     try:
-        if args.command == "train":
-            return _train(args)
-        if args.command == "evaluate":
-            from .jobs import evaluate
-
-            return evaluate(Path(args.run_dir), args.data)
-        if args.command == "predict":
-            from .jobs import predict
-
-            return predict(Path(args.run_dir), args.input, args.output, has_header=not args.no_header)
-        return info()
-    except cfg_lib.ConfigError as e:
-        for line in str(e).splitlines():  # a config error lists every problem, one a line
+        return _dispatch(args)
+    except (Exception, KeyboardInterrupt) as error:
+        code = next((code for kind, code in EXIT_CODES if isinstance(error, kind)), None)
+        if code is None:
+            raise  # a bug: the traceback is the useful report
+        for line in _message(error):
             print(f"flowgrad: {line}", file=sys.stderr)
-        return EXIT_USAGE
-    except fg.CheckpointError as e:
-        print(f"flowgrad: {e}", file=sys.stderr)
-        return EXIT_DATA
-    except fg.DataError as e:
-        print(f"flowgrad: {e}", file=sys.stderr)
-        return EXIT_DATA
-    except fg.DivergedError as e:
-        print(f"flowgrad: {e}", file=sys.stderr)
-        return EXIT_DIVERGED
-    except KeyboardInterrupt:
-        print("flowgrad: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except OSError as e:  # a file or folder the system refused, where no clearer message was given
-        where = f"{e.filename}: " if e.filename is not None else ""
-        print(f"flowgrad: {where}{e.strerror or e}", file=sys.stderr)
-        return EXIT_DATA
+        return code
 
 
 def entry_point() -> None:
