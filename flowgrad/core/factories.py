@@ -18,13 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..errors import ArgumentError, DTypeError, ShapeError, check_int, check_number, given
 from .sampling import numpy_generator
 from .tensor import Tensor, _check_requires_grad, as_array
-
-# Created on first use: importing numpy.random costs ~15 ms, half of what flowgrad's import may add.
-_generator: Any = None
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -33,9 +30,7 @@ def manual_seed(seed: int) -> np.random.Generator:
     >>> import flowgrad as fg
     >>> _ = fg.manual_seed(42)
     """
-    global _generator
-    _generator = np.random.default_rng(check_int(seed, "manual_seed", "seed"))  # validated: NumPy's errors are bare
-    return _generator
+    return backend.manual_seed(seed)
 
 
 seed = manual_seed
@@ -43,10 +38,7 @@ seed = manual_seed
 
 def default_generator() -> np.random.Generator:
     """The NumPy Generator behind flowgrad's random numbers."""
-    global _generator
-    if _generator is None:
-        _generator = np.random.default_rng()
-    return _generator
+    return backend.default_rng()
 
 
 def get_rng_state() -> dict:

@@ -1,4 +1,4 @@
-"""PyTorch's ``torch.Generator`` and the samplers that go with it: ``normal`` (every overload),
+"""The samplers that go with PyTorch's ``torch.Generator`` (``flowgrad.backend.Generator``): ``normal`` (every overload),
 ``rand_like``, ``randn_like`` and ``randint_like``.
 
 A ``Generator`` is a NumPy ``Generator`` (PCG64) with PyTorch's methods; every ``generator=``
@@ -21,68 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
+from ..backend import Generator
 from ..errors import ArgumentError, DTypeError, check_int
 from .tensor import Tensor
 
 __all__ = ["Generator", "numpy_generator", "normal", "rand_like", "randn_like", "randint_like"]
 
 
-def _fresh_seed() -> int:
-    """A seed from the operating system's entropy, as PyTorch seeds a new generator."""
-    return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
-
-
-class Generator:
-    """PyTorch's ``torch.Generator``: a random stream to pass as ``generator=``.
-
-    >>> import flowgrad as fg
-    >>> g = fg.Generator().manual_seed(7)
-    >>> g.initial_seed()
-    7
-    """
-
-    def __init__(self, device: Any = "cpu") -> None:
-        dtypes.check_device(device)
-        self.device = dtypes.device("cpu")
-        self._seed = _fresh_seed()
-        self._numpy = np.random.default_rng(self._seed)
-
-    def manual_seed(self, seed: int) -> Generator:
-        """Restart the stream from ``seed``; returns the generator, as PyTorch's does."""
-        self._seed = check_int(seed, "Generator.manual_seed", "seed")
-        self._numpy = np.random.default_rng(self._seed)
-        return self
-
-    def seed(self) -> int:
-        """Restart from a fresh random seed, and return it."""
-        self._seed = _fresh_seed()
-        self._numpy = np.random.default_rng(self._seed)
-        return self._seed
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def get_state(self) -> dict:
-        """The stream's state as plain data (not PyTorch's byte tensor)."""
-        return dict(self._numpy.bit_generator.state)
-
-    def set_state(self, state: dict) -> Generator:
-        self._numpy.bit_generator.state = state
-        return self
-
-
 def numpy_generator(generator: Any) -> np.random.Generator:
     """The NumPy Generator behind a ``generator=`` argument (None: flowgrad's default stream)."""
-    if generator is None:
-        from .factories import default_generator
-
-        return default_generator()
-    if isinstance(generator, Generator):
-        return generator._numpy
-    if isinstance(generator, np.random.Generator):
-        return generator
-    raise DTypeError(f"generator: expected a flowgrad.Generator or a NumPy Generator, got {type(generator).__name__}")
+    return backend.rng(generator)
 
 
 def _plain(value: Any, name: str) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
-from flowgrad.core.sampling import numpy_generator
+from flowgrad import backend
 from flowgrad.errors import given
 
 from .collate import default_collate
@@ -90,7 +90,7 @@ class DataLoader:
         if seed is not None and generator is not None:
             raise fg.DataError("DataLoader: give seed= or generator=, not both (seed= makes a generator of its own)")
         if generator is not None:
-            numpy_generator(generator)  # its type is checked now, not at the first epoch
+            backend.rng(generator)  # its type is checked now, not at the first epoch
         self.dataset = dataset
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
@@ -205,7 +205,7 @@ class DataLoader:
         # The loader's own order, as one array sliced per batch (fast for large data sets).
         n = len(self.dataset)
         if self.shuffle:
-            rng = self._rng if self._rng is not None else numpy_generator(self.generator)
+            rng = self._rng if self._rng is not None else backend.rng(self.generator)
             order = rng.permutation(n)
         else:
             order = np.arange(n)
@@ -230,7 +230,7 @@ class DataLoader:
     def _base_seed(self) -> int:
         """The workers' base seed for this epoch, derived without drawing from the generator, so that
         num_workers changes no other random number (a copy of the generator is read instead)."""
-        rng = self._rng if self._rng is not None else numpy_generator(self.generator)
+        rng = self._rng if self._rng is not None else backend.rng(self.generator)
         copy = type(rng.bit_generator)()
         copy.state = rng.bit_generator.state
         value = int(np.random.Generator(copy).integers(0, 2**63 - 1))

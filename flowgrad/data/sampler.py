@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sized
 from typing import Any
 
-from flowgrad.core.sampling import numpy_generator
+from flowgrad import backend
 from flowgrad.errors import DataError, given
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler"]
@@ -77,7 +77,7 @@ class RandomSampler(Sampler):
             isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1
         ):
             raise DataError(f"RandomSampler: num_samples must be a positive integer or None, got {given(num_samples)}")
-        numpy_generator(generator)  # checks its type now rather than at the first epoch
+        backend.rng(generator)  # checks its type now rather than at the first epoch
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -89,7 +89,7 @@ class RandomSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         n, wanted = len(self.data_source), self.num_samples
-        rng = numpy_generator(self.generator)  # looked up now: fg.manual_seed replaces the default one
+        rng = backend.rng(self.generator)  # looked up now: fg.manual_seed replaces the default one
         if self.replacement:
             return iter(rng.integers(0, n, size=wanted).tolist())
         if self._num_samples is None:  # one permutation: the draw the loader has always made
