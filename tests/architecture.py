@@ -30,9 +30,20 @@ LAYERS: list[tuple[str, str, tuple[str, ...]]] = [
         "namespaces",
         "transforms (grad, jacobian, vjp), flowgrad.numpy/scipy and the tensor methods",
         (
-            "flowgrad.core.transforms", "flowgrad.core.functional", "flowgrad.core.methods", "flowgrad.numpy",
-            "flowgrad.scipy", "flowgrad.misc", "flowgrad.func", "flowgrad.autograd", "flowgrad.builtins", "flowgrad.cuda",
-            "flowgrad.threads", "flowgrad.testing", "flowgrad.test_util", "flowgrad",
+            "flowgrad.core.transforms",
+            "flowgrad.core.functional",
+            "flowgrad.core.methods",
+            "flowgrad.numpy",
+            "flowgrad.scipy",
+            "flowgrad.misc",
+            "flowgrad.func",
+            "flowgrad.autograd",
+            "flowgrad.builtins",
+            "flowgrad.cuda",
+            "flowgrad.threads",
+            "flowgrad.testing",
+            "flowgrad.test_util",
+            "flowgrad",
         ),
     ),  # fmt: skip
     (
