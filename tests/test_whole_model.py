@@ -12,6 +12,7 @@ import flowgrad as fg
 from flowgrad import nn
 from flowgrad.io import checkpoint as ck
 from flowgrad.io import safetensors_format as st
+from flowgrad.io import state_tree
 
 
 class Classifier(nn.Module):
@@ -116,7 +117,7 @@ def test_what_cannot_be_rebuilt_is_refused_when_saving(tmp_path):
 def _file_with(tree, arrays=None) -> io.BytesIO:
     """A well-formed flowgrad file whose JSON tree is ``tree`` (checksums made to match)."""
     arrays = arrays or {}
-    meta = {"version": ck.FORMAT_VERSION, "tree": tree, "sha256": {n: ck._sha256(a) for n, a in arrays.items()}}
+    meta = {"version": ck.FORMAT_VERSION, "tree": tree, "sha256": {n: state_tree.sha256(a) for n, a in arrays.items()}}
     metadata = {ck.META_KEY: json.dumps(meta)}
     metadata[ck.DIGEST_KEY] = ck._header_digest(metadata, arrays)
     f = io.BytesIO()
