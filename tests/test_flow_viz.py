@@ -104,15 +104,15 @@ def test_dot_suffix_saves_the_text_without_graphviz(tmp_path, monkeypatch):
     assert fg.viz.render(loss, tmp_path / "eager.gv").read_text() == fg.viz.graph(loss)
 
 
-def test_without_graphviz_render_says_how_to_install_it(tmp_path, monkeypatch):
+def test_without_graphviz_engine_dot_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     s, graph = flow_graph()
     with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz") as info:
-        fg.flow.render(graph, tmp_path / "graph.svg")
+        fg.flow.render(graph, tmp_path / "graph.svg", engine="dot")
     assert isinstance(info.value, fg.FlowgradError) and isinstance(info.value, RuntimeError)
     _, _, _, loss = two_layer()
     with pytest.raises(GraphvizNotFoundError, match="dot program"):
-        fg.viz.render(loss, tmp_path / "graph.png")
+        fg.viz.render(loss, tmp_path / "graph.png", engine="dot")
     with pytest.raises(fg.FlowgradError, match="no suffix"):
         fg.flow.render(graph, tmp_path / "graph")
 

@@ -157,12 +157,15 @@ def _run(
         if counts[r] == 0 and all(r is not q for q in ready):
             ready.append(r)
     tracer = mode.current_tracer()
-    if create_graph or mode.state.anomaly or tracer is not None:
+    if create_graph or mode.state.anomaly or tracer is not None or mode.RECORDING:
         if tracer is not None and create_graph:
             raise FlowgradError(
                 "fg.compile: create_graph=True (higher derivatives) cannot be compiled; call it eagerly"
             )
-        return _walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph, tracer, live)
+        recorder = mode.state.recorder if mode.RECORDING else None
+        if recorder is not None:
+            recorder.on_backward_start(roots, seeds)
+        return _walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph, tracer, live, recorder)
 
     # The first-order walk, kept lean: it is most of the cost of a training step.
     results: dict[Tensor, Any] = {}
@@ -287,9 +290,11 @@ def _walk_general(
     create_graph: bool,
     tracer: Any = None,
     live: dict | None = None,
+    recorder: Any = None,
 ) -> dict[Tensor, Any]:
-    """The walk for create_graph=True (rules run on tensors), anomaly mode and fg.compile's
-    tracing (every array computation goes through ``call``, which records it)."""
+    """The walk for create_graph=True (rules run on tensors), anomaly mode, fg.compile's
+    tracing (every array computation goes through ``call``, which records it) and fg.viz.record
+    (``recorder`` is told each tensor's gradient and each contribution, in the walk's order)."""
     xp = DIFF if create_graph else RAW
     call = tracer.call if tracer is not None else _call
     store = tracer.call_with_tensors if tracer is not None else _call
@@ -299,6 +304,8 @@ def _walk_general(
         t = ready.pop()
         g = grads.pop(t)
         node = t._node
+        if recorder is not None:
+            recorder.on_visit(t, g)
         if targets is not None and t in targets:
             results[t] = g
             continue
@@ -330,6 +337,8 @@ def _walk_general(
                 gi = call(_fit, gi, d.shape, d.dtype, create_graph)
             if anomaly:
                 check_finite(op, gi, "backward", node)
+            if recorder is not None:
+                recorder.on_contribution(t, node, i, g, gi)
             prev = grads.get(inp)
             if prev is None:
                 grads[inp] = gi

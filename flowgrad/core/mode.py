@@ -33,6 +33,7 @@ class _ModeState(_thread_local):
     # this thread. Inside one, every inner transform keeps its results in the graph, so an
     # outer transform sees how they depend on what it differentiates (closures included).
     transform_depth = 0
+    recorder: Any = None  # fg.viz.record's recorder on this thread (see flowgrad/viz/recorder.py)
 
 
 state = _ModeState()
@@ -47,6 +48,10 @@ clock = 0
 # recording on this thread. TRACING counts the threads tracing now, so that while none is (the
 # usual case) an op pays one read for the check.
 TRACING = 0
+
+# Likewise RECORDING counts the threads inside ``fg.viz.record()`` now: while none is, an op and a
+# backward pass pay one read each for the check, and nothing is recorded.
+RECORDING = 0
 
 
 def tick() -> int:

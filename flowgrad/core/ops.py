@@ -219,6 +219,8 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
         t._node = None
         if state.anomaly:
             check_finite(op, out, "forward", None)
+    if mode.RECORDING and state.recorder is not None:
+        state.recorder.on_op(op, args, params, t)
     return t
 
 

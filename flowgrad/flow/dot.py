@@ -135,13 +135,18 @@ def to_dot(graph_or_output: Node | Sequence[Node], values: bool = False, grads: 
 
 
 def render(
-    graph_or_output: Node | Sequence[Node], path: str | pathlib.Path, values: bool = False, grads: bool = False
+    graph_or_output: Node | Sequence[Node],
+    path: str | pathlib.Path,
+    values: bool = False,
+    grads: bool = False,
+    engine: str = "auto",
 ) -> pathlib.Path:
     """Draw ``to_dot(graph_or_output, values, grads)`` to ``path`` (.svg, .png or .pdf; .dot saves the text).
 
-    Pictures need Graphviz's ``dot`` program; without it this raises
-    ``fg.viz.GraphvizNotFoundError`` saying how to install it
-    (``apt-get install graphviz``).
+    ``engine="auto"`` draws with Graphviz's ``dot`` program when it is installed and with
+    flowgrad's own renderer otherwise (.svg directly, .png and .pdf through matplotlib);
+    ``engine="dot"`` insists on Graphviz (``fg.viz.GraphvizNotFoundError``, saying how to
+    install it, without it: ``apt-get install graphviz``) and ``"builtin"`` on flowgrad's renderer.
 
     >>> import pathlib, tempfile
     >>> from flowgrad.flow import Input, Sigmoid, render
@@ -149,4 +154,12 @@ def render(
     >>> path.read_text().splitlines()[0]
     'digraph flow {'
     """
-    return render_dot(to_dot(graph_or_output, values, grads), path)
+    from ..viz.record import GraphRecord
+    from ..viz.svg import choose_engine, write_builtin
+
+    path = pathlib.Path(path)
+    chosen = choose_engine(engine, "flow.render")
+    if chosen == "dot" or path.suffix.lower() in (".dot", ".gv", ""):
+        return render_dot(to_dot(graph_or_output, values, grads), path)
+    _collect(graph_or_output)  # the same check of the argument as to_dot's
+    return write_builtin(GraphRecord.from_flow(graph_or_output), path, values, grads, "LR")

@@ -1,10 +1,10 @@
-"""Pictures of the graph behind an eager result: what ``.backward()`` will walk.
+"""Pictures of the graph behind an eager result as it stands: what ``.backward()`` will walk.
 
 ``graph(loss)`` returns Graphviz DOT text: one box per recorded op (its
 backward name, as in ``loss.grad_fn``, and its output's shape), one ellipse
 per leaf tensor (green when it requires grad, grey when it is plain data),
 and arrows from inputs to the ops that used them. ``render(loss, path)``
-draws it with Graphviz's ``dot`` program.
+draws it with Graphviz's ``dot`` program, or flowgrad's own renderer without it.
 
 >>> import flowgrad as fg
 >>> w = fg.tensor([[1.0, 2.0]], requires_grad=True)
@@ -98,16 +98,20 @@ def _shape(t: fg.Tensor) -> str:
     return str(tuple(t.shape))
 
 
-def _leaf_label(t: fg.Tensor, name: str | None) -> str:
+def _leaf_label(t: fg.Tensor, name: str | None, values: bool = False, grads: bool = False) -> str:
     lines = [name or ("parameter" if t.requires_grad else "tensor"), _shape(t), str(t.dtype)]
+    if values:
+        lines.append(f"value {numbers(t._data)}")
     if t.requires_grad:
         lines.append("requires_grad")
-        if t.grad is not None:
+        if t.grad is not None and grads:
+            lines.append(f"gradient {numbers(t.grad._data)}")
+        elif t.grad is not None:
             lines.append(f"grad norm {float(np.linalg.norm(np.asarray(t.grad._data).ravel())):.4g}")
     return "\n".join(lines)
 
 
-def _op_label(t: fg.Tensor, name: str | None) -> str:
+def _op_label(t: fg.Tensor, name: str | None, values: bool = False) -> str:
     node = t.grad_fn
     assert node is not None  # drawn as an op only when an op made it
     lines = [node.name(), _shape(t)]
@@ -120,6 +124,8 @@ def _op_label(t: fg.Tensor, name: str | None) -> str:
         if isinstance(v, (int, float, str, tuple)) and v is not False and len(repr(v)) <= 20
     ]
     lines.append(", ".join(shown))
+    if values:
+        lines.append(f"value {numbers(t._data)}")
     if node.inputs is None:
         lines.append("(freed by backward)")
     return "\n".join(line for line in lines if line)
@@ -128,12 +134,16 @@ def _op_label(t: fg.Tensor, name: str | None) -> str:
 def graph(
     output: fg.Tensor | Sequence[fg.Tensor],
     params: Mapping[str, fg.Tensor] | None = None,
+    values: bool = False,
+    grads: bool = False,
 ) -> str:
     """Graphviz DOT text of the graph recorded behind ``output`` (a tensor or several).
 
     ``params`` names tensors in the picture (``dict(model.named_parameters())``
     works). Call it before ``.backward()`` (or after ``backward(retain_graph=True)``):
-    a backward pass frees the graph, and freed ops are marked so.
+    a backward pass frees the graph, and freed ops are marked so. ``values=True`` adds each
+    tensor's value, ``grads=True`` each leaf's ``.grad`` (signed) instead of its norm. To draw a
+    whole step after ``backward()``, with constants and every gradient, use :func:`record`.
 
     >>> import flowgrad as fg
     >>> x = fg.tensor([1.0, 2.0], requires_grad=True)
@@ -171,12 +181,12 @@ def graph(
             color = _REQUIRES_GRAD_COLOR if t.requires_grad else _DATA_COLOR
             style = "filled,bold" if id(t) in output_ids else "filled"
             node_lines.append(
-                f"  {ident} [label={quote(_leaf_label(t, name))}, shape=ellipse, style={quote(style)}, "
+                f"  {ident} [label={quote(_leaf_label(t, name, values, grads))}, shape=ellipse, style={quote(style)}, "
                 f"fillcolor={quote(color)}];"
             )
             continue
         style = f', style="filled,bold", fillcolor={quote(_OUTPUT_COLOR)}' if id(t) in output_ids else ""
-        node_lines.append(f"  {ident} [label={quote(_op_label(t, name))}, shape=box{style}];")
+        node_lines.append(f"  {ident} [label={quote(_op_label(t, name, values))}, shape=box{style}];")
         inputs = [] if node.inputs is None else list(node.next_tensors)
         edges.append((ident, inputs))
         stack.extend(reversed(inputs))
@@ -189,11 +199,16 @@ def render(
     output: fg.Tensor | Sequence[fg.Tensor],
     path: str | pathlib.Path,
     params: Mapping[str, Any] | None = None,
+    values: bool = False,
+    grads: bool = False,
+    engine: str = "auto",
 ) -> pathlib.Path:
-    """Draw ``graph(output, params)`` to ``path`` (.svg, .png, .pdf; .dot saves the text).
+    """Draw ``graph(output, params, values, grads)`` to ``path`` (.svg, .png, .pdf; .dot saves the text).
 
-    Needs Graphviz's ``dot`` program for pictures; without it this raises
-    :class:`GraphvizNotFoundError` saying how to install it.
+    ``engine="auto"`` draws with Graphviz's ``dot`` when it is installed and with flowgrad's own
+    renderer otherwise (.svg directly, .png and .pdf through matplotlib); ``"dot"`` insists on
+    Graphviz (:class:`GraphvizNotFoundError`, saying how to install it, without it) and
+    ``"builtin"`` on flowgrad's renderer.
 
     >>> import pathlib, tempfile
     >>> import flowgrad as fg
@@ -202,4 +217,12 @@ def render(
     >>> "MulBackward" in path.read_text()
     True
     """
-    return render_dot(graph(output, params), path)
+    from .svg import choose_engine, write_builtin
+
+    path = pathlib.Path(path)
+    chosen = choose_engine(engine, "viz.render")
+    if chosen == "dot" or path.suffix.lower() in (".dot", ".gv", ""):
+        return render_dot(graph(output, params, values, grads), path)
+    from .record import GraphRecord
+
+    return write_builtin(GraphRecord.from_tensor(output, dict(params or {})), path, values, grads, "BT")

@@ -1,0 +1,165 @@
+"""``fg.viz.record()``: record an eager step as it runs, for pictures of the finished step.
+
+Inside the context every op adds a node (a copy of its value, the line of user code that made it,
+its inputs with numbers written in the code as constant nodes) and every backward pass adds its
+walk: each tensor's gradient as the engine had it, and what went along each edge. The record
+keeps copies and weak references only: the graph is freed by ``backward()`` as always.
+
+Outside the context nothing is recorded: ops and the engine check one counter
+(``flowgrad.core.mode.RECORDING``) and go on.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+import flowgrad as fg
+from flowgrad.core import mode
+from flowgrad.core.engine import sum_to
+from flowgrad.core.ops import RAW
+
+from .record import BackwardStep, Contribution, GraphRecord, RecordNode, SourceLine
+from .sources import Builder, copy_array, shown_params
+
+__all__ = ["record", "Recorder"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(fg.__file__)) + os.sep
+
+
+def user_source() -> SourceLine | None:
+    """The innermost frame outside flowgrad: file, line number and the code on that line."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+            code = linecache.getline(filename, frame.f_lineno, frame.f_globals).strip()
+            return SourceLine(filename, frame.f_lineno, code)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def _raw(g: Any) -> np.ndarray:
+    return copy_array(g)
+
+
+class Recorder:
+    """The context manager :func:`record` returns; ``rec.record`` (also what ``with ... as rec``
+    gives) is the :class:`~flowgrad.viz.record.GraphRecord` filled in."""
+
+    def __init__(self, names: Mapping[str, Any] | None = None, local_names: bool = True) -> None:
+        self.record = GraphRecord(origin="eager")
+        self._build = Builder(self.record)
+        self._names = dict(names or {})
+        self._local_names = local_names
+        self._positions: dict[str, dict[int, int]] = {}
+        self._passes = 0
+        self._previous: Any = None
+        self._active = False
+
+    # -- the context ---------------------------------------------------------------------------
+    def __enter__(self) -> GraphRecord:
+        if self._active:
+            raise fg.FlowgradError("fg.viz.record: this recorder is already recording; make a new one")
+        self._active = True
+        self._previous = mode.state.recorder
+        mode.state.recorder = self
+        mode.RECORDING += 1
+        return self.record
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        mode.RECORDING -= 1
+        mode.state.recorder = self._previous
+        self._previous = None
+        self._active = False
+        self._build.name_tensors(self._names)
+        if self._local_names:
+            # Names the learner gave: the variables of the code around the with block.
+            frame = sys._getframe(1)
+            self._build.name_tensors(dict(frame.f_locals), overwrite=False)
+            del frame
+
+    # -- hooks called by flowgrad.core (ops.apply and the engine's walk) ------------------------
+    def on_op(self, op: Any, args: tuple, params: dict, out: fg.Tensor) -> None:
+        build = self._build
+        inputs, positions = build.input_nodes(args)
+        data = out._data
+        node = RecordNode(
+            build.new_id(), op.name, "op", None, tuple(data.shape), str(data.dtype), copy_array(data),
+            source=user_source(), inputs=inputs, params=shown_params(params), requires_grad=bool(out.requires_grad),
+        )  # fmt: skip
+        self._positions[node.id] = positions
+        build.remember(out, node.id)
+        build.add(node)
+
+    def on_backward_start(self, roots: list, seeds: list) -> None:
+        if self.record.backward_order:
+            self._passes += 1
+        for r in roots:
+            nid = self._build.tensor_node(r)
+            if nid not in self.record.outputs:
+                self.record.outputs.append(nid)
+
+    def on_visit(self, t: fg.Tensor, g: Any) -> None:
+        nid = self._build.tensor_node(t)
+        grad = _raw(g)
+        node = self.record.nodes[nid]
+        node.grad = grad.copy() if node.grad is None else node.grad + grad
+        self.record.backward_order.append(BackwardStep(nid, grad, backward_pass=self._passes))
+
+    def on_contribution(self, t: fg.Tensor, node: Any, i: int, g: Any, gi: Any) -> None:
+        step = self.record.backward_order[-1]
+        inp = node.inputs[i]
+        src = self._build.tensor_node(inp)
+        position = self._positions.get(step.node, {}).get(i, i)
+        local = _local_derivative(t, node, i) if t._data.size == 1 else None
+        step.contributions.append(Contribution(src, step.node, position, step.grad, local, _raw(gi)))
+
+
+def _local_derivative(t: fg.Tensor, node: Any, i: int) -> np.ndarray | None:
+    """d output / d input ``i`` of a single-valued output: its rule with an upstream gradient of 1."""
+    op, datas, params = node.op, node.datas, node.params
+    if datas is None:
+        return None
+    ones = np.ones_like(t._data)
+    if op.vjp_all is not None:
+        mask = [j == i for j in range(len(node.inputs))]
+        local = op.vjp_all(RAW, ones, t._data, mask, *datas, **params)[i]
+    else:
+        local = op.vjps[i](RAW, ones, t._data, *datas, **params)
+    shape = node.inputs[i]._data.shape
+    local = np.asarray(local)
+    return np.array(sum_to(local, shape) if local.shape != shape else local, copy=True)
+
+
+def record(names: Mapping[str, Any] | None = None, local_names: bool = True) -> Recorder:
+    """Record the ops and backward passes run inside ``with fg.viz.record() as rec:``.
+
+    ``rec`` is a :class:`~flowgrad.viz.record.GraphRecord`: draw it after the step with
+    ``rec.render("step.svg")``. Nodes are named after ``names`` (``dict(model.named_parameters())``
+    works) and, with ``local_names``, after the variables of the code around the ``with`` block.
+
+    >>> import flowgrad as fg
+    >>> x = fg.tensor(4.0, requires_grad=True)
+    >>> y, z = fg.tensor(5.0, requires_grad=True), fg.tensor(10.0, requires_grad=True)
+    >>> with fg.viz.record() as rec:
+    ...     f = x + y
+    ...     g = f * z
+    ...     g.backward()
+    >>> node = rec.node("x")
+    >>> float(node.value), float(node.grad), float(x.grad), node.kind
+    (4.0, 10.0, 10.0, 'leaf')
+    >>> [rec.nodes[s.node].name for s in rec.backward_order]
+    ['g', 'z', 'f', 'y', 'x']
+    >>> rec.node("f").source.code
+    'f = x + y'
+    """
+    return Recorder(names, local_names)
