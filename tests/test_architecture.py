@@ -13,6 +13,9 @@ NOT_YET: dict[str, str] = {
     "flowgrad.nn.parallel:22 imports flowgrad.core.engine": "a public queue_callback (torch: Variable._execution_engine)",
     "flowgrad.nn.parallel:23 imports flowgrad.core.mode": "fg.is_grad_enabled",
     "flowgrad.nn.parallel:24 imports flowgrad.core.tensor": "fg.Tensor",
+    "flowgrad.viz.recorder:24 imports flowgrad.core.mode": "a public recording hook (fg.autograd.graph)",
+    "flowgrad.viz.recorder:25 imports flowgrad.core.engine": "a public sum_to (fg.sum_to_size)",
+    "flowgrad.viz.recorder:26 imports flowgrad.core.ops": "flowgrad.numpy on arrays",
 }
 
 
