@@ -94,7 +94,7 @@ class NeuralNetBase(BaseEstimator):
                 f"hidden layer), got {self.hidden_layer_sizes!r}"
             )
         if any(s < 1 for s in sizes):
-            raise ValueError(f"{self._where('hidden_layer_sizes')} every width must be at least 1, got {sizes}")
+            raise ValueError(f"{self._where('hidden_layer_sizes')} expected widths of at least 1, got {sizes}")
         self._sizes = tuple(int(s) for s in sizes)
         if self.activation not in ACTIVATIONS:
             raise ValueError(
@@ -128,8 +128,12 @@ class NeuralNetBase(BaseEstimator):
         layers: list[fg.nn.Module] = []
         # Glorot uniform as scikit-learn's MLP: bound sqrt(6 / (fan_in + fan_out)), 2 for logistic.
         factor = 2.0 if self.activation == "logistic" else 6.0
+        # Linear's own initialisation draws from flowgrad's global stream: put its state back after.
+        stream = fg.default_generator().bit_generator
+        state = stream.state
         for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
             layer = fg.nn.Linear(fan_in, fan_out, dtype=fg.float64)
+            stream.state = state
             bound = np.sqrt(factor / (fan_in + fan_out))
             layer.weight = fg.nn.Parameter(fg.tensor(self._rng.uniform(-bound, bound, (fan_out, fan_in))))
             layer.bias = fg.nn.Parameter(fg.tensor(self._rng.uniform(-bound, bound, fan_out)))
@@ -159,18 +163,25 @@ class NeuralNetBase(BaseEstimator):
             for start in range(0, n, batch):
                 idx = order[start : start + batch]
                 self.optimizer_.zero_grad()
-                loss = self._loss(self.module_(fg.tensor(X[idx])), fg.tensor(target[idx]))
-                loss.backward()
-                self.optimizer_.step()
-                total += loss.item() * len(idx)
-            epoch_loss = total / n
-            if not np.isfinite(epoch_loss):
-                raise ValueError(
-                    f"{type(self).__name__}: the training loss became {epoch_loss} at epoch {self.n_iter_ + 1}; "
-                    f"lower lr (now {self.lr}) or scale the inputs (StandardScaler)"
-                )
-            self.loss_curve_.append(epoch_loss)
+                # Overflow is caught here as a non-finite loss, with the advice NumPy's warning lacks.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss = self._loss(self.module_(fg.tensor(X[idx])), fg.tensor(target[idx]))
+                    value = loss.item()
+                    if not np.isfinite(value):
+                        raise ValueError(
+                            f"{type(self).__name__}: the training loss became {value} in pass {self.n_iter_ + 1}; "
+                            f"lower lr (now {self.lr}) or scale the inputs (StandardScaler)"
+                        )
+                    loss.backward()
+                    self.optimizer_.step()
+                total += value * len(idx)
+            self.loss_curve_.append(total / n)
             self.n_iter_ += 1
+        if not all(np.isfinite(p.numpy()).all() for p in self.module_.parameters()):  # the last step's
+            raise ValueError(
+                f"{type(self).__name__}: the weights became infinite or NaN in pass {self.n_iter_}; "
+                f"lower lr (now {self.lr}) or scale the inputs (StandardScaler)"
+            )
 
     def _check_fitted(self) -> None:
         check_is_fitted(self, "module_")

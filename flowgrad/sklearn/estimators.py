@@ -54,7 +54,7 @@ class NeuralNetClassifier(ClassifierMixin, NeuralNetBase):
     def _set_classes(self, classes: Any) -> None:
         if len(classes) < 2:
             raise ValueError(
-                f"{type(self).__name__}: a classifier needs at least 2 classes, got only one class, {classes[0]!r}"
+                f"{type(self).__name__}: a classifier needs at least 2 classes, got only one class, {classes.tolist()[0]!r}"
             )
         self.classes_ = classes
 
@@ -164,7 +164,9 @@ class NeuralNetRegressor(RegressorMixin, NeuralNetBase):
         return F.mse_loss(output, target)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
-        return y.reshape(len(y), -1)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"{type(self).__name__}: y expected numbers (the targets), got an array of {y.dtype}")
+        return y.astype(np.float64, copy=False).reshape(len(y), -1)
 
     def fit(self, X: Any, y: Any) -> NeuralNetRegressor:
         """A new network trained for ``epochs`` passes over ``(X, y)``; returns the estimator.
