@@ -195,6 +195,15 @@ def test_bad_data_is_refused_clearly():
         )
 
 
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_dataframe_column_names_consistency(estimator):
+    # A check of scikit-learn's suite that parametrize_with_checks does not yield (1.9): run here.
+    pytest.importorskip("pandas")
+    from sklearn.utils.estimator_checks import check_dataframe_column_names_consistency
+
+    check_dataframe_column_names_consistency(type(estimator).__name__, clone(estimator))
+
+
 def test_feature_names_from_a_dataframe():
     pd = pytest.importorskip("pandas")
     X, y = _iris()
