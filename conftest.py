@@ -7,6 +7,8 @@ if importlib.util.find_spec("matplotlib") is None:
     collect_ignore.append("flowgrad/plot.py")
 if importlib.util.find_spec("scipy") is None:  # flowgrad.scipy is the optional extra [scipy]
     collect_ignore.append("flowgrad/scipy")
+if importlib.util.find_spec("sklearn") is None:  # flowgrad.sklearn is the optional extra [sklearn]
+    collect_ignore.append("flowgrad/sklearn")
 
 
 def pytest_report_header(config):

@@ -116,6 +116,7 @@ from .errors import (
     CheckpointError,
     DataError,
     DivergedError,
+    DLPackError,
     DTypeError,
     FlowgradError,
     InPlaceError,

@@ -34,6 +34,7 @@ __all__ = [
     "CheckpointWriteError",
     "AnomalyError",
     "DivergedError",
+    "DLPackError",
     "user_location",
 ]
 
@@ -96,6 +97,14 @@ class DivergedError(FlowgradError, FloatingPointError):
 
 class AnomalyError(FlowgradError, FloatingPointError):
     """Raised under ``fg.detect_anomaly()`` at the first NaN or inf."""
+
+
+class DLPackError(FlowgradError, BufferError):
+    """A tensor or array that cannot cross DLPack as asked: a dtype the other side has no match
+    for, a tensor that requires grad, another device, a read-only tensor for an old consumer.
+
+    Also a ``BufferError``, what the array API standard and PyTorch raise for the same refusals.
+    """
 
 
 def user_location() -> str:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,3 +28,16 @@ def test_quick_tiny_run_prints_the_table_and_writes_json(tmp_path):
         assert results[name]["status"] == "ok", results[name]
         assert results[name]["time_per_step_s"] > 0
         assert results[name].get("loss_ok", True), results[name]  # the same losses as hand NumPy
+
+
+def test_quick_sklearn_fit_case_reports_both_estimators(tmp_path):
+    if importlib.util.find_spec("sklearn") is None:
+        pytest.skip("scikit-learn is not installed")
+    out = tmp_path / "results.json"
+    command = [sys.executable, "-m", "benchmarks", "--quick", "--cases", "sklearn_fit", "--json", str(out)]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "== sklearn_fit" in proc.stdout and "fit time flowgrad / scikit-learn" in proc.stdout
+    case = json.loads(out.read_text())["cases"]["sklearn_fit"]
+    assert sorted(case["results"]) == ["flowgrad", "sklearn"]
+    assert all(r["fit_s"] > 0 for r in case["results"].values())
