@@ -17,27 +17,41 @@ import numpy as np
 
 
 def _chain() -> Any:
-    from flowgrad.flow import Add, Input, Mul, forward_and_backward, topological_sort
+    """(x + y) * z, recorded eagerly: the page shows the line of code behind each node."""
+    import flowgrad as fg
 
-    x, y, z = Input("x"), Input("y"), Input("z")
-    g = Mul(Add(x, y, name="f"), z, name="g")
-    forward_and_backward(topological_sort({x: 4.0, y: 5.0, z: 10.0}), compile=False)
-    return g
+    x, y, z = (fg.tensor(v, requires_grad=True) for v in (4.0, 5.0, 10.0))
+    with fg.viz.record() as rec:
+        f = x + y
+        g = f * z
+        g.backward()
+    return _without_sources(rec)
 
 
 def _gender() -> Any:
-    """Seed 004's worked example: weights 1, biases 0, Alice (weight -2, height -1), label 1."""
-    from flowgrad.flow import MSE, Input, Linear, Node, Sigmoid, forward_and_backward, topological_sort
+    """Seed 004's worked example: a 2-2-1 sigmoid network with weights 1 and biases 0, on Alice
+    (weight -2, height -1, label 1), mean squared error; recorded eagerly."""
+    import flowgrad as fg
+    from flowgrad import nn
 
-    X, y = Input("X"), Input("y")  # noqa: N806 - the tutorial's names
-    W1, b1, W2, b2 = Input("W1"), Input("b1"), Input("W2"), Input("b2")  # noqa: N806
-    h = Sigmoid(Linear(X, W1, b1, name="h_in"), name="h")
-    out = Sigmoid(Linear(h, W2, b2, name="o_in"), name="y_pred")
-    cost = MSE(y, out, name="loss")
-    feed: dict[Node, Any] = {X: np.array([[-2.0, -1.0]]), y: np.array([1.0]), W1: np.ones((2, 2)), b1: np.zeros(2)}
-    feed.update({W2: np.ones((2, 1)), b2: np.zeros(1)})
-    forward_and_backward(topological_sort(feed), compile=False)
-    return cost
+    net = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid()).double()
+    with fg.no_grad():
+        for p in net.parameters():
+            p.fill_(1.0 if p.ndim == 2 else 0.0)
+    alice, label = fg.tensor([[-2.0, -1.0]], dtype=fg.float64), fg.tensor([[1.0]], dtype=fg.float64)
+    with fg.viz.record(names=dict(net.named_parameters())) as rec:
+        y_pred = net(alice)
+        loss = nn.functional.mse_loss(y_pred, label)
+        loss.backward()
+    return _without_sources(rec)
+
+
+def _without_sources(rec: Any) -> Any:
+    """The recorder names the first line outside flowgrad, which for these built-in examples is the
+    console script's ``sys.exit(entry_point())``: not worth showing, so dropped."""
+    for node in rec.nodes.values():
+        node.source = None
+    return rec
 
 
 def _housing() -> Any:

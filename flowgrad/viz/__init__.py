@@ -19,10 +19,12 @@
 True
 """
 
+from typing import Any
+
 from .eager import GraphvizNotFoundError, graph, numbers, quote, render, render_dot
 from .layout import Box, EdgePath, Layout, layout_graph, text_size
 from .record import BackwardStep, Contribution, GraphRecord, RecordNode, SourceLine
-from .recorder import Recorder, record
+from .recorder import Recorder, record, record_backward
 
 __all__ = [
     "graph",
@@ -32,6 +34,8 @@ __all__ = [
     "numbers",
     "GraphvizNotFoundError",
     "record",
+    "record_backward",
+    "explain",
     "Recorder",
     "GraphRecord",
     "RecordNode",
@@ -44,3 +48,16 @@ __all__ = [
     "Box",
     "EdgePath",
 ]
+
+
+def explain(target: Any, path: Any, title: str | None = None) -> Any:
+    """Write the explain page of ``target`` to ``path``: see :func:`flowgrad.explain.explain`.
+
+    >>> import tempfile, pathlib, flowgrad as fg
+    >>> x = fg.tensor(2.0, requires_grad=True)
+    >>> fg.viz.explain(x * x, pathlib.Path(tempfile.mkdtemp()) / "step.html").suffix
+    '.html'
+    """
+    from flowgrad.explain import explain as write_page
+
+    return write_page(target, path, title)

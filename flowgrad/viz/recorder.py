@@ -163,3 +163,39 @@ def record(names: Mapping[str, Any] | None = None, local_names: bool = True) -> 
     'f = x + y'
     """
     return Recorder(names, local_names)
+
+
+def record_backward(output: fg.Tensor, names: Mapping[str, Any] | None = None) -> GraphRecord:
+    """The graph behind ``output`` and one backward pass through it, recorded after the fact.
+
+    For a step that ran outside :func:`record`: the graph must still be alive (before
+    ``backward()``, or after one with ``retain_graph=True``). The pass runs through
+    ``fg.autograd.grad`` with ``retain_graph=True``, so no ``.grad`` changes. Nodes carry values,
+    gradients and the engine's order, but no source lines (the forward pass ran unobserved).
+
+    >>> import flowgrad as fg
+    >>> x = fg.tensor(3.0, requires_grad=True)
+    >>> rec = record_backward(x * x + x, names={"x": x})
+    >>> float(rec.node("x").grad), x.grad is None
+    (7.0, True)
+    """
+    from .sources import record_tensor
+
+    if not isinstance(output, fg.Tensor) or not output.requires_grad:
+        raise fg.DTypeError(
+            f"record_backward: expected a tensor with a graph behind it (requires_grad=True), got {type(output).__name__}"
+        )
+    rec = record_tensor(output, dict(names or {}))
+    for node in rec.nodes.values():
+        node.grad = None  # from_tensor shows leaves' .grad; here the gradients come from this pass
+    leaves = []
+    for ref, node_id in rec._tensor_ids.values():
+        t = ref()
+        if t is not None and rec.nodes[node_id].kind == "leaf":
+            leaves.append(t)
+    recorder = Recorder(names, local_names=False)
+    recorder.record = rec
+    recorder._build = Builder(rec)
+    with recorder:
+        fg.autograd.grad(output, leaves, retain_graph=True, allow_unused=True)
+    return rec
