@@ -21,8 +21,6 @@ tensor([2., 4.], grad_fn=<AddBackward>)
 from __future__ import annotations
 
 import contextlib
-import functools
-import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -30,8 +28,8 @@ import numpy as np
 
 from ..errors import FlowgradError, ShapeError
 from . import mode
-from .ops import DIFF, RAW, check_finite
 from .tensor import Tensor, as_array
+from .walks import own_copy, store_leaf_grad, sum_to, walk_fast, walk_general
 
 __all__ = ["backward", "grad", "sum_to", "queue_after_backward"]
 
@@ -75,19 +73,6 @@ def _run_after_backward() -> None:
         _after_backward.pop(0)()
 
 
-def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum ``g`` down to ``shape``, undoing NumPy broadcasting."""
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
-
-
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     if gradient is None:
         if root._data.size != 1:
@@ -108,15 +93,8 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     return g
 
 
-def _run(
-    roots: Sequence[Tensor],
-    seeds: Sequence[Any],
-    targets: set | None,
-    retain_graph: bool,
-    create_graph: bool,
-) -> dict:
-    """Walk the graph; return gradients of ``targets`` (or fill leaves' ``.grad``)."""
-    # Pass 1: count consumers of every tensor that takes part, from the roots.
+def _count_consumers(roots: Sequence[Tensor], targets: set | None) -> dict[Tensor, int]:
+    """How many recorded ops consume each tensor that takes part, from the roots (no recursion)."""
     # Dicts are keyed by the tensors themselves: Tensor hashes by identity, in C.
     counts: dict[Tensor, int] = {}
     stack = []
@@ -142,13 +120,12 @@ def _run(
             else:
                 counts[inp] = 1
                 stack.append(inp)
+    return counts
 
-    live = None
-    if targets is not None:
-        counts, live = _prune(roots, targets, counts)
 
+def _seeded(roots: Sequence[Tensor], seeds: Sequence[Any], counts: dict) -> tuple[dict, list]:
+    """The starting gradients (a root given twice gets the sum) and the roots ready to process."""
     grads: dict[Tensor, Any] = {}
-    owned: set[Tensor] = set()  # tensors whose gradient buffer we allocated: safe to add into
     for r, s in zip(roots, seeds):
         prev = grads.get(r)
         grads[r] = s if prev is None else prev + s
@@ -156,8 +133,29 @@ def _run(
     for r in roots:
         if counts[r] == 0 and all(r is not q for q in ready):
             ready.append(r)
+    return grads, ready
+
+
+# Tests set this to run every backward pass through the general walk (see tests/test_engine_walks.py).
+force_general_walk = False
+
+
+def _run(
+    roots: Sequence[Tensor],
+    seeds: Sequence[Any],
+    targets: set | None,
+    retain_graph: bool,
+    create_graph: bool,
+) -> dict:
+    """Walk the graph; return gradients of ``targets`` (or fill leaves' ``.grad``)."""
+    counts = _count_consumers(roots, targets)
+    live = None
+    if targets is not None:
+        counts, live = _prune(roots, targets, counts)
+    grads, ready = _seeded(roots, seeds, counts)
+    owned: set[Tensor] = set()  # tensors whose gradient buffer we allocated: safe to add into
     tracer = mode.current_tracer()
-    if create_graph or mode.state.anomaly or tracer is not None or mode.RECORDING:
+    if create_graph or mode.state.anomaly or tracer is not None or mode.RECORDING or force_general_walk:
         if tracer is not None and create_graph:
             raise FlowgradError(
                 "fg.compile: create_graph=True (higher derivatives) cannot be compiled; call it eagerly"
@@ -165,68 +163,8 @@ def _run(
         recorder = mode.state.recorder if mode.RECORDING else None
         if recorder is not None:
             recorder.on_backward_start(roots, seeds)
-        return _walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph, tracer, live, recorder)
-
-    # The first-order walk, kept lean: it is most of the cost of a training step.
-    results: dict[Tensor, Any] = {}
-    ndarray = np.ndarray
-    add = np.add
-    clock = mode.clock  # nothing changes in place during a backward pass
-    while ready:
-        t = ready.pop()
-        g = grads.pop(t)
-        node = t._node
-        if targets is not None and t in targets:
-            results[t] = g
-            continue
-        if node is None:
-            if targets is None:
-                _store_leaf_grad(t, g, t in owned, False)
-            continue
-        if t._retains_grad and targets is None:
-            _store_leaf_grad(t, g, False, False)
-        op = node.op
-        inputs = node.inputs
-        datas = node.datas
-        params = node.params
-        needs = node.needs if live is None else live.get(node, ())
-        if clock > node.time:
-            _check_versions(node, inputs, needs)
-        if op.vjp_all is not None:
-            gins = op.vjp_all(RAW, g, t._data, [i in needs for i in range(len(inputs))], *datas, **params)
-        else:
-            gins = None
-        vjps = op.vjps
-        for i in needs:
-            inp = inputs[i]
-            gi = gins[i] if gins is not None else vjps[i](RAW, g, t._data, *datas, **params)
-            fresh = gi is not g
-            if type(gi) is not ndarray:
-                gi = np.asarray(gi)
-            d = inp._data
-            if gi.shape != d.shape:
-                gi = sum_to(gi, d.shape)
-            if gi.dtype != d.dtype:
-                gi = gi.astype(d.dtype)
-            prev = grads.get(inp)
-            if prev is None:
-                grads[inp] = gi
-                if fresh and gi.base is None:
-                    owned.add(inp)
-            elif inp in owned:
-                add(prev, gi, out=prev)
-            else:
-                acc = prev + gi
-                grads[inp] = acc if type(acc) is ndarray else np.asarray(acc)  # 0-d sums are scalars
-                owned.add(inp)
-            c = counts[inp] - 1
-            counts[inp] = c
-            if c == 0:
-                ready.append(inp)
-        if not retain_graph:
-            node.inputs = None
-            node.datas = None
-    return results
+        return walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph, tracer, live, recorder)
+    return walk_fast(ready, grads, owned, counts, targets, retain_graph, live)
 
 
 def _prune(roots: Sequence[Tensor], targets: set, counts: dict) -> tuple[dict, dict]:
@@ -266,145 +204,6 @@ def _prune(roots: Sequence[Tensor], targets: set, counts: dict) -> tuple[dict, d
     return pruned, live
 
 
-def _check_versions(node: Any, inputs: tuple, needs: list) -> None:
-    """Refuse a node whose saved inputs were changed in place after it was recorded."""
-    time = node.time
-    if mode.clock <= time:  # nothing anywhere changed in place since: the usual case
-        return
-    for inp in inputs:
-        if isinstance(inp, Tensor) and inp._version > time:
-            raise FlowgradError(
-                f"backward: an input of {node.op.name} (shape {inp.shape}) was changed in place "
-                "after the op used it, so its gradient would be wrong; change a copy "
-                "instead, or change it after backward"
-            )
-
-
-def _walk_general(
-    ready: list,
-    grads: dict,
-    owned: set,
-    counts: dict,
-    targets: Any,
-    retain_graph: bool,
-    create_graph: bool,
-    tracer: Any = None,
-    live: dict | None = None,
-    recorder: Any = None,
-) -> dict[Tensor, Any]:
-    """The walk for create_graph=True (rules run on tensors), anomaly mode, fg.compile's
-    tracing (every array computation goes through ``call``, which records it) and fg.viz.record
-    (``recorder`` is told each tensor's gradient and each contribution, in the walk's order)."""
-    xp = DIFF if create_graph else RAW
-    call = tracer.call if tracer is not None else _call
-    store = tracer.call_with_tensors if tracer is not None else _call
-    anomaly = mode.state.anomaly
-    results: dict[Tensor, Any] = {}
-    while ready:
-        t = ready.pop()
-        g = grads.pop(t)
-        node = t._node
-        if recorder is not None:
-            recorder.on_visit(t, g)
-        if targets is not None and t in targets:
-            results[t] = g
-            continue
-        if node is None:
-            if targets is None:
-                store(_store_leaf_grad, t, g, t in owned, create_graph)
-            continue
-        if t._retains_grad and targets is None:
-            store(_store_leaf_grad, t, g, False, create_graph)
-        op = node.op
-        inputs = node.inputs
-        needs = node.needs if live is None else live.get(node, ())
-        _check_versions(node, inputs, needs)
-        args = inputs if create_graph else node.datas
-        ans = t if create_graph else t._data
-        params = node.params
-        if op.vjp_all is not None:
-            mask = [i in needs for i in range(len(inputs))]
-            every = call(functools.partial(op.vjp_all, xp), g, ans, mask, *args, **params)
-            gins = {i: call(operator.getitem, every, i) for i in needs}
-        else:
-            gins = {i: call(functools.partial(op.vjps[i], xp), g, ans, *args, **params) for i in needs}
-        for i in needs:
-            inp = inputs[i]
-            gi = gins[i]
-            fresh = gi is not g
-            d = inp._data
-            if create_graph or type(gi) is not np.ndarray or gi.shape != d.shape or gi.dtype != d.dtype:
-                gi = call(_fit, gi, d.shape, d.dtype, create_graph)
-            if anomaly:
-                check_finite(op, gi, "backward", node)
-            if recorder is not None:
-                recorder.on_contribution(t, node, i, g, gi)
-            prev = grads.get(inp)
-            if prev is None:
-                grads[inp] = gi
-                # A rule's fresh result is ours to add into; the upstream g or a view is not.
-                if fresh and not create_graph and gi.base is None:
-                    owned.add(inp)
-            elif create_graph:
-                grads[inp] = prev + gi
-            elif inp in owned:
-                call(np.add, prev, gi, out=prev)
-            else:
-                grads[inp] = call(_add_new, prev, gi)
-                owned.add(inp)
-            counts[inp] -= 1
-            if counts[inp] == 0:
-                ready.append(inp)
-        if not retain_graph:
-            node.inputs = None
-            node.datas = None
-    return results
-
-
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    return fn(*args, **kwargs)
-
-
-def _add_new(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    acc = a + b
-    return acc if type(acc) is np.ndarray else np.asarray(acc)  # 0-d sums are scalars
-
-
-def _fit(gi: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
-    """Bring a rule's result to its input's shape and dtype."""
-    if create_graph:
-        if not isinstance(gi, Tensor):
-            gi = Tensor._wrap(np.asarray(gi))
-        if gi.shape != shape:
-            gi = DIFF.sum_to(gi, shape)
-        if gi.dtype != dtype:
-            gi = gi.astype(dtype)
-        return gi
-    if type(gi) is not np.ndarray:
-        gi = np.asarray(gi)
-    if gi.shape != shape:
-        gi = sum_to(gi, shape)
-    if gi.dtype != dtype:
-        gi = gi.astype(dtype)
-    return gi
-
-
-def _own_copy(g: np.ndarray) -> np.ndarray:
-    # order='A': a transposed (Fortran-ordered) view stays Fortran, a memcpy; the rest C-ordered.
-    return g.copy(order="A")
-
-
-def _store_leaf_grad(t: Tensor, g: Any, owned: bool, create_graph: bool) -> None:
-    if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
-        return
-    if t.grad is None:
-        t.grad = Tensor._wrap(g if owned else _own_copy(g))
-    else:
-        t.grad._data += g
-        t.grad._mark_changed()
-
-
 def backward(
     root: Tensor,
     gradient: Any = None,
@@ -425,7 +224,7 @@ def backward(
         got = grad([root], ins, [gradient], retain_graph, create_graph, allow_unused=True)
         for t, g in zip(ins, got):
             if g is not None:
-                _store_leaf_grad(t, g if create_graph else g._data, False, create_graph)
+                store_leaf_grad(t, g if create_graph else g._data, False, create_graph)
         if _after_backward:
             _run_after_backward()
         return
@@ -502,6 +301,6 @@ def grad(
         else:
             if g.base is not None:  # a view into a buffer the walk shares: the caller gets its own
                 tracer = mode.current_tracer()
-                g = _own_copy(g) if tracer is None else tracer.call(_own_copy, g)  # fg.compile replays it
+                g = own_copy(g) if tracer is None else tracer.call(own_copy, g)  # fg.compile replays it
             result.append(Tensor._wrap(g))
     return tuple(result)
