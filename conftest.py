@@ -7,6 +7,8 @@ if importlib.util.find_spec("matplotlib") is None:
     collect_ignore.append("flowgrad/plot.py")
 if importlib.util.find_spec("scipy") is None:  # flowgrad.scipy is the optional extra [scipy]
     collect_ignore.append("flowgrad/scipy")
+if importlib.util.find_spec("onnx") is None:  # flowgrad.onnx is the optional extra [onnx]
+    collect_ignore.append("flowgrad/onnx")
 
 
 def pytest_report_header(config):
