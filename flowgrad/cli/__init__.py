@@ -6,6 +6,7 @@
     flowgrad train --resume RUN_DIR     continue a run from its last complete epoch
     flowgrad evaluate RUN_DIR [--data rows.csv]
     flowgrad predict RUN_DIR --input rows.csv [--output preds.csv]
+    flowgrad export RUN_DIR --format onnx [--output PATH]
     flowgrad info                       versions, BLAS, threads, default dtype
 
 Exit codes: 0 done, 2 usage or config error (also: the run folder is in use, or holds a
@@ -34,7 +35,7 @@ EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 4, 13
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowgrad", description="Train, evaluate and use flowgrad models.")
     parser.add_argument("--version", action="version", version=f"flowgrad {fg.__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict,info}")  # none: the help
+    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict,export,info}")  # none: the help
     t = sub.add_parser("train", help="train a model (the default job on built-in data, or a config)")
     t.add_argument("config", nargs="?", help="a TOML config file (see docs/cli.md)")
     t.add_argument("--example", choices=sorted(_examples()), help="run one of the tutorials' jobs")
@@ -54,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="a CSV file of feature columns, with a header (or --no-header)")
     p.add_argument("--output", help="where to write the predictions (default: standard output)")
     p.add_argument("--no-header", action="store_true", help="the CSV file's first line is data, not column names")
+    x = sub.add_parser("export", help="write a trained run's model for other tools (ONNX)")
+    x.add_argument("run_dir")
+    x.add_argument("--format", default="onnx", help="the file format: onnx (the default)")
+    x.add_argument("--output", help="where to write it (default: RUN_DIR/model.onnx)")
     sub.add_parser("info", help="versions, BLAS, threads, default dtype")
     return parser
 
@@ -141,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             from .jobs import predict
 
             return predict(Path(args.run_dir), args.input, args.output, has_header=not args.no_header)
+        if args.command == "export":
+            from .export import export_run
+
+            return export_run(Path(args.run_dir), args.format, args.output)
         return info()
     except cfg_lib.ConfigError as e:
         for line in str(e).splitlines():  # a config error lists every problem, one a line

@@ -127,6 +127,8 @@ def getitem(g: Graph, c: Call) -> None:
     gather = None
     axis = out_axis = 0
     for item in items:
+        if isinstance(item, list):
+            item = np.asarray(item)
         if item is None:
             unsqueeze.append(out_axis)
             out_axis += 1
