@@ -18,6 +18,16 @@ from __future__ import annotations
 from .emitters import EMITTERS
 from .export import DEFAULT_OPSET, export
 from .graph import ExportError
+from .importers import UnsupportedOnnxError
 from .load import IMPORTERS, OnnxModule, load
 
-__all__ = ["export", "load", "OnnxModule", "EMITTERS", "IMPORTERS", "ExportError", "DEFAULT_OPSET"]
+__all__ = [
+    "export",
+    "load",
+    "OnnxModule",
+    "EMITTERS",
+    "IMPORTERS",
+    "ExportError",
+    "UnsupportedOnnxError",
+    "DEFAULT_OPSET",
+]

@@ -58,27 +58,45 @@ def _exp2(g: Graph, c: Call) -> None:
     g.node("Pow", [g.const(np.asarray(2.0, c.out_dtype)), c.name(0)], c.out)
 
 
-def _expm1(g: Graph, c: Call) -> None:
-    # exp(x) - 1 loses every digit for small x; (u - 1) * x / log(u) with u = exp(x) keeps them.
-    x = c.name(0)
+def _kahan(g: Graph, c: Call, u: str, exact: str, inf_value: str, ratio: Any) -> None:
+    """``ratio(us)`` where it is finite, ``exact`` where u == 1 and ``inf_value`` where u is inf.
+
+    ``us`` is u with those two cases replaced by a harmless value, so that no division by zero or
+    inf/inf happens even in the branch Where drops (its gradient would be NaN after a round trip).
+    """
     one = g.const(np.asarray(1.0, c.out_dtype))
+    is_one, is_inf = g.node("Equal", [u, one]), g.node("IsInf", [u])
+    us = g.node("Where", [g.node("Or", [is_one, is_inf]), g.const(np.asarray(2.0, c.out_dtype)), u])
+    finite = g.node("Where", [is_inf, inf_value, ratio(us, one)])
+    g.node("Where", [is_one, exact, finite], c.out)
+
+
+def _expm1(g: Graph, c: Call) -> None:
+    # exp(x) - 1 loses every digit for small x; (u - 1) * x / log(u) with u = exp(x) keeps them (Kahan).
+    x = c.name(0)
     u = g.node("Exp", [x])
-    um1 = g.node("Sub", [u, one])
-    ratio = g.node("Div", [g.node("Mul", [um1, x]), g.node("Log", [u])])
-    small = g.node("Equal", [u, one])
-    inner = g.node("Where", [small, x, ratio])
-    g.node("Where", [g.node("IsInf", [u]), um1, inner], c.out)
+    _kahan(
+        g,
+        c,
+        u,
+        x,
+        u,
+        lambda us, one: g.node("Div", [g.node("Mul", [g.node("Sub", [us, one]), x]), g.node("Log", [us])]),
+    )
 
 
 def _log1p(g: Graph, c: Call) -> None:
-    # log(1 + x) loses the digits of small x; log(u) * x / (u - 1) with u = 1 + x keeps them.
+    # log(1 + x) loses the digits of small x; log(u) * x / (u - 1) with u = 1 + x keeps them (Kahan).
     x = c.name(0)
-    one = g.const(np.asarray(1.0, c.out_dtype))
-    u = g.node("Add", [one, x])
-    logu = g.node("Log", [u])
-    ratio = g.node("Div", [g.node("Mul", [logu, x]), g.node("Sub", [u, one])])
-    exact = g.node("Or", [g.node("Equal", [u, one]), g.node("IsInf", [u])])
-    g.node("Where", [exact, g.node("Where", [g.node("Equal", [u, one]), x, logu]), ratio], c.out)
+    u = g.node("Add", [g.const(np.asarray(1.0, c.out_dtype)), x])
+    _kahan(
+        g,
+        c,
+        u,
+        x,
+        u,
+        lambda us, one: g.node("Div", [g.node("Mul", [g.node("Log", [us]), x]), g.node("Sub", [us, one])]),
+    )
 
 
 def _hypot(g: Graph, c: Call) -> None:
@@ -195,8 +213,11 @@ def _target_shape(c: Call) -> list[int]:
     for i, (size, dyn) in enumerate(zip(c.out_shape, c.dyn_out)):
         if not dyn:
             target.append(int(size))
-        elif i < len(in_shape) and in_dyn[i] and in_shape[i] == size and all(
-            a == b for a, b in zip(in_shape[:i], c.out_shape[:i])
+        elif (
+            i < len(in_shape)
+            and in_dyn[i]
+            and in_shape[i] == size
+            and all(a == b for a, b in zip(in_shape[:i], c.out_shape[:i]))
         ):
             target.append(0)
         elif not inferred:

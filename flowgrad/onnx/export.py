@@ -130,7 +130,11 @@ def export(
             f"onnx.export: opset_version must be {MIN_OPSET}..{onnx.defs.onnx_opset_version()}, got {opset}"
         )
     inputs = _as_inputs(example_input)
-    in_names = list(input_names) if input_names else (["input"] if len(inputs) == 1 else [f"input_{i}" for i in range(len(inputs))])
+    in_names = (
+        list(input_names)
+        if input_names
+        else (["input"] if len(inputs) == 1 else [f"input_{i}" for i in range(len(inputs))])
+    )
     if len(in_names) != len(inputs):
         raise ArgumentError(f"onnx.export: {len(in_names)} input_names for {len(inputs)} inputs")
     dynamic = {name: _axes_of(spec, name) for name, spec in (dynamic_axes or {}).items()}
@@ -144,7 +148,11 @@ def export(
     finally:
         if isinstance(model, fg.nn.Module):
             model.train(was_training)
-    out_names = list(output_names) if output_names else (["output"] if len(t1.outputs) == 1 else [f"output_{i}" for i in range(len(t1.outputs))])
+    out_names = (
+        list(output_names)
+        if output_names
+        else (["output"] if len(t1.outputs) == 1 else [f"output_{i}" for i in range(len(t1.outputs))])
+    )
     if len(out_names) != len(t1.outputs):
         raise ArgumentError(f"onnx.export: {len(out_names)} output_names for {len(t1.outputs)} outputs")
     unknown = set(dynamic) - set(in_names) - set(out_names)
@@ -156,13 +164,13 @@ def export(
     for k, name in zip(t1.inputs, in_names):
         g.names[k] = name
         g.fresh(name)
-    state_names = {}
+    state_names: dict[int, str] = {}
     if isinstance(model, fg.nn.Module):
         for name, tensor in model.state_dict(keep_vars=True).items():
             if isinstance(tensor, fg.Tensor):
                 state_names.setdefault(id(tensor._data), name)
     produced = {s.out for s in t1.steps}
-    for k, tensor in t1.tensors.items():
+    for k in t1.tensors:
         if k in produced or k in g.names:
             continue
         array = t1.values[k]
@@ -198,12 +206,16 @@ def export(
     nodes = _prune(g, out_names)
     used = {i for n in nodes for i in n.input}
     initializers = [
-        onnx.numpy_helper.from_array(np.ascontiguousarray(a), name) for name, a in g.initializers.items() if name in used
+        onnx.numpy_helper.from_array(np.ascontiguousarray(a), name)
+        for name, a in g.initializers.items()
+        if name in used
     ]
     graph_inputs = [_value_info(n, a, dynamic.get(n, {})) for n, a in zip(in_names, inputs)]
     graph = onnx.helper.make_graph(nodes, type(model).__name__, graph_inputs, outputs, initializers)
     opsets = [onnx.helper.make_opsetid("", opset)]
-    proto = onnx.helper.make_model(graph, opset_imports=opsets, producer_name="flowgrad", producer_version=fg.__version__)
+    proto = onnx.helper.make_model(
+        graph, opset_imports=opsets, producer_name="flowgrad", producer_version=fg.__version__
+    )
     proto.ir_version = onnx.helper.find_min_ir_version_for(opsets)
     onnx.checker.check_model(proto)
     if path is not None:

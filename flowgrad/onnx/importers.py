@@ -24,10 +24,10 @@ import flowgrad.nn.functional as F  # noqa: N812
 import flowgrad.numpy as fnp
 from flowgrad.errors import FlowgradError
 
-__all__ = ["IMPORTERS", "ImportError_"]
+__all__ = ["IMPORTERS", "UnsupportedOnnxError"]
 
 
-class ImportError_(FlowgradError, NotImplementedError):  # noqa: N801 - not the builtin ImportError
+class UnsupportedOnnxError(FlowgradError, NotImplementedError):
     """The ONNX graph uses an operator, or a form of one, that ``load`` does not run."""
 
 
@@ -53,8 +53,8 @@ def _elementwise(tensor_fn: Callable[..., Any], numpy_fn: Callable[..., Any] | N
     return run
 
 
-def _fail(op: str, what: str) -> ImportError_:
-    return ImportError_(f"onnx.load: {op} {what} is not supported")
+def _fail(op: str, what: str) -> UnsupportedOnnxError:
+    return UnsupportedOnnxError(f"onnx.load: {op} {what} is not supported")
 
 
 def _axes_arg(at: dict, xs: list, i: int = 1) -> list[int] | None:
@@ -147,7 +147,9 @@ def _pool(kind: str) -> Callable:
             return out
         # padding excluded: divide by how many real pixels each window holds
         ones = fg.ones(1, 1, *x.shape[2:], dtype=x.dtype)
-        real = F.avg_pool2d(F.pad(ones, (wpad[0], wpad[1], hpad[0], hpad[1])) if pad == (0, 0) else ones, kernel, stride, pad)
+        real = F.avg_pool2d(
+            F.pad(ones, (wpad[0], wpad[1], hpad[0], hpad[1])) if pad == (0, 0) else ones, kernel, stride, pad
+        )
         return out / real
 
     return run

@@ -12,7 +12,7 @@ import flowgrad as fg
 from flowgrad import nn
 
 from . import _onnx
-from .importers import IMPORTERS, ImportError_
+from .importers import IMPORTERS, UnsupportedOnnxError
 
 __all__ = ["OnnxModule", "load", "IMPORTERS"]
 
@@ -41,14 +41,21 @@ class OnnxModule(nn.Module):
         graph = proto.graph
         domains = {o.domain: o.version for o in proto.opset_import}
         self.opset = domains.get("", domains.get("ai.onnx", 0))
-        unknown = sorted({n.op_type for n in graph.node if n.op_type not in IMPORTERS or n.domain not in ("", "ai.onnx")})
+        unknown = sorted(
+            {n.op_type for n in graph.node if n.op_type not in IMPORTERS or n.domain not in ("", "ai.onnx")}
+        )
         if unknown:
-            raise ImportError_(
+            raise UnsupportedOnnxError(
                 f"onnx.load: the graph uses operators flowgrad does not run: {', '.join(unknown)}; "
                 f"it runs {', '.join(sorted(IMPORTERS))}"
             )
         self._nodes = [
-            (n.op_type, {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}, list(n.input), list(n.output))
+            (
+                n.op_type,
+                {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute},
+                list(n.input),
+                list(n.output),
+            )
             for n in graph.node
         ]
         self._params: dict[str, fg.Tensor] = {}
@@ -104,7 +111,10 @@ class OnnxModule(nn.Module):
             results = result if isinstance(result, (list, tuple)) else [result]
             for name, value in zip(outs, results):
                 values[name] = value
-        outputs = [values[n] if isinstance(values[n], fg.Tensor) else fg.from_numpy(np.asarray(values[n])) for n in self.output_names]
+        outputs = [
+            values[n] if isinstance(values[n], fg.Tensor) else fg.from_numpy(np.asarray(values[n]))
+            for n in self.output_names
+        ]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
