@@ -135,7 +135,7 @@ def _wrap_forwards(model: Any, tracer: _Tracer) -> list:
     for name, m in model.named_modules():
         if "forward" in m.__dict__:
             continue
-        label = f"{name} ({type(m).__name__})" if name else f"the model ({type(m).__name__})"
+        label = f"module '{name}' ({type(m).__name__})" if name else f"the model ({type(m).__name__})"
 
         def forward(*args: Any, _m: Any = m, _label: str = label, **kwargs: Any) -> Any:
             tracer.where.append(_label)
