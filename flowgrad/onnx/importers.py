@@ -141,16 +141,13 @@ def _pool(kind: str) -> Callable:
             return F.max_pool2d(x, kernel, stride, pad, dilation)
         if dilation != (1, 1):
             raise _fail(kind, "with dilations")
-        x, pad = _padded(x, hpad, wpad, 0.0)
-        out = F.avg_pool2d(x, kernel, stride, pad)
+        padded, pad = _padded(x, hpad, wpad, 0.0)
+        out = F.avg_pool2d(padded, kernel, stride, pad)
         if at.get("count_include_pad", 0) or (hpad == (0, 0) and wpad == (0, 0)):
             return out
-        # padding excluded: divide by how many real pixels each window holds
-        ones = fg.ones(1, 1, *x.shape[2:], dtype=x.dtype)
-        real = F.avg_pool2d(
-            F.pad(ones, (wpad[0], wpad[1], hpad[0], hpad[1])) if pad == (0, 0) else ones, kernel, stride, pad
-        )
-        return out / real
+        # padding excluded: divide by the share of real pixels in each window
+        ones, _ = _padded(fg.ones(1, 1, *x.shape[2:], dtype=x.dtype), hpad, wpad, 0.0)
+        return out / F.avg_pool2d(ones, kernel, stride, pad)
 
     return run
 
