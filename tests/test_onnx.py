@@ -252,6 +252,17 @@ def test_mlp_layers(tmp_path):
     check_export(model, x, tmp_path, other_batch=9)
 
 
+def test_mixed_dtypes_promote_as_numpy(tmp_path):
+    steps = np.arange(4)  # int64: float32 * int64 is float64 in NumPy, so in flowgrad
+    model = Fn(lambda x: (x * steps, x > steps, fg.where(x > 0, x, steps), x.astype(np.float64) + x))
+    x = np.random.default_rng(0).normal(size=(2, 4)).astype(np.float32) * 3
+    proto = fg.onnx.export(model, x, None, dynamic_axes={"input": [0]})
+    onnx.checker.check_model(proto, full_check=True)
+    x3 = np.random.default_rng(1).normal(size=(3, 4)).astype(np.float32) * 3
+    for got, want in zip(run_ort(proto, x3), model(x3)):
+        assert_matches(got, want.numpy())
+
+
 def test_pool_options_and_static_shape(tmp_path):
     model = nn.Sequential(nn.MaxPool2d(3, stride=2, padding=1), nn.AvgPool2d(2, stride=1, padding=1))
     x = np.random.default_rng(3).normal(size=(2, 2, 7, 7)).astype(np.float32)

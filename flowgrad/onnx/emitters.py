@@ -34,9 +34,18 @@ def _simple(op_type: str, **attrs: Any) -> Callable[[Graph, Call], None]:
     return emit
 
 
+def _promoting(op_type: str, first: int = 0) -> Callable[[Graph, Call], None]:
+    """An elementwise node whose inputs (from ``first`` on) NumPy would promote to one dtype."""
+
+    def emit(g: Graph, c: Call) -> None:
+        g.node(op_type, c.common_names(first), c.out)
+
+    return emit
+
+
 def _negated(op_type: str) -> Callable[[Graph, Call], None]:
     def emit(g: Graph, c: Call) -> None:
-        g.node("Not", [g.node(op_type, c.names())], c.out)
+        g.node("Not", [g.node(op_type, c.common_names())], c.out)
 
     return emit
 
@@ -319,16 +328,16 @@ def _matmul(g: Graph, c: Call) -> None:
     if window is not None:
         conv(g, c, window)
         return
-    g.node("MatMul", c.names(), c.out)
+    g.node("MatMul", c.common_names(), c.out)
 
 
 EMITTERS: dict[str, Callable[[Graph, Call], None]] = {
     # elementwise arithmetic
-    "add": _simple("Add"),
-    "sub": _simple("Sub"),
-    "mul": _simple("Mul"),
-    "div": _simple("Div"),
-    "pow": _simple("Pow"),
+    "add": _promoting("Add"),
+    "sub": _promoting("Sub"),
+    "mul": _promoting("Mul"),
+    "div": _promoting("Div"),
+    "pow": _promoting("Pow"),
     "neg": _simple("Neg"),
     "abs": _simple("Abs"),
     "reciprocal": _simple("Reciprocal"),
@@ -358,17 +367,17 @@ EMITTERS: dict[str, Callable[[Graph, Call], None]] = {
     "floor": _simple("Floor"),
     "ceil": _simple("Ceil"),
     "round": _round,
-    "maximum": _simple("Max"),
-    "minimum": _simple("Min"),
+    "maximum": _promoting("Max"),
+    "minimum": _promoting("Min"),
     "clip": _clip,
-    "where": _simple("Where"),
+    "where": _promoting("Where", first=1),
     # comparisons and logic
-    "eq": _simple("Equal"),
+    "eq": _promoting("Equal"),
     "ne": _negated("Equal"),
-    "lt": _simple("Less"),
-    "le": _simple("LessOrEqual"),
-    "gt": _simple("Greater"),
-    "ge": _simple("GreaterOrEqual"),
+    "lt": _promoting("Less"),
+    "le": _promoting("LessOrEqual"),
+    "gt": _promoting("Greater"),
+    "ge": _promoting("GreaterOrEqual"),
     "logical_and": _simple("And"),
     "logical_or": _simple("Or"),
     "logical_xor": _simple("Xor"),

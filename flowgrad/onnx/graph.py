@@ -143,3 +143,24 @@ class Call:
 
     def names(self) -> list[str]:
         return [self.name(i) for i in range(len(self))]
+
+    def common_names(self, first: int = 0) -> list[str]:
+        """Arguments ``first..`` cast to one dtype, as NumPy promotes them (ONNX never mixes types).
+
+        The dtype is the output's for arithmetic, the promoted inputs' for comparisons.
+        """
+        if self.out_dtype.kind in "fciu":
+            target = self.out_dtype
+        else:
+            target = np.result_type(*[np.asarray(self.value(i)) for i in range(first, len(self)) if self.is_value(i)])
+        out = [self.name(i) for i in range(first)]
+        for i in range(first, len(self)):
+            value = self.value(i)
+            if not self.is_value(i) and value is not None:
+                out.append(self.g.const(np.asarray(value).astype(target), f"{self.op}_const"))
+                continue
+            name = self.name(i)
+            if value is not None and np.asarray(value).dtype != target:
+                name = self.g.node("Cast", [name], to=int(_onnx.onnx.helper.np_dtype_to_tensor_dtype(target)))
+            out.append(name)
+        return out
