@@ -58,19 +58,19 @@ class OnnxModule(nn.Module):
             )
             for n in graph.node
         ]
-        self._params: dict[str, fg.Tensor] = {}
+        self._param_names: dict[str, str] = {}  # initializer -> the parameter's name in named_parameters()
         self._consts: dict[str, np.ndarray] = {}
         for init in graph.initializer:
             array = onnx.numpy_helper.to_array(init).copy()
             if array.dtype.kind == "f":
-                self._params[init.name] = self._register(init.name, array)
+                self._param_names[init.name] = self._register(init.name, array)
             else:
                 self._consts[init.name] = array
         init_names = {i.name for i in graph.initializer}
         self.input_names = [i.name for i in graph.input if i.name not in init_names]
         self.output_names = [o.name for o in graph.output]
 
-    def _register(self, name: str, array: np.ndarray) -> fg.Tensor:
+    def _register(self, name: str, array: np.ndarray) -> str:
         param = nn.Parameter(fg.from_numpy(array))
         parts = name.split(".")
         owner: nn.Module = self
@@ -86,12 +86,12 @@ class OnnxModule(nn.Module):
             else:
                 if parts[-1] not in owner._modules and parts[-1] not in owner.__dict__:
                     owner.register_parameter(parts[-1], param)
-                    return param
+                    return name
         flat = re.sub(r"\W", "_", name)
         while flat in self._parameters or flat in self._modules or flat in self.__dict__:
             flat += "_"
         self.register_parameter(flat, param)
-        return param
+        return flat
 
     def forward(self, *inputs: Any) -> Any:
         if len(inputs) != len(self.input_names):
@@ -99,7 +99,9 @@ class OnnxModule(nn.Module):
                 f"OnnxModule: the graph takes {len(self.input_names)} inputs ({', '.join(self.input_names)}), "
                 f"got {len(inputs)}"
             )
-        values: dict[str, Any] = {"": None, **self._consts, **self._params}
+        params = dict(self.named_parameters())  # looked up now: a parameter may have been replaced
+        values: dict[str, Any] = {"": None, **self._consts}
+        values.update((init, params[name]) for init, name in self._param_names.items())
         for name, x in zip(self.input_names, inputs):
             values[name] = x if isinstance(x, fg.Tensor) else fg.from_numpy(np.asarray(x))
         for op_type, attrs, ins, outs in self._nodes:
