@@ -28,6 +28,7 @@ import numpy as np
 import flowgrad as fg
 
 from . import config as cfg_lib
+from . import export_cmd
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
@@ -55,10 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="a CSV file of feature columns, with a header (or --no-header)")
     p.add_argument("--output", help="where to write the predictions (default: standard output)")
     p.add_argument("--no-header", action="store_true", help="the CSV file's first line is data, not column names")
-    x = sub.add_parser("export", help="write a trained run's model for other tools (ONNX)")
-    x.add_argument("run_dir")
-    x.add_argument("--format", default="onnx", help="the file format: onnx (the default)")
-    x.add_argument("--output", help="where to write it (default: RUN_DIR/model.onnx)")
+    export_cmd.add_parser(sub)
     sub.add_parser("info", help="versions, BLAS, threads, default dtype")
     return parser
 
@@ -147,9 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return predict(Path(args.run_dir), args.input, args.output, has_header=not args.no_header)
         if args.command == "export":
-            from .export import export_run
-
-            return export_run(Path(args.run_dir), args.format, args.output)
+            return export_cmd.run(args)
         return info()
     except cfg_lib.ConfigError as e:
         for line in str(e).splitlines():  # a config error lists every problem, one a line

@@ -7,6 +7,7 @@ a dynamic axis. Its output is the network's: logits, probabilities or values, by
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,6 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
-from flowgrad import nn
 
 from . import config as cfg_lib
 from . import runs
@@ -22,17 +22,21 @@ from . import runs
 FORMATS = ("onnx",)
 
 
-class Standardized(nn.Module):
-    """The run's network after its input scaling: ``network((x - mean) / std)``."""
+def standardized(network: Any, mean: np.ndarray, std: np.ndarray) -> Any:
+    """The run's network after its input scaling, as one module: ``network((x - mean) / std)``."""
+    from flowgrad import nn  # here: `flowgrad --help` does not load the layers
 
-    def __init__(self, network: nn.Module, mean: np.ndarray, std: np.ndarray) -> None:
-        super().__init__()
-        self.network = network
-        self.register_buffer("input_mean", fg.from_numpy(np.asarray(mean, np.float32)))
-        self.register_buffer("input_std", fg.from_numpy(np.asarray(std, np.float32)))
+    class Standardized(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.network = network
+            self.register_buffer("input_mean", fg.from_numpy(np.asarray(mean, np.float32)))
+            self.register_buffer("input_std", fg.from_numpy(np.asarray(std, np.float32)))
 
-    def forward(self, x: Any) -> fg.Tensor:
-        return self.network((x - self.input_mean) / self.input_std)
+        def forward(self, x: Any) -> fg.Tensor:
+            return self.network((x - self.input_mean) / self.input_std)
+
+    return Standardized()
 
 
 def export_run(folder: Path, fmt: str, output: str | None) -> int:
@@ -49,7 +53,7 @@ def export_run(folder: Path, fmt: str, output: str | None) -> int:
     from flowgrad import onnx as fg_onnx
 
     run = load_run(folder)
-    model = Standardized(run.network, run.mean, run.std)
+    model = standardized(run.network, run.mean, run.std)
     example = np.zeros((1, len(run.mean)), np.float32)
     try:
         fg_onnx.export(
@@ -64,3 +68,16 @@ def export_run(folder: Path, fmt: str, output: str | None) -> int:
         raise runs.file_error("write", target, exc) from None
     print(f"wrote {target} (ONNX opset {fg_onnx.DEFAULT_OPSET}; input 'features' of {len(run.mean)} columns)")
     return 0
+
+
+def add_parser(sub: Any) -> None:
+    """The ``export`` subcommand's arguments."""
+    x = sub.add_parser("export", help="write a trained run's model for other tools (ONNX)")
+    x.add_argument("run_dir")
+    x.add_argument("--format", default="onnx", help="the file format: onnx (the default)")
+    x.add_argument("--output", help="where to write it (default: RUN_DIR/model.onnx)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``flowgrad export``: returns the exit code."""
+    return export_run(Path(args.run_dir), args.format, args.output)
