@@ -9,6 +9,8 @@ if importlib.util.find_spec("scipy") is None:  # flowgrad.scipy is the optional 
     collect_ignore.append("flowgrad/scipy")
 if importlib.util.find_spec("sklearn") is None:  # flowgrad.sklearn is the optional extra [sklearn]
     collect_ignore.append("flowgrad/sklearn")
+if importlib.util.find_spec("onnx") is None:  # flowgrad.onnx is the optional extra [onnx]
+    collect_ignore.append("flowgrad/onnx")
 
 
 def pytest_report_header(config):

@@ -207,6 +207,7 @@ def __getattr__(name: str) -> _Any:
         "scipy",
         "cuda",
         "distributed",  # over MPI; mpi4py itself is imported only by init_process_group
+        "onnx",  # the optional extra [onnx]
     ):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module

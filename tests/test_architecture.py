@@ -16,6 +16,11 @@ NOT_YET: dict[str, str] = {
     "flowgrad.viz.recorder:24 imports flowgrad.core.mode": "a public recording hook (fg.autograd.graph)",
     "flowgrad.viz.recorder:25 imports flowgrad.core.engine": "a public sum_to (fg.sum_to_size)",
     "flowgrad.viz.recorder:26 imports flowgrad.core.ops": "flowgrad.numpy on arrays",
+    # ONNX export traces the forward with fg.compile's tracer: one public op-tracing hook would
+    # serve it, fg.viz.record and fg.compile alike.
+    "flowgrad.onnx.trace:27 imports flowgrad.core.mode": "a public op-tracing hook",
+    "flowgrad.onnx.trace:28 imports flowgrad.core.compiler": "a public op-tracing hook",
+    "flowgrad.onnx.trace:29 imports flowgrad.core.ops": "the op's public name (fg.onnx's table keys)",
 }
 
 

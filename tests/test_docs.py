@@ -22,6 +22,10 @@ PARAMS = [
 ]
 
 
+# Pages about an optional extra: skipped where it is not installed.
+REQUIRES = {"docs/onnx.md": ("onnx", "onnxruntime")}
+
+
 @pytest.mark.parametrize("page", PARAMS)
 def test_code_blocks_run(page, tmp_path, monkeypatch):
     for module in REQUIRES.get(str(page.relative_to(ROOT)), ()):

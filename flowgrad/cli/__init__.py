@@ -6,6 +6,7 @@
     flowgrad train --resume RUN_DIR     continue a run from its last complete epoch
     flowgrad evaluate RUN_DIR [--data rows.csv]
     flowgrad predict RUN_DIR --input rows.csv [--output preds.csv]
+    flowgrad export RUN_DIR --format onnx [--output PATH]
     flowgrad info                       versions, BLAS, threads, default dtype
     flowgrad explain [--example gender]  an HTML page stepping through a graph's two passes
 
@@ -28,7 +29,7 @@ import numpy as np
 import flowgrad as fg
 
 from . import config as cfg_lib
-from . import explain_cmd
+from . import explain_cmd, export_cmd
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
@@ -36,7 +37,7 @@ EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 4, 13
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowgrad", description="Train, evaluate and use flowgrad models.")
     parser.add_argument("--version", action="version", version=f"flowgrad {fg.__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict,info,explain}")  # none: the help
+    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,predict,export,info,explain}")  # none: help
     t = sub.add_parser("train", help="train a model (the default job on built-in data, or a config)")
     t.add_argument("config", nargs="?", help="a TOML config file (see docs/cli.md)")
     t.add_argument("--example", choices=sorted(_examples()), help="run one of the tutorials' jobs")
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="a CSV file of feature columns, with a header (or --no-header)")
     p.add_argument("--output", help="where to write the predictions (default: standard output)")
     p.add_argument("--no-header", action="store_true", help="the CSV file's first line is data, not column names")
+    export_cmd.add_parser(sub)
     sub.add_parser("info", help="versions, BLAS, threads, default dtype")
     explain_cmd.add_parser(sub)
     return parser
@@ -160,9 +162,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .jobs import predict
 
         return predict(Path(args.run_dir), args.input, args.output, has_header=not args.no_header)
+    if args.command == "export":
+        return export_cmd.run(args)
     if args.command == "explain":
-        from . import explain_cmd
-
         return explain_cmd.run(args)
     return info()
 
