@@ -11,9 +11,11 @@ Outside the context nothing is recorded: ops and the engine check one counter
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import os
 import sys
+import types
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -82,10 +84,20 @@ class Recorder:
         self._active = False
         self._build.name_tensors(self._names)
         if self._local_names:
-            # Names the learner gave: the variables of the code around the with block.
-            frame = sys._getframe(1)
-            self._build.name_tensors(dict(frame.f_locals), overwrite=False)
-            del frame
+            self._name_from_locals(sys._getframe(1))
+
+    def _name_from_locals(self, frame: types.FrameType) -> None:
+        """Names the learner gave: the variables of the code around the with block."""
+        local_vars = frame.f_locals
+        try:
+            self._build.name_tensors(dict(local_vars), overwrite=False)
+        finally:
+            # Before Python 3.13 a function's frame keeps that snapshot of its variables, which
+            # would keep tensors the code deletes alive. Emptied, it keeps none; whatever reads it
+            # later (locals(), a debugger) fills it again first. Only that snapshot is emptied:
+            # at module level f_locals is the module's namespace itself.
+            if type(local_vars) is dict and frame.f_code.co_flags & inspect.CO_OPTIMIZED:
+                local_vars.clear()
 
     # -- hooks called by flowgrad.core (ops.apply and the engine's walk) ------------------------
     def on_op(self, op: Any, args: tuple, params: dict, out: fg.Tensor) -> None:
