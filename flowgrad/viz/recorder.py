@@ -53,7 +53,15 @@ def _raw(g: Any) -> np.ndarray:
 
 class Recorder:
     """The context manager :func:`record` returns; ``rec.record`` (also what ``with ... as rec``
-    gives) is the :class:`~flowgrad.viz.record.GraphRecord` filled in."""
+    gives) is the :class:`~flowgrad.viz.record.GraphRecord` filled in.
+
+    >>> import flowgrad as fg
+    >>> recorder = fg.viz.record(local_names=False)
+    >>> with recorder as rec:
+    ...     y = fg.tensor(2.0, requires_grad=True) * 3.0
+    >>> rec is recorder.record, [n.op for n in rec.nodes.values()]
+    (True, ['leaf', 'constant', 'mul'])
+    """
 
     def __init__(self, names: Mapping[str, Any] | None = None, local_names: bool = True) -> None:
         self.record = GraphRecord(origin="eager")
