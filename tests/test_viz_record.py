@@ -284,3 +284,31 @@ def test_to_dict_is_json():
     assert data["backward_order"][0]["contributions"][0]["upstream"] == 1.0
     f = next(n for n in data["nodes"] if n["name"] == "f")
     assert f["source"]["code"] == "f = x + y" and f["shape"] == []
+
+
+def test_only_what_the_loss_needs_is_kept_unless_asked():
+    w = fg.tensor([0.5, -1.0], requires_grad=True)
+    labels = fg.tensor([1, 0])
+    everything = ["mul", "sum", "reshape", "argmax", "eq", "astype", "mean", "mul"]  # the last: 0.1 * w.grad
+    for prune, expected in ((True, ["mul", "sum"]), (False, everything)):
+        with fg.viz.record(prune=prune) as rec:
+            scores = w * 2.0
+            loss = scores.sum()
+            accuracy = (fg.argmax(scores.reshape(1, 2), 1) == labels).float().mean()  # noqa: F841
+            loss.backward()
+            with fg.no_grad():
+                w -= 0.1 * w.grad
+        ops = [n.op for n in rec.nodes.values() if n.kind == "op"]
+        assert ops == expected
+        assert rec.node("loss").id in rec.outputs
+
+
+def test_a_recorder_entered_again_adds_to_its_record():
+    x = fg.tensor(2.0, requires_grad=True)
+    recorder = fg.viz.record()
+    with recorder as rec:
+        (x * 3.0).backward()
+    with recorder:
+        (x + 1.0).backward()
+    assert len(set(rec.nodes)) == len(rec.nodes) == 5  # x once, two constants, two ops
+    assert float(rec.node("x").grad) == float(x.grad) == 4.0

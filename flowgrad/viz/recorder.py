@@ -63,8 +63,9 @@ class Recorder:
     (True, ['leaf', 'constant', 'mul'])
     """
 
-    def __init__(self, names: Mapping[str, Any] | None = None, local_names: bool = True) -> None:
+    def __init__(self, names: Mapping[str, Any] | None = None, local_names: bool = True, prune: bool = True) -> None:
         self.record = GraphRecord(origin="eager")
+        self._prune = prune
         self._build = Builder(self.record)
         self._names = dict(names or {})
         self._local_names = local_names
@@ -93,6 +94,22 @@ class Recorder:
         self._build.name_tensors(self._names)
         if self._local_names:
             self._name_from_locals(sys._getframe(1))
+        if self._prune and self.record.outputs:
+            self._keep_what_outputs_need()
+
+    def _keep_what_outputs_need(self) -> None:
+        """Drop what no backward root depends on (an accuracy, an optimizer's update): the picture
+        is of the step's graph."""
+        nodes = self.record.nodes
+        needed: set[str] = set()
+        stack = list(self.record.outputs)
+        while stack:
+            nid = stack.pop()
+            if nid not in needed:
+                needed.add(nid)
+                stack.extend(nodes[nid].inputs)
+        self.record.nodes = {k: v for k, v in nodes.items() if k in needed}
+        self.record._tensor_ids = {k: v for k, v in self.record._tensor_ids.items() if v[1] in needed}
 
     def _name_from_locals(self, frame: types.FrameType) -> None:
         """Names the learner gave: the variables of the code around the with block."""
@@ -160,12 +177,14 @@ def _local_derivative(t: fg.Tensor, node: Any, i: int) -> np.ndarray | None:
     return np.array(sum_to(local, shape) if local.shape != shape else local, copy=True)
 
 
-def record(names: Mapping[str, Any] | None = None, local_names: bool = True) -> Recorder:
+def record(names: Mapping[str, Any] | None = None, local_names: bool = True, prune: bool = True) -> Recorder:
     """Record the ops and backward passes run inside ``with fg.viz.record() as rec:``.
 
     ``rec`` is a :class:`~flowgrad.viz.record.GraphRecord`: draw it after the step with
     ``rec.render("step.svg")``. Nodes are named after ``names`` (``dict(model.named_parameters())``
     works) and, with ``local_names``, after the variables of the code around the ``with`` block.
+    With ``prune``, once a backward pass has run, only what its roots depend on is kept (not an
+    accuracy computed beside the loss, nor an optimizer's update); ``prune=False`` keeps every op.
 
     >>> import flowgrad as fg
     >>> x = fg.tensor(4.0, requires_grad=True)
@@ -182,4 +201,4 @@ def record(names: Mapping[str, Any] | None = None, local_names: bool = True) -> 
     >>> rec.node("f").source.code
     'f = x + y'
     """
-    return Recorder(names, local_names)
+    return Recorder(names, local_names, prune)
