@@ -67,7 +67,7 @@ def node_colors(node: RecordNode, record: GraphRecord) -> tuple[str, bool]:
         return OUTPUT_COLOR, True
     if node.kind == "leaf":
         return LEAF_COLOR, False
-    if node.kind == "constant":
+    if node.kind == "constant" or not node.requires_grad:  # an op on data alone: a constant too
         return CONSTANT_COLOR, False
     return OP_COLOR, False
 

@@ -43,7 +43,12 @@ def text_size(lines: Sequence[str], font_size: float = FONT_SIZE) -> tuple[float
 
 @dataclasses.dataclass
 class Box:
-    """A node's box: top-left corner ``x``, ``y``, width ``w``, height ``h`` and its layer."""
+    """A node's box: top-left corner ``x``, ``y``, width ``w``, height ``h`` and its layer.
+
+    >>> b = Box("n0", 10.0, 20.0, 40.0, 30.0, 0)
+    >>> b.cx, b.cy
+    (30.0, 35.0)
+    """
 
     id: str
     x: float
@@ -64,7 +69,13 @@ class Box:
 @dataclasses.dataclass
 class EdgePath:
     """An edge from ``src`` to ``dst`` (input ``position`` of ``dst``): ``points`` start on the
-    source's border, pass where a long edge crosses layers and end on the target's border."""
+    source's border, pass where a long edge crosses layers and end on the target's border.
+
+    >>> lay = layout_graph(["a", "b"], [("a", "b")], {"a": (40, 20), "b": (40, 20)})
+    >>> e = lay.edges[0]
+    >>> e.src, e.dst, e.points[0][0] == lay.boxes["a"].x + 40, e.points[-1][0] == lay.boxes["b"].x
+    ('a', 'b', True, True)
+    """
 
     src: str
     dst: str
@@ -74,7 +85,12 @@ class EdgePath:
 
 @dataclasses.dataclass
 class Layout:
-    """Boxes by node id, edge paths (one per edge given, in that order), the picture's size."""
+    """Boxes by node id, edge paths (one per edge given, in that order), the picture's size.
+
+    >>> lay = layout_graph(["a", "b", "c"], [("a", "c"), ("b", "c")], {k: (40, 20) for k in "abc"})
+    >>> lay.layers, lay.overlaps(), lay.width > 80
+    ([['a', 'b'], ['c']], [], True)
+    """
 
     width: float
     height: float
@@ -207,7 +223,12 @@ def layout_graph(
 ) -> Layout:
     """Lay out a graph without cycles: ``nodes`` ids, ``edges`` ``(src, dst)`` (repeats allowed:
     ``x * x``), ``sizes`` each node's ``(width, height)``. ``rankdir`` is ``"LR"`` (inputs left),
-    ``"TB"`` (inputs on top) or ``"BT"`` (inputs at the bottom). Returns a :class:`Layout`."""
+    ``"TB"`` (inputs on top) or ``"BT"`` (inputs at the bottom). Returns a :class:`Layout`.
+
+    >>> lay = layout_graph(["x", "y", "f"], [("x", "f"), ("y", "f")], {k: (50, 30) for k in "xyf"}, "TB")
+    >>> lay.boxes["x"].y < lay.boxes["f"].y, lay.boxes["x"].x < lay.boxes["y"].x
+    (True, True)
+    """
     if rankdir not in ("LR", "TB", "BT"):
         raise fg.ArgumentError(f"layout_graph: rankdir must be 'LR', 'TB' or 'BT', got {rankdir!r}")
     nodes = list(dict.fromkeys(nodes))

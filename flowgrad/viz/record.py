@@ -41,7 +41,11 @@ __all__ = ["GraphRecord", "RecordNode", "SourceLine", "BackwardStep", "Contribut
 
 @dataclasses.dataclass(frozen=True)
 class SourceLine:
-    """The line of user code that made a node: ``file``, ``line`` number and the ``code`` text."""
+    """The line of user code that made a node: ``file``, ``line`` number and the ``code`` text.
+
+    >>> str(SourceLine("train.py", 12, "loss = (y - t) ** 2"))
+    'train.py:12: loss = (y - t) ** 2'
+    """
 
     file: str
     line: int
@@ -60,6 +64,11 @@ class RecordNode:
     and no op made, or a flow ``Input``), ``"constant"`` (data or a number written in the code) or
     ``"op"``. ``value`` and ``grad`` are copies (``grad`` None when no gradient reached it).
     ``inputs`` are node ids in the op's argument order (the same id twice for ``x * x``).
+
+    >>> x = fg.tensor([1.0, 2.0], requires_grad=True)
+    >>> node = GraphRecord.from_tensor(x * x).nodes["n1"]
+    >>> node.op, node.kind, node.shape, node.inputs
+    ('mul', 'op', (2,), ['n0', 'n0'])
     """
 
     id: str
@@ -83,6 +92,13 @@ class Contribution:
 
     ``local`` is d output / d input when it is cheap to know exactly (a single-valued output,
     where it is the whole Jacobian), else None.
+
+    >>> x = fg.tensor(3.0, requires_grad=True)
+    >>> with fg.viz.record() as rec:
+    ...     (x * 2.0).backward()
+    >>> c = rec.backward_order[0].contributions[0]
+    >>> float(c.upstream), float(c.local), float(c.value), c.position
+    (1.0, 2.0, 2.0, 0)
     """
 
     input: str
@@ -97,7 +113,14 @@ class Contribution:
 class BackwardStep:
     """One node as the backward pass processed it: the gradient it had then (the sum of what its
     consumers sent) and what it sent to each input. ``backward_pass`` counts the backward calls
-    made while recording, from 0."""
+    made while recording, from 0.
+
+    >>> x = fg.tensor(3.0, requires_grad=True)
+    >>> with fg.viz.record() as rec:
+    ...     (x * 2.0).backward()
+    >>> [(rec.nodes[s.node].op, float(s.grad)) for s in rec.backward_order]
+    [('mul', 1.0), ('leaf', 2.0)]
+    """
 
     node: str
     grad: np.ndarray

@@ -11,9 +11,11 @@ Outside the context nothing is recorded: ops and the engine check one counter
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import os
 import sys
+import types
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -51,10 +53,19 @@ def _raw(g: Any) -> np.ndarray:
 
 class Recorder:
     """The context manager :func:`record` returns; ``rec.record`` (also what ``with ... as rec``
-    gives) is the :class:`~flowgrad.viz.record.GraphRecord` filled in."""
+    gives) is the :class:`~flowgrad.viz.record.GraphRecord` filled in.
 
-    def __init__(self, names: Mapping[str, Any] | None = None, local_names: bool = True) -> None:
+    >>> import flowgrad as fg
+    >>> recorder = fg.viz.record(local_names=False)
+    >>> with recorder as rec:
+    ...     y = fg.tensor(2.0, requires_grad=True) * 3.0
+    >>> rec is recorder.record, [n.op for n in rec.nodes.values()]
+    (True, ['leaf', 'constant', 'mul'])
+    """
+
+    def __init__(self, names: Mapping[str, Any] | None = None, local_names: bool = True, prune: bool = True) -> None:
         self.record = GraphRecord(origin="eager")
+        self._prune = prune
         self._build = Builder(self.record)
         self._names = dict(names or {})
         self._local_names = local_names
@@ -82,10 +93,36 @@ class Recorder:
         self._active = False
         self._build.name_tensors(self._names)
         if self._local_names:
-            # Names the learner gave: the variables of the code around the with block.
-            frame = sys._getframe(1)
-            self._build.name_tensors(dict(frame.f_locals), overwrite=False)
-            del frame
+            self._name_from_locals(sys._getframe(1))
+        if self._prune and self.record.outputs:
+            self._keep_what_outputs_need()
+
+    def _keep_what_outputs_need(self) -> None:
+        """Drop what no backward root depends on (an accuracy, an optimizer's update): the picture
+        is of the step's graph."""
+        nodes = self.record.nodes
+        needed: set[str] = set()
+        stack = list(self.record.outputs)
+        while stack:
+            nid = stack.pop()
+            if nid not in needed:
+                needed.add(nid)
+                stack.extend(nodes[nid].inputs)
+        self.record.nodes = {k: v for k, v in nodes.items() if k in needed}
+        self.record._tensor_ids = {k: v for k, v in self.record._tensor_ids.items() if v[1] in needed}
+
+    def _name_from_locals(self, frame: types.FrameType) -> None:
+        """Names the learner gave: the variables of the code around the with block."""
+        local_vars = frame.f_locals
+        try:
+            self._build.name_tensors(dict(local_vars), overwrite=False)
+        finally:
+            # Before Python 3.13 a function's frame keeps that snapshot of its variables, which
+            # would keep tensors the code deletes alive. Emptied, it keeps none; whatever reads it
+            # later (locals(), a debugger) fills it again first. Only that snapshot is emptied:
+            # at module level f_locals is the module's namespace itself.
+            if type(local_vars) is dict and frame.f_code.co_flags & inspect.CO_OPTIMIZED:
+                local_vars.clear()
 
     # -- hooks called by flowgrad.core (ops.apply and the engine's walk) ------------------------
     def on_op(self, op: Any, args: tuple, params: dict, out: fg.Tensor) -> None:
@@ -140,12 +177,14 @@ def _local_derivative(t: fg.Tensor, node: Any, i: int) -> np.ndarray | None:
     return np.array(sum_to(local, shape) if local.shape != shape else local, copy=True)
 
 
-def record(names: Mapping[str, Any] | None = None, local_names: bool = True) -> Recorder:
+def record(names: Mapping[str, Any] | None = None, local_names: bool = True, prune: bool = True) -> Recorder:
     """Record the ops and backward passes run inside ``with fg.viz.record() as rec:``.
 
     ``rec`` is a :class:`~flowgrad.viz.record.GraphRecord`: draw it after the step with
     ``rec.render("step.svg")``. Nodes are named after ``names`` (``dict(model.named_parameters())``
     works) and, with ``local_names``, after the variables of the code around the ``with`` block.
+    With ``prune``, once a backward pass has run, only what its roots depend on is kept (not an
+    accuracy computed beside the loss, nor an optimizer's update); ``prune=False`` keeps every op.
 
     >>> import flowgrad as fg
     >>> x = fg.tensor(4.0, requires_grad=True)
@@ -162,7 +201,7 @@ def record(names: Mapping[str, Any] | None = None, local_names: bool = True) -> 
     >>> rec.node("f").source.code
     'f = x + y'
     """
-    return Recorder(names, local_names)
+    return Recorder(names, local_names, prune)
 
 
 def record_backward(output: fg.Tensor, names: Mapping[str, Any] | None = None) -> GraphRecord:

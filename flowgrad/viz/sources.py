@@ -40,9 +40,11 @@ class Builder:
 
     def __init__(self, record: GraphRecord) -> None:
         self.record = record
+        self._next = len(record.nodes)
 
     def new_id(self) -> str:
-        return f"n{len(self.record.nodes)}"
+        self._next += 1  # never reused, even after pruning
+        return f"n{self._next - 1}"
 
     def add(self, node: RecordNode) -> str:
         self.record.nodes[node.id] = node

@@ -117,6 +117,7 @@ def _matplotlib_draw(
     record: GraphRecord, path: pathlib.Path, fmt: str, values: bool, grads: bool, rankdir: str
 ) -> None:
     try:
+        import matplotlib  # noqa: F401  (first: the clear error when it is missing)
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
