@@ -27,7 +27,15 @@ import numpy as np
 
 import flowgrad as fg
 
-__all__ = ["Node", "Input", "OpNode", "GraphError", "reset_default_names", "gradient_parts", "sum_gradients"]
+__all__ = [
+    "Node",
+    "Input",
+    "OpNode",
+    "GraphError",
+    "reset_default_names",
+    "gradient_parts",
+    "sum_gradients",
+]
 
 
 class GraphError(fg.FlowgradError, ValueError):
@@ -144,10 +152,6 @@ def float_zeros_like(value: Any) -> np.ndarray:
     return np.zeros(value.shape, dtype)
 
 
-def _float_zeros(node: Node) -> np.ndarray:
-    return float_zeros_like(node.value)
-
-
 def gradient_parts(node: Node, strict: bool = False) -> list[tuple[Node | None, np.ndarray]]:
     """The gradients ``node`` received: one ``(outbound_node, array)`` per outbound node.
 
@@ -174,11 +178,17 @@ def gradient_parts(node: Node, strict: bool = False) -> list[tuple[Node | None, 
             continue
         parts.append((consumer, _fit(np.asarray(grad), node, consumer)))
     if not took_part:
-        seed = _float_zeros(node)
-        if not isinstance(node, Input) and seed.size == 1:
-            seed = seed + 1  # a single-valued output is the cost: d cost / d cost = 1
-        parts.append((None, seed))
+        parts.append((None, output_seed(node, node.value)))
     return parts
+
+
+def output_seed(node: Node, value: Any) -> np.ndarray:
+    """d cost / d ``node`` for a node nothing consumes: 1 for a single computed value (it is the
+    cost), zeros for anything else (an input, or a value that does not feed the cost)."""
+    seed = float_zeros_like(value)
+    if not isinstance(node, Input) and seed.size == 1:
+        seed = np.asarray(seed + 1)
+    return seed
 
 
 def _fit(grad: np.ndarray, node: Node, consumer: Node) -> np.ndarray:
@@ -195,8 +205,14 @@ def _fit(grad: np.ndarray, node: Node, consumer: Node) -> np.ndarray:
 
 def sum_gradients(node: Node, parts: list[tuple[Node | None, np.ndarray]]) -> np.ndarray:
     """Add up the received gradients into a new array of the node's value's shape."""
-    total = np.array(parts[0][1], copy=True)
-    for _, grad in parts[1:]:
+    return sum_parts([fg.from_numpy(np.asarray(grad)) for _, grad in parts])._data
+
+
+def sum_parts(parts: Sequence[fg.Tensor]) -> fg.Tensor:
+    """The sum of the gradients a node received, in a new array: written with flowgrad ops, so the
+    node-by-node passes and the compiled path (which traces it) add them the same way."""
+    total = parts[0].clone()
+    for grad in parts[1:]:
         total = total + grad
     return total
 
@@ -302,15 +318,36 @@ class OpNode(Node):
             ]
             with fg.enable_grad():
                 output = self._compute(leaves, [leaf._data for leaf in leaves])
-        found: tuple = ()
-        if wanted and output.requires_grad:
-            found = fg.autograd.grad(
-                output, [leaves[p] for p in wanted], grad_outputs=upstream, retain_graph=True, allow_unused=True
-            )
-        by_position = dict(zip(wanted, found))
-        for position, node in enumerate(self.inbound_nodes):
-            grad = by_position.get(position)
-            grad = _float_zeros(node) if grad is None else grad.numpy()
-            # A node used twice (Add(x, x)) gets the sum of both uses.
-            gradients[node] = gradients[node] + grad if node in gradients else grad
+        values = [leaf._data for leaf in self._leaves]
+        found = input_gradients(self, leaves, output, fg.from_numpy(upstream), values, retain_graph=True)
+        for node, grad in found.items():
+            gradients[node] = grad._data
         self.gradients = gradients
+
+
+def input_gradients(
+    node: OpNode,
+    leaves: Sequence[fg.Tensor],
+    output: fg.Tensor,
+    upstream: fg.Tensor,
+    values: Sequence[np.ndarray],
+    retain_graph: bool,
+) -> dict[Node, fg.Tensor]:
+    """d cost / d each inbound node of ``node``, through one ``fg.autograd.grad`` call from its
+    output: zeros (of the inbound value's shape) where no gradient flows, and the sum of both uses
+    for an input used twice (``Add(x, x)``). Both the node-by-node passes and the compiled path
+    (which traces it) run this."""
+    wanted = [p for p in range(len(node.inbound_nodes)) if node._wants_gradient(p)]
+    found: tuple = ()
+    if wanted and output.requires_grad:
+        found = fg.autograd.grad(
+            output, [leaves[p] for p in wanted], grad_outputs=upstream, retain_graph=retain_graph, allow_unused=True
+        )
+    by_position = dict(zip(wanted, found))
+    result: dict[Node, fg.Tensor] = {}
+    for position, inbound in enumerate(node.inbound_nodes):
+        grad = by_position.get(position)
+        if grad is None:
+            grad = fg.from_numpy(float_zeros_like(values[position]))
+        result[inbound] = result[inbound] + grad if inbound in result else grad
+    return result

@@ -19,7 +19,7 @@ import numpy as np
 
 import flowgrad as fg
 
-from .base import Input, Node, OpNode, float_zeros_like
+from .base import Input, Node, OpNode, input_gradients, output_seed, sum_parts
 from .nodes import MSE, Add, Linear, MatMul, Mul, ReLU, Sigmoid, Sum, Tanh
 
 # Exact types only: a subclass may override compute() or backward() with plain NumPy.
@@ -61,39 +61,22 @@ def _graph_function(graph: list[Node]) -> Any:
                 output = node._compute(leaves, given)
                 out[id(node)] = output
                 local[id(node)] = (leaves, output)
-        sent: dict[int, dict[int, fg.Tensor]] = {}  # consumer -> inbound -> gradient it sent
+        # The backward pass: the same seed, sums and input gradients as the node-by-node passes.
+        sent: dict[int, dict[Node, fg.Tensor]] = {}  # consumer -> inbound -> gradient it sent
         grads: list[list[fg.Tensor]] = []
         for node in reversed(graph):
             value = out[id(node)]
-            parts = []
             consumers = [c for c in node.outbound_nodes if id(c) in members]
-            for consumer in consumers:
-                g = sent[id(consumer)].get(id(node))
-                if g is not None:
-                    parts.append(g if g.shape == value.shape else g.reshape(value.shape))
-            if not consumers:  # an output: a single value is the cost, d cost / d cost = 1
-                seed = float_zeros_like(value._data)
-                if type(node) is not Input and seed.size == 1:
-                    seed = np.asarray(seed + 1)
-                parts.append(fg.from_numpy(seed))
-            upstream = parts[0].clone()  # its own array, as sum_gradients gives
-            for g in parts[1:]:
-                upstream = upstream + g
-            mine: dict[int, fg.Tensor] = {}
+            parts = [sent[id(c)][node] for c in consumers if node in sent[id(c)]]
+            parts = [g if g.shape == value.shape else g.reshape(value.shape) for g in parts]
+            if not consumers:
+                parts.append(fg.from_numpy(output_seed(node, value._data)))
+            upstream = sum_parts(parts)
+            mine: dict[Node, fg.Tensor] = {}
             if isinstance(node, OpNode):
                 leaves, output = local[id(node)]
-                wanted = [p for p in range(len(leaves)) if node._wants_gradient(p)]
-                found: tuple = ()
-                if wanted and output.requires_grad:
-                    found = fg.autograd.grad(
-                        output, [leaves[p] for p in wanted], grad_outputs=upstream, allow_unused=True
-                    )
-                by_position = dict(zip(wanted, found))
-                for position, inbound in enumerate(node.inbound_nodes):
-                    g = by_position.get(position)
-                    if g is None:
-                        g = fg.from_numpy(float_zeros_like(out[id(inbound)]._data))
-                    mine[id(inbound)] = mine[id(inbound)] + g if id(inbound) in mine else g
+                values = [out[id(inbound)]._data for inbound in node.inbound_nodes]
+                mine = input_gradients(node, leaves, output, upstream, values, retain_graph=False)
             sent[id(node)] = mine
             grads.append([upstream, *mine.values()])
         grads.reverse()
