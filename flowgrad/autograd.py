@@ -70,7 +70,7 @@ def _function_forward(*datas: Any, fn: type[Function], ctx: FunctionCtx) -> np.n
 
 
 def _function_backward(
-    xp: Any, g: Any, ans: Any, needs: list, *inputs: Any, fn: type[Function], ctx: FunctionCtx
+    xp: Any, g: Any, ans: Any, wanted: list, *inputs: Any, fn: type[Function], ctx: FunctionCtx
 ) -> list:
     differentiable = isinstance(g, Tensor)  # create_graph=True: keep the user's ops recorded
     g_t = g if differentiable else Tensor._wrap(g)
@@ -85,7 +85,7 @@ def _function_backward(
     if len(grads) < len(inputs):
         raise TypeError(f"{fn.__name__}.backward returned {len(grads)} gradients but forward took {len(inputs)} inputs")
     out: list[Any] = []
-    for gi, need, inp in zip(grads, needs, inputs):
+    for gi, need, inp in zip(grads, wanted, inputs):
         if not need:
             out.append(None)
         elif gi is None:  # PyTorch reads None as a zero gradient

@@ -268,7 +268,12 @@ def _plain(name: str, np_fn: Callable[..., Any]) -> Callable[..., Any]:
         return np_fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
 
     fn.__name__ = name
-    fn.__doc__ = getattr(np_fn, "__doc__", None)
+    # A pointer, not NumPy's docstring: its examples would become doctests of this module once the
+    # function is made (on first use), so what the suite collects would depend on test order.
+    fn.__doc__ = f"NumPy's ``numpy.{name}``, given plain arrays: tensors are unwrapped" + (
+        " (one that requires grad is refused: this function has no gradient)." if strict else "."
+    )
+    fn.__wrapped__ = np_fn  # type: ignore[attr-defined]  # inspect.signature and help() find NumPy's
     return fn
 
 
@@ -288,9 +293,9 @@ def _install_as_gradient_namespace() -> None:
     # Gradient rules run with this module as ``xp`` when building higher-order graphs.
     import sys
 
-    from .core.ops import DIFF
+    from .core.ops import TENSOR_XP
 
-    DIFF._base = sys.modules[__name__]
+    TENSOR_XP._base = sys.modules[__name__]
 
 
 _install_as_gradient_namespace()

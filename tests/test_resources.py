@@ -24,7 +24,7 @@ import pytest
 
 import flowgrad as fg
 from flowgrad import nn
-from flowgrad.core.ops import Node
+from flowgrad.core.ops import BackwardNode
 
 # Seed 004: Alice, Bob, Charlie, Diana (weight - 135 lb, height - 66 in) and whether each is a woman.
 PEOPLE = np.array([[-2, -1], [25, 6], [17, 4], [-15, -6]], dtype=np.float64)
@@ -90,7 +90,7 @@ def test_backward_frees_the_graph_while_the_loss_lives_on(no_gc):
     assert all(r() is not None for r in dead.values())  # the graph keeps them for backward
     loss.backward()
     assert {name for name, r in dead.items() if r() is not None} == set()
-    assert loss.grad_fn.inputs is None and loss.grad_fn.datas is None  # saved values released
+    assert loss.grad_fn.inputs is None and loss.grad_fn.input_arrays is None  # saved values released
     assert w.grad is not None and w.grad.grad_fn is None
 
 
@@ -131,9 +131,9 @@ def test_a_graph_not_differentiated_dies_with_its_output(no_gc):
 def test_training_steps_leave_no_tensors_or_nodes_behind(no_gc):
     net = gender_net()
     sgd_per_sample(net, 20)  # optimizer state, cached namespaces, first-call work
-    tensors, nodes = live(fg.Tensor), live(Node)
+    tensors, nodes = live(fg.Tensor), live(BackwardNode)
     sgd_per_sample(net, 200)
-    assert (live(fg.Tensor), live(Node)) == (tensors, nodes)
+    assert (live(fg.Tensor), live(BackwardNode)) == (tensors, nodes)
 
 
 # ----- memory over long runs ------------------------------------------------------------------------------------

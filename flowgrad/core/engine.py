@@ -113,7 +113,7 @@ def _count_consumers(roots: Sequence[Tensor], targets: set | None) -> dict[Tenso
                 "backward: trying to go through a graph a second time, but its saved values were "
                 "freed after the first backward; pass retain_graph=True to the first call"
             )
-        for i in node.needs:
+        for i in node.grad_positions:
             inp = inputs[i]
             if inp in counts:
                 counts[inp] += 1
@@ -153,7 +153,7 @@ def _run(
     if targets is not None:
         counts, live = _prune(roots, targets, counts)
     grads, ready = _seeded(roots, seeds, counts)
-    owned: set[Tensor] = set()  # tensors whose gradient buffer we allocated: safe to add into
+    allocated: set[Tensor] = set()  # tensors whose gradient buffer we allocated: safe to add into
     tracer = mode.current_tracer()
     if create_graph or mode.state.anomaly or tracer is not None or mode.RECORDING or force_general_walk:
         if tracer is not None and create_graph:
@@ -163,8 +163,10 @@ def _run(
         recorder = mode.state.recorder if mode.RECORDING else None
         if recorder is not None:
             recorder.on_backward_start(roots, seeds)
-        return walk_general(ready, grads, owned, counts, targets, retain_graph, create_graph, tracer, live, recorder)
-    return walk_fast(ready, grads, owned, counts, targets, retain_graph, live)
+        return walk_general(
+            ready, grads, allocated, counts, targets, retain_graph, create_graph, tracer, live, recorder
+        )
+    return walk_fast(ready, grads, allocated, counts, targets, retain_graph, live)
 
 
 def _prune(roots: Sequence[Tensor], targets: set, counts: dict) -> tuple[dict, dict]:
@@ -181,7 +183,7 @@ def _prune(roots: Sequence[Tensor], targets: set, counts: dict) -> tuple[dict, d
         node = t._node
         if node is None or t in targets:
             continue
-        for i in node.needs:
+        for i in node.grad_positions:
             inp = node.inputs[i]
             remaining[inp] -= 1
             if remaining[inp] == 0:
@@ -189,7 +191,7 @@ def _prune(roots: Sequence[Tensor], targets: set, counts: dict) -> tuple[dict, d
     useful: set[Tensor] = set()
     for t in reversed(order):
         node = t._node
-        if t in targets or (node is not None and any(node.inputs[i] in useful for i in node.needs)):
+        if t in targets or (node is not None and any(node.inputs[i] in useful for i in node.grad_positions)):
             useful.add(t)
     pruned = dict.fromkeys(counts, 0)
     live: dict = {}
@@ -197,7 +199,7 @@ def _prune(roots: Sequence[Tensor], targets: set, counts: dict) -> tuple[dict, d
         node = t._node
         if node is None or t in targets or t not in useful:
             continue
-        keep = tuple(i for i in node.needs if node.inputs[i] in useful)
+        keep = tuple(i for i in node.grad_positions if node.inputs[i] in useful)
         live[node] = keep
         for i in keep:
             pruned[node.inputs[i]] += 1

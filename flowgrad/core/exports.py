@@ -69,12 +69,12 @@ def xp_helper(name: str, on_arrays: Callable[..., Any], on_tensors: Callable[...
     which then has it under that name). Without ``on_tensors``, NumPy's own function of that
     name serves tensors (``sum``: a faster array path for the same digits).
     """
-    from .ops import DIFF, RAW
+    from .ops import NUMPY_XP, TENSOR_XP
 
     XP_HELPERS[name] = (on_arrays, on_tensors)
-    setattr(RAW, name, on_arrays)
+    setattr(NUMPY_XP, name, on_arrays)
     if on_tensors is not None:  # also when declared after flowgrad.numpy was made (flowgrad.scipy)
-        setattr(DIFF, name, on_tensors)
+        setattr(TENSOR_XP, name, on_tensors)
 
 
 def exported(kind: str) -> dict[str, Callable[..., Any]]:

@@ -44,7 +44,7 @@ class InPlaceMethods:
             )
 
     def _mark_changed(self: _T) -> None:
-        self._version = mode.tick()
+        self._version = mode.next_version()
 
     def __setitem__(self: _T, index: Any, value: Any) -> None:
         """``t[index] = value``: NumPy's indexing rules, refused on a tensor being differentiated.

@@ -38,11 +38,11 @@ class _ModeState(_thread_local):
 
 state = _ModeState()
 
-# A clock for in-place changes: a node remembers the time it was recorded, a tensor the time it
-# was last changed in place. A tensor changed after a node saved it would give a wrong gradient,
+# A version counter for in-place changes: a node remembers its value when recorded, a tensor its
+# value when last changed in place (PyTorch's ``_version``). A tensor changed after a node saved it would give a wrong gradient,
 # so backward refuses it. Here, with the tracer state, so that tensors, in-place methods, ops and
 # the engine all read them without importing each other.
-clock = 0
+version_counter = 0
 
 # fg.compile's tracers (see core/compiler.py) are per thread: ``state.tracer`` is the one
 # recording on this thread. TRACING counts the threads tracing now, so that while none is (the
@@ -54,11 +54,11 @@ TRACING = 0
 RECORDING = 0
 
 
-def tick() -> int:
-    """Advance the in-place clock and return the new time."""
-    global clock
-    clock += 1
-    return clock
+def next_version() -> int:
+    """Advance the in-place version counter and return its new value (PyTorch's ``_version``)."""
+    global version_counter
+    version_counter += 1
+    return version_counter
 
 
 def current_tracer() -> Any:

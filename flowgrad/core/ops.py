@@ -30,7 +30,7 @@ from ..errors import AnomalyError, DTypeError, FlowgradError, ShapeError, user_l
 from . import mode
 from .tensor import Tensor
 
-__all__ = ["Op", "Node", "defop", "apply", "accepts_out", "REGISTRY", "RAW", "DIFF"]
+__all__ = ["Op", "BackwardNode", "defop", "apply", "accepts_out", "REGISTRY", "NUMPY_XP", "TENSOR_XP"]
 
 REGISTRY: dict[str, "Op"] = {}
 _EMPTY: dict[str, Any] = {}
@@ -100,9 +100,9 @@ def defop(
 ) -> Op:
     """Register a primitive. ``vjps[i]`` is the rule for input ``i`` (None: no gradient).
 
-    ``vjp_all(xp, g, ans, needs, *inputs, **params)`` serves ops with any
+    ``vjp_all(xp, g, ans, wanted, *inputs, **params)`` serves ops with any
     number of inputs (concatenate, stack, einsum) and returns one gradient per
-    input (None where ``needs[i]`` is false).
+    input (None where ``wanted[i]`` is false).
     """
     if name in REGISTRY:
         raise FlowgradError(f"defop: an op named {name!r} is already registered")
@@ -111,18 +111,18 @@ def defop(
     return op
 
 
-class Node:
+class BackwardNode:
     """What a recorded op keeps for backward: the op, its inputs and parameters."""
 
-    __slots__ = ("op", "inputs", "datas", "params", "needs", "time", "where", "__weakref__")
+    __slots__ = ("op", "inputs", "input_arrays", "params", "grad_positions", "version", "where", "__weakref__")
 
-    def __init__(self, op: Op, inputs: tuple, datas: list, params: dict, needs: list) -> None:
+    def __init__(self, op: Op, inputs: tuple, input_arrays: list, params: dict, grad_positions: list) -> None:
         self.op = op
-        self.inputs: Any = inputs  # a tuple (a list for datas); None once backward has freed them
-        self.datas: Any = datas
+        self.inputs: Any = inputs  # a tuple (a list for input_arrays); None once backward has freed them
+        self.input_arrays: Any = input_arrays
         self.params = params
-        self.needs = needs  # positions of the inputs that require grad
-        self.time = mode.clock
+        self.grad_positions = grad_positions  # positions of the inputs that require grad
+        self.version = mode.version_counter  # the in-place counter when recorded
         self.where: list[Any] | None = None  # traceback.FrameSummary, recorded under detect_anomaly
 
     def name(self) -> str:
@@ -168,27 +168,27 @@ class AccumulateGrad:
 
 def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
     """Run ``op`` on ``args`` (tensors or constants); record a node when needed."""
-    datas = []
-    needs = None  # positions of inputs that require grad, if any
+    arrays = []
+    grad_positions = None  # positions of inputs that require grad, if any
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
-            datas.append(a._data)
+            arrays.append(a._data)
             if a.requires_grad:
-                if needs is None:
-                    needs = [i]
+                if grad_positions is None:
+                    grad_positions = [i]
                 else:
-                    needs.append(i)
+                    grad_positions.append(i)
         elif type(a) in _PY_SCALARS or not isinstance(a, np.generic):
-            datas.append(a)
+            arrays.append(a)
         else:
             # A NumPy scalar beside tensors is weak, like a Python one: float32 stays float32.
-            datas.append(a.item())
+            arrays.append(a.item())
     try:
-        out = op.forward(*datas, **params)
+        out = op.forward(*arrays, **params)
     except FlowgradError:
         raise
     except (ValueError, TypeError, IndexError) as exc:
-        raise op_error(op, datas, params, exc) from exc
+        raise op_error(op, arrays, params, exc) from exc
     if type(out) is not _ndarray:
         out = _asarray(out)
         forward = _forward_of(op)  # replay must make the same conversion
@@ -196,17 +196,17 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
         forward = op.forward
     state = mode.state
     if mode.TRACING and state.tracer is not None:
-        state.tracer.record(forward, [a if isinstance(a, Tensor) else d for a, d in zip(args, datas)], params, out)
+        state.tracer.record(forward, [a if isinstance(a, Tensor) else d for a, d in zip(args, arrays)], params, out)
     t = _new(Tensor)
     t._data = out
     t.grad = None
-    if needs is not None and state.grad_enabled and op.differentiable:
+    if grad_positions is not None and state.grad_enabled and op.differentiable:
         if out.dtype.kind == "c":  # complex derivatives have competing conventions: refuse, never guess
             raise DTypeError(
                 f"{op.name}: flowgrad differentiates real numbers only, and this made a complex value from a "
                 f"tensor that requires grad\n  called at {user_location()}"
             )
-        node = Node(op, args, datas, params, needs)
+        node = BackwardNode(op, args, arrays, params, grad_positions)
         t.requires_grad = True
         t._node = node
         if state.anomaly:
@@ -231,20 +231,20 @@ def describe(a: Any) -> str:
     return str(tuple(shape))
 
 
-def op_error(op: Op, datas: list, params: dict, exc: Exception) -> Exception:
+def op_error(op: Op, arrays: list, params: dict, exc: Exception) -> Exception:
     """Turn a NumPy failure into an error that names the op, the shapes and the caller."""
     detail = None
     if op.explain is not None:
         try:
-            detail = op.explain(*datas, **params)
+            detail = op.explain(*arrays, **params)
         except Exception:  # the explanation must never hide the real error
             detail = None
     if detail is None and isinstance(exc, ValueError) and "broadcast" in str(exc):
-        shapes = [describe(d) for d in datas if hasattr(d, "shape")]
+        shapes = [describe(d) for d in arrays if hasattr(d, "shape")]
         detail = f"{op.name}: shapes {' and '.join(shapes)} do not broadcast together"
     if detail is None:
-        all_shapes = ", ".join(describe(d) for d in datas)
-        dtypes = ", ".join(str(getattr(d, "dtype", type(d).__name__)) for d in datas)
+        all_shapes = ", ".join(describe(d) for d in arrays)
+        dtypes = ", ".join(str(getattr(d, "dtype", type(d).__name__)) for d in arrays)
         detail = f"{op.name}: inputs of shapes {all_shapes} and dtypes {dtypes}: {exc}"
     msg = f"{detail}\n  called at {user_location()}"
     if isinstance(exc, TypeError):
@@ -255,7 +255,7 @@ def op_error(op: Op, datas: list, params: dict, exc: Exception) -> Exception:
     return ShapeError(msg)
 
 
-def check_finite(op: Op, value: Any, phase: str, node: Node | None) -> None:
+def check_finite(op: Op, value: Any, phase: str, node: BackwardNode | None) -> None:
     """Anomaly mode: raise if ``value`` holds NaN or inf."""
     arr = value._data if isinstance(value, Tensor) else np.asarray(value)
     if arr.dtype.kind not in "fc" or np.isfinite(arr).all():
@@ -286,8 +286,8 @@ class _Namespace:
 
 
 # Filled in by flowgrad.ops (internal primitives) and flowgrad.numpy (the base).
-RAW = _Namespace(np, {})
-DIFF = _Namespace(None, {})
+NUMPY_XP = _Namespace(np, {})
+TENSOR_XP = _Namespace(None, {})
 
 
 _new = object.__new__

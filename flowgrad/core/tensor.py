@@ -29,7 +29,7 @@ from .convert import check_fits, from_python, lost_gradient_message
 from .inplace import InPlaceMethods
 
 if TYPE_CHECKING:
-    from .ops import Node
+    from .ops import BackwardNode
 
 __all__ = ["Tensor", "tensor", "from_numpy", "as_array", "is_tensor"]
 
@@ -115,7 +115,7 @@ class Tensor(InPlaceMethods):
     _data: np.ndarray
     grad: Tensor | None
     requires_grad: builtins.bool
-    _node: Node | None
+    _node: BackwardNode | None
 
     if TYPE_CHECKING:
         # The operators and the NumPy/PyTorch-named methods (sum, reshape, exp, T, ...) are bound
@@ -254,7 +254,7 @@ class Tensor(InPlaceMethods):
         return self._node is None
 
     @property
-    def grad_fn(self) -> "Node | None":
+    def grad_fn(self) -> "BackwardNode | None":
         return self._node
 
     @property

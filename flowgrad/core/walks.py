@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import FlowgradError
 from . import mode
-from .ops import DIFF, RAW, check_finite
+from .ops import NUMPY_XP, TENSOR_XP, check_finite
 from .tensor import Tensor
 
 __all__ = ["walk_fast", "walk_general", "sum_to", "check_versions", "store_leaf_grad", "own_copy"]
@@ -39,7 +39,7 @@ def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def stops_here(
-    t: Tensor, g: Any, targets: Any, results: dict, owned: set, store: Callable[..., Any], create_graph: bool
+    t: Tensor, g: Any, targets: Any, results: dict, allocated: set, store: Callable[..., Any], create_graph: bool
 ) -> bool:
     """The start of a step, shared by both walks: True when the walk ends at ``t``, a target (its
     gradient is a result) or a leaf (its gradient goes to ``.grad``); a non-leaf that retains its
@@ -49,7 +49,7 @@ def stops_here(
         return True
     if t._node is None:
         if targets is None:
-            store(store_leaf_grad, t, g, t in owned, create_graph)
+            store(store_leaf_grad, t, g, t in allocated, create_graph)
         return True
     if t._retains_grad and targets is None:
         store(store_leaf_grad, t, g, False, create_graph)
@@ -57,54 +57,56 @@ def stops_here(
 
 
 def accumulate(
-    grads: dict, owned: set, inp: Tensor, gi: Any, fresh: bool, create_graph: bool = False, call: Any = None
+    grads: dict, allocated: set, inp: Tensor, gi: Any, new_array: bool, create_graph: bool = False, call: Any = None
 ) -> None:
-    """Add one contribution to ``inp``'s gradient, shared by both walks. A rule's fresh result is
+    """Add one contribution to ``inp``'s gradient, shared by both walks. A rule's new_array result is
     ours to add into later; the upstream ``g`` or a view of it is not, so the first sum into such
     a gradient makes a new buffer (``call`` runs the array work, recorded while fg.compile traces)."""
     prev = grads.get(inp)
     if prev is None:
         grads[inp] = gi
-        if fresh and not create_graph and gi.base is None:
-            owned.add(inp)
+        if new_array and not create_graph and gi.base is None:
+            allocated.add(inp)
     elif create_graph:
         grads[inp] = prev + gi
-    elif inp in owned:
+    elif inp in allocated:
         np.add(prev, gi, out=prev) if call is None else call(np.add, prev, gi, out=prev)
     else:
         grads[inp] = _add_new(prev, gi) if call is None else call(_add_new, prev, gi)
-        owned.add(inp)
+        allocated.add(inp)
 
 
 def walk_fast(
-    ready: list, grads: dict, owned: set, counts: dict, targets: Any, retain_graph: bool, live: dict | None
+    ready: list, grads: dict, allocated: set, counts: dict, targets: Any, retain_graph: bool, live: dict | None
 ) -> dict[Tensor, Any]:
     """The first-order walk, kept lean: it is most of the cost of a training step."""
     results: dict[Tensor, Any] = {}
     ndarray = np.ndarray
-    clock = mode.clock  # nothing changes in place during a backward pass
+    version_now = mode.version_counter  # nothing changes in place during a backward pass
     while ready:
         t = ready.pop()
         g = grads.pop(t)
-        if stops_here(t, g, targets, results, owned, _call, False):
+        if stops_here(t, g, targets, results, allocated, _call, False):
             continue
         node = t._node
         op = node.op
         inputs = node.inputs
-        datas = node.datas
+        arrays = node.input_arrays
         params = node.params
-        needs = node.needs if live is None else live.get(node, ())
-        if clock > node.time:
-            check_versions(node, inputs, needs)
+        positions = node.grad_positions if live is None else live.get(node, ())
+        if version_now > node.version:
+            check_versions(node, inputs, positions)
         if op.vjp_all is not None:
-            gins = op.vjp_all(RAW, g, t._data, [i in needs for i in range(len(inputs))], *datas, **params)
+            input_grads = op.vjp_all(
+                NUMPY_XP, g, t._data, [i in positions for i in range(len(inputs))], *arrays, **params
+            )
         else:
-            gins = None
+            input_grads = None
         vjps = op.vjps
-        for i in needs:
+        for i in positions:
             inp = inputs[i]
-            gi = gins[i] if gins is not None else vjps[i](RAW, g, t._data, *datas, **params)
-            fresh = gi is not g
+            gi = input_grads[i] if input_grads is not None else vjps[i](NUMPY_XP, g, t._data, *arrays, **params)
+            new_array = gi is not g
             if type(gi) is not ndarray:
                 gi = np.asarray(gi)
             d = inp._data
@@ -112,24 +114,24 @@ def walk_fast(
                 gi = sum_to(gi, d.shape)
             if gi.dtype != d.dtype:
                 gi = gi.astype(d.dtype)
-            accumulate(grads, owned, inp, gi, fresh)
+            accumulate(grads, allocated, inp, gi, new_array)
             c = counts[inp] - 1
             counts[inp] = c
             if c == 0:
                 ready.append(inp)
         if not retain_graph:
             node.inputs = None
-            node.datas = None
+            node.input_arrays = None
     return results
 
 
-def check_versions(node: Any, inputs: tuple, needs: list) -> None:
+def check_versions(node: Any, inputs: tuple, positions: list) -> None:
     """Refuse a node whose saved inputs were changed in place after it was recorded."""
-    time = node.time
-    if mode.clock <= time:  # nothing anywhere changed in place since: the usual case
+    recorded = node.version
+    if mode.version_counter <= recorded:  # nothing anywhere changed in place since: the usual case
         return
     for inp in inputs:
-        if isinstance(inp, Tensor) and inp._version > time:
+        if isinstance(inp, Tensor) and inp._version > recorded:
             raise FlowgradError(
                 f"backward: an input of {node.op.name} (shape {inp.shape}) was changed in place "
                 "after the op used it, so its gradient would be wrong; change a copy "
@@ -140,7 +142,7 @@ def check_versions(node: Any, inputs: tuple, needs: list) -> None:
 def walk_general(
     ready: list,
     grads: dict,
-    owned: set,
+    allocated: set,
     counts: dict,
     targets: Any,
     retain_graph: bool,
@@ -152,7 +154,7 @@ def walk_general(
     """The walk for create_graph=True (rules run on tensors), anomaly mode, fg.compile's
     tracing (every array computation goes through ``call``, which records it) and fg.viz.record
     (``recorder`` is told each tensor's gradient and each contribution, in the walk's order)."""
-    xp = DIFF if create_graph else RAW
+    xp = TENSOR_XP if create_graph else NUMPY_XP
     call = tracer.call if tracer is not None else _call
     store = tracer.call_with_tensors if tracer is not None else _call
     anomaly = mode.state.anomaly
@@ -163,25 +165,25 @@ def walk_general(
         node = t._node
         if recorder is not None:
             recorder.on_visit(t, g)
-        if stops_here(t, g, targets, results, owned, store, create_graph):
+        if stops_here(t, g, targets, results, allocated, store, create_graph):
             continue
         op = node.op
         inputs = node.inputs
-        needs = node.needs if live is None else live.get(node, ())
-        check_versions(node, inputs, needs)
-        args = inputs if create_graph else node.datas
+        positions = node.grad_positions if live is None else live.get(node, ())
+        check_versions(node, inputs, positions)
+        args = inputs if create_graph else node.input_arrays
         ans = t if create_graph else t._data
         params = node.params
         if op.vjp_all is not None:
-            mask = [i in needs for i in range(len(inputs))]
+            mask = [i in positions for i in range(len(inputs))]
             every = call(functools.partial(op.vjp_all, xp), g, ans, mask, *args, **params)
-            gins = {i: call(operator.getitem, every, i) for i in needs}
+            input_grads = {i: call(operator.getitem, every, i) for i in positions}
         else:
-            gins = {i: call(functools.partial(op.vjps[i], xp), g, ans, *args, **params) for i in needs}
-        for i in needs:
+            input_grads = {i: call(functools.partial(op.vjps[i], xp), g, ans, *args, **params) for i in positions}
+        for i in positions:
             inp = inputs[i]
-            gi = gins[i]
-            fresh = gi is not g
+            gi = input_grads[i]
+            new_array = gi is not g
             d = inp._data
             if create_graph or type(gi) is not np.ndarray or gi.shape != d.shape or gi.dtype != d.dtype:
                 gi = call(_fit, gi, d.shape, d.dtype, create_graph)
@@ -189,13 +191,13 @@ def walk_general(
                 check_finite(op, gi, "backward", node)
             if recorder is not None:
                 recorder.on_contribution(t, node, i, g, gi)
-            accumulate(grads, owned, inp, gi, fresh, create_graph, call)
+            accumulate(grads, allocated, inp, gi, new_array, create_graph, call)
             counts[inp] -= 1
             if counts[inp] == 0:
                 ready.append(inp)
         if not retain_graph:
             node.inputs = None
-            node.datas = None
+            node.input_arrays = None
     return results
 
 
@@ -214,7 +216,7 @@ def _fit(gi: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
         if not isinstance(gi, Tensor):
             gi = Tensor._wrap(np.asarray(gi))
         if gi.shape != shape:
-            gi = DIFF.sum_to(gi, shape)
+            gi = TENSOR_XP.sum_to(gi, shape)
         if gi.dtype != dtype:
             gi = gi.astype(dtype)
         return gi
@@ -232,12 +234,12 @@ def own_copy(g: np.ndarray) -> np.ndarray:
     return g.copy(order="A")
 
 
-def store_leaf_grad(t: Tensor, g: Any, owned: bool, create_graph: bool) -> None:
+def store_leaf_grad(t: Tensor, g: Any, allocated: bool, create_graph: bool) -> None:
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
         return
     if t.grad is None:
-        t.grad = Tensor._wrap(g if owned else own_copy(g))
+        t.grad = Tensor._wrap(g if allocated else own_copy(g))
     else:
         t.grad._data += g
         t.grad._mark_changed()

@@ -130,10 +130,10 @@ def _einsum_forward(*operands: np.ndarray, subscripts: str) -> np.ndarray:
     return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
 
-def _einsum_rule(xp: Any, g: Any, ans: Any, needs: list, *ops: Any, subscripts: str) -> list:
+def _einsum_rule(xp: Any, g: Any, ans: Any, wanted: list, *ops: Any, subscripts: str) -> list:
     parts, out = _parse_einsum(subscripts, len(ops))
     grads: list = []
-    for i, need in enumerate(needs):
+    for i, need in enumerate(wanted):
         if not need:
             grads.append(None)
             continue

@@ -342,13 +342,13 @@ def _squared_error_forward(a: np.ndarray, b: np.ndarray, reduction: str) -> np.n
     return np.asarray(mean_of_all(sq) if reduction == "mean" else _add_reduce(sq, None))
 
 
-def _squared_error_rule(xp: Any, g: Any, ans: Any, needs: list, a: Any, b: Any, reduction: str) -> list:
+def _squared_error_rule(xp: Any, g: Any, ans: Any, wanted: list, a: Any, b: Any, reduction: str) -> list:
     d = a - b
     if reduction == "mean":
         g = g / _count(d, None)
     half = g * d  # d(d*d) = g*d + d*g, as the product rule adds it
     gd = half + half
-    return [gd if needs[0] else None, -gd if needs[1] else None]
+    return [gd if wanted[0] else None, -gd if wanted[1] else None]
 
 
 SQUARED_ERROR = defop("squared_error", _squared_error_forward, vjp_all=_squared_error_rule)

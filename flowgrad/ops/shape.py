@@ -110,10 +110,10 @@ def _concat_forward(*xs: np.ndarray, axis: int) -> np.ndarray:
     return np.concatenate(xs, axis=axis)
 
 
-def _concat_rule(xp: Any, g: Any, ans: Any, needs: list, *xs: Any, axis: int) -> list:
+def _concat_rule(xp: Any, g: Any, ans: Any, wanted: list, *xs: Any, axis: int) -> list:
     bounds = np.cumsum([x.shape[axis] for x in xs])[:-1]
     parts = xp.split(g, [int(b) for b in bounds], axis)
-    return [p if need else None for p, need in zip(parts, needs)]
+    return [p if need else None for p, need in zip(parts, wanted)]
 
 
 def _concat_explain(*xs: np.ndarray, axis: int) -> str:
@@ -128,9 +128,9 @@ def _stack_forward(*xs: np.ndarray, axis: int) -> np.ndarray:
     return np.stack(xs, axis=axis)
 
 
-def _stack_rule(xp: Any, g: Any, ans: Any, needs: list, *xs: Any, axis: int) -> list:
+def _stack_rule(xp: Any, g: Any, ans: Any, wanted: list, *xs: Any, axis: int) -> list:
     parts = xp.split(g, len(xs), axis)
-    return [xp.reshape(p, x.shape) if need else None for p, x, need in zip(parts, xs, needs)]
+    return [xp.reshape(p, x.shape) if need else None for p, x, need in zip(parts, xs, wanted)]
 
 
 def _stack_explain(*xs: np.ndarray, axis: int) -> str:

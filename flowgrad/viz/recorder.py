@@ -25,7 +25,7 @@ import numpy as np
 import flowgrad as fg
 from flowgrad.core import mode
 from flowgrad.core.engine import sum_to
-from flowgrad.core.ops import RAW
+from flowgrad.core.ops import NUMPY_XP
 
 from .record import BackwardStep, Contribution, GraphRecord, RecordNode, SourceLine
 from .sources import Builder, copy_array, shown_params
@@ -163,15 +163,15 @@ class Recorder:
 
 def _local_derivative(t: fg.Tensor, node: Any, i: int) -> np.ndarray | None:
     """d output / d input ``i`` of a single-valued output: its rule with an upstream gradient of 1."""
-    op, datas, params = node.op, node.datas, node.params
-    if datas is None:
+    op, arrays, params = node.op, node.input_arrays, node.params
+    if arrays is None:
         return None
     ones = np.ones_like(t._data)
     if op.vjp_all is not None:
         mask = [j == i for j in range(len(node.inputs))]
-        local = op.vjp_all(RAW, ones, t._data, mask, *datas, **params)[i]
+        local = op.vjp_all(NUMPY_XP, ones, t._data, mask, *arrays, **params)[i]
     else:
-        local = op.vjps[i](RAW, ones, t._data, *datas, **params)
+        local = op.vjps[i](NUMPY_XP, ones, t._data, *arrays, **params)
     shape = node.inputs[i]._data.shape
     local = np.asarray(local)
     return np.array(sum_to(local, shape) if local.shape != shape else local, copy=True)
