@@ -57,7 +57,44 @@ def flow_xyz() -> str:
     return fg.viz.GraphRecord.from_flow(g).to_svg(values=True, grads=True)
 
 
+def layers() -> str:
+    """architecture.md: flowgrad's layers, each box listing the packages in it (read from the code by
+    tests/architecture.py, the table the import-rules test holds), with an arrow from a layer to
+    each layer whose modules it imports."""
+    import pathlib
+    import sys
+    import textwrap
+
+    from flowgrad.viz.svg import layout_svg
+
+    root = str(pathlib.Path(__file__).resolve().parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from tests.architecture import LAYERS, ROOT, imports, layer_of, module_name
+
+    found = imports()
+    members: dict[int, set[str]] = {i: set() for i in range(len(LAYERS))}
+    for module in {module_name(path) for path in ROOT.rglob("*.py")}:
+        parts = module.split(".")
+        short = ".".join(parts[1:3]) if parts[1:2] == ["core"] else (parts[1] if len(parts) > 1 else "fg.*")
+        members[layer_of(module)].add(short)
+    uses = {
+        (layer_of(i.target), layer_of(i.module)) for i in found if i.target != "flowgrad" and i.module != "flowgrad"
+    }
+    ids = [f"layer{i}" for i in range(len(LAYERS))]
+    edges = [(ids[low], ids[high]) for low, high in sorted(uses) if low < high]
+    labels = {}
+    for i, (name, what, _) in enumerate(LAYERS):
+        listing = textwrap.wrap(", ".join(sorted(members[i])), 72)
+        labels[ids[i]] = [name.upper(), *textwrap.wrap(what, 72), *listing]
+    sizes = {n: fg.viz.text_size(lines) for n, lines in labels.items()}
+    lay = fg.viz.layout_graph(ids, edges, sizes, rankdir="BT")
+    colours = ["#e8e8e8", "#f6d8a8", "#c9e7c1", "#cfe0f5", "#ffffff"]
+    return layout_svg(lay, labels, {n: colours[i] for i, n in enumerate(ids)})
+
+
 PICTURES: dict[str, Callable[[], str]] = {
+    "pictures/layers.svg": layers,
     "pictures/xyz-step.svg": xyz_step,
     "pictures/fan-out-step.svg": fan_out_step,
     "pictures/network-step.svg": network_step,
