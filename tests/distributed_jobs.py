@@ -123,6 +123,42 @@ def ddp_training() -> None:
         assert all(np.array_equal(g.numpy(), a.numpy()) for g in gathered), f"{k} differs between ranks"
 
 
+def fit() -> None:
+    """Model.fit on N ranks equals one process on the same global batches; ranks end bit-identical."""
+    from flowgrad.train import distributed_fit
+
+    rank, size = dist.get_rank(), dist.get_world_size()
+    x, y = _data()
+
+    def build(seed: int) -> fg.Model:
+        net = _mlp(seed)  # also seeds flowgrad's stream: the shuffles follow from it
+        return fg.Model(net, "mse", fg.optim.SGD(net.parameters(), lr=0.1, momentum=0.9), metrics=["mae"])
+
+    in_group = distributed_fit.process_group
+    distributed_fit.process_group = lambda: None  # the reference: one process, the whole global batch
+    try:
+        reference = build(0)
+        expected = reference.fit(x, y, batch_size=32, epochs=4, verbose=0).history
+    finally:
+        distributed_fit.process_group = in_group
+    model = build(rank)  # other weights and another stream on every rank: fit sends rank 0's
+    got = model.fit(x, y, batch_size=32, epochs=4, verbose=0, validation_data=(x[:16], y[:16])).history
+    for key in ("loss", "mae"):
+        # rtol 1e-12: the same sums in another order (each rank's part, then across ranks), float64
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-12, err_msg=key)
+    for (k, a), b in zip(model.network.state_dict().items(), reference.network.state_dict().values()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14, err_msg=k)
+        gathered = [fg.zeros_like(a) for _ in range(size)]
+        dist.all_gather(gathered, a)
+        assert all(np.array_equal(g.numpy(), a.numpy()) for g in gathered), f"{k} differs between ranks"
+    assert len(got["val_loss"]) == 4
+    try:
+        model.fit(x, y, batch_size=31, epochs=1, verbose=0)
+        raise AssertionError("a global batch that does not split evenly was accepted")
+    except fg.ArgumentError as e:
+        assert f"multiple of {size}" in str(e), e
+
+
 class _TwoHeads(fg.nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -193,6 +229,7 @@ if __name__ == "__main__":
         "collectives": collectives,
         "ddp_training": ddp_training,
         "ddp_edges": ddp_edges,
+        "fit": fit,
         "raises": raises,
         "killed": killed,
     }[case]()

@@ -22,8 +22,9 @@ import numpy as np
 import flowgrad as fg
 from flowgrad.errors import ArgumentError, DTypeError, check_int, check_number, given
 
+from . import distributed_fit
 from . import metrics as metric_lib
-from .batches import as_array, batches, count, split_batch
+from .batches import ArrayBatches, as_array, batches, count, split_batch
 from .callbacks import Callback, CallbackList, ProgressBar, format_logs
 
 _LOSSES = {
@@ -148,7 +149,7 @@ class Model:
     ) -> None:
         if compile not in ("auto", True, False):
             raise ArgumentError(f"Model: compile must be 'auto', True or False, got {compile!r}")
-        if not (callable(network) and callable(getattr(network, "parameters", None))):  # was an AttributeError
+        if not (callable(network) and callable(getattr(network, "parameters", None))):  # else an AttributeError
             raise DTypeError(f"Model: network must be a module (with parameters()), got {given(network)}")
         self.compile = compile
         self._compiled: Any = None
@@ -248,7 +249,7 @@ class Model:
         if not 0 <= check_number(validation_split, "fit", "validation_split") < 1:
             raise ArgumentError(f"fit: validation_split must be in [0, 1), got {validation_split}")
         for c in callbacks or []:
-            if not isinstance(c, Callback):  # was an AttributeError on c.set_model
+            if not isinstance(c, Callback):  # otherwise an AttributeError on c.set_model
                 raise DTypeError(f"fit: callbacks must be fg.train.Callback objects, got {given(c)}")
         if validation_split and validation_data is None:
             if y is None:
@@ -273,8 +274,16 @@ class Model:
             self._resume_callbacks = saved
         if verbose == "auto":
             verbose = 1
-        default = [ProgressBar()] if verbose else []
-        return self._run(train_data, val_data, epochs, initial_epoch, default + list(callbacks or []))
+        every = [ProgressBar()] if verbose else []
+        every += list(callbacks or [])
+        group = distributed_fit.process_group()  # several processes: each trains on its part of a batch
+        if group is not None:
+            if not isinstance(train_data, ArrayBatches):
+                raise ArgumentError("fit: on several processes, pass arrays x and y (each rank takes its part)")
+            train_data = distributed_fit.ShardedBatches(x, y, batch_size, shuffle, *group)
+            distributed_fit.start(self)
+            every = distributed_fit.rank_callbacks(every, group[0])
+        return self._run(train_data, val_data, epochs, initial_epoch, every)
 
     def train(self, epoch: int, train_dataset: Any, callbacks: Any = None, dataset_sink_mode: bool = False) -> History:
         """MindSpore's ``Model.train(epoch, train_dataset, callbacks)``: ``train_dataset`` is any
@@ -283,7 +292,7 @@ class Model:
             callbacks = [callbacks]
         epoch = check_int(epoch, "train", "epoch")
         for c in callbacks or []:
-            if not isinstance(c, Callback):  # was an AttributeError on c.set_model
+            if not isinstance(c, Callback):  # otherwise an AttributeError on c.set_model
                 raise DTypeError(f"train: callbacks must be fg.train.Callback objects, got {given(c)}")
         return self._run(batches(train_dataset, None, 1, False, "train"), None, epoch, 0, list(callbacks or []))
 
@@ -345,6 +354,8 @@ class Model:
         return {key: state for key, state in states.items() if state}
 
     def _train_epoch(self, data: Any, epoch: int, cbs: CallbackList) -> dict:
+        if isinstance(data, distributed_fit.ShardedBatches):
+            return distributed_fit.train_epoch(self, data, epoch, cbs)
         self.network.train()
         total, seen = 0.0, 0
         outs, targets = [], []
