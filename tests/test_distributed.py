@@ -194,3 +194,101 @@ def test_ddp_bucket_layout():
     buckets = _make_buckets(params, cap_bytes=8000)  # float32: 4000 bytes each
     assert [len(b.params) for b in buckets] == [2, 1, 1]  # split by size, then by dtype
     assert [b.flat.dtype for b in buckets] == [np.float32, np.float64, np.float32]
+
+
+def _flowgrad_train(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    pytest.importorskip("mpi4py")
+    if _mpiexec() is None:
+        pytest.skip("no mpiexec (pip install flowgrad[mpi])")
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    command = [sys.executable, "-m", "flowgrad", "train", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+def _weights(folder: Path) -> dict:
+    return {k: v.numpy() for k, v in fg.load(folder / "checkpoint.safetensors")["model"].items()}
+
+
+def test_cli_train_on_two_ranks_equals_one_process_and_resumes_on_another_count(tmp_path):
+    one = _flowgrad_train("--epochs", "3", "--runs-dir", str(tmp_path / "one"))
+    assert one.returncode == 0, one.stderr
+    two = _flowgrad_train("--nproc", "2", "--epochs", "2", "--runs-dir", str(tmp_path / "two"))
+    assert two.returncode == 0, two.stderr
+    assert two.stdout.count("flowgrad train: digits-mlp") == 1  # rank 0 speaks for the run
+    resumed = _flowgrad_train("--resume", str(tmp_path / "two" / "digits-mlp"), "--epochs", "3", "--nproc", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    folder_one, folder_two = tmp_path / "one" / "digits-mlp", tmp_path / "two" / "digits-mlp"
+    expected, got = _weights(folder_one), _weights(folder_two)
+    for key in expected:
+        # float32 weights: the same sums in another order (each rank's part, then across ranks)
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    rows = [(folder / "metrics.csv").read_text().splitlines() for folder in (folder_one, folder_two)]
+    assert len(rows[0]) == len(rows[1]) == 4  # a header and one row per epoch, written once
+    assert sorted(p.name for p in folder_two.iterdir()) == sorted(p.name for p in folder_one.iterdir())
+
+
+def test_cli_refusal_on_rank_zero_ends_every_rank(tmp_path):
+    first = _flowgrad_train("--nproc", "2", "--epochs", "1", "--runs-dir", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    again = _flowgrad_train("--nproc", "2", "--epochs", "1", "--runs-dir", str(tmp_path), timeout=60)
+    assert again.returncode == 2 and "already holds a run" in again.stderr  # and no rank left waiting
+
+
+def test_cli_nproc_needs_a_positive_count_and_says_how_to_get_mpiexec(tmp_path, monkeypatch, capsys):
+    from flowgrad.cli import main, ranks
+
+    assert main(["train", "--nproc", "0", "--runs-dir", str(tmp_path)]) == 2
+    assert "--nproc must be at least 1" in capsys.readouterr().err
+    monkeypatch.setattr(ranks.shutil, "which", lambda name: None)
+    monkeypatch.setattr(ranks.sys, "executable", str(tmp_path / "python"))
+    assert main(["train", "--nproc", "2", "--runs-dir", str(tmp_path)]) == 2
+    assert "pip install flowgrad[mpi]" in capsys.readouterr().err
+
+
+def test_killing_a_rank_mid_training_ends_the_job_and_the_last_checkpoint_loads(tmp_path):
+    import signal
+    import time
+
+    pytest.importorskip("mpi4py")
+    if _mpiexec() is None:
+        pytest.skip("no mpiexec (pip install flowgrad[mpi])")
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    runs_dir = tmp_path / "runs"
+    command = [
+        sys.executable,
+        "-m",
+        "flowgrad",
+        "train",
+        "--nproc",
+        "2",
+        "--epochs",
+        "400",
+        "--runs-dir",
+        str(runs_dir),
+    ]
+    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    metrics = runs_dir / "digits-mlp" / "metrics.csv"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not metrics.exists() or len(metrics.read_text().splitlines()) < 3):
+        time.sleep(0.2)
+    assert metrics.exists(), "training never wrote an epoch"
+    victims = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _is_rank(p, 1, str(runs_dir))]
+    assert victims, "rank 1 not found"
+    os.kill(int(victims[0].name), signal.SIGKILL)
+    try:
+        job.communicate(timeout=60)  # bounded: the launcher ends the other rank, never a hang
+    except subprocess.TimeoutExpired:
+        job.kill()
+        raise AssertionError("the job went on after a rank was killed") from None
+    assert job.returncode != 0
+    state = fg.load(runs_dir / "digits-mlp" / "checkpoint.safetensors")
+    assert state["epoch"] >= 1 and set(state["model"]) == set(_weights(runs_dir / "digits-mlp"))
+
+
+def _is_rank(proc: Path, rank: int, marker: str) -> bool:
+    try:
+        environ = (proc / "environ").read_bytes().split(b"\0")
+        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return f"PMI_RANK={rank}".encode() in environ and marker in cmdline and "mpiexec" not in cmdline

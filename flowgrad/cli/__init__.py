@@ -4,6 +4,7 @@
     flowgrad train CONFIG.toml          a job described by a config file
     flowgrad train --example housing    a tutorial's job (housing, linear, gender, and)
     flowgrad train --resume RUN_DIR     continue a run from its last complete epoch
+    flowgrad train --nproc 4            the same job on 4 processes (mpiexec; flowgrad[mpi])
     flowgrad evaluate RUN_DIR [--data rows.csv]
     flowgrad predict RUN_DIR --input rows.csv [--output preds.csv]
     flowgrad export RUN_DIR --format onnx [--output PATH]
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--name", help="override run.name (the run folder's name)")
     t.add_argument("--runs-dir", help="override run.runs_dir (default: runs)")
     t.add_argument("--overwrite", action="store_true", help="replace the run already in the run folder")
+    t.add_argument("--nproc", type=int, help="train on N processes (starts mpiexec -n N; needs flowgrad[mpi])")
     e = sub.add_parser("evaluate", help="evaluate a trained run on its test split or on a CSV file")
     e.add_argument("run_dir")
     e.add_argument("--data", help="a CSV file with the run's feature and label columns")
@@ -70,7 +72,13 @@ def _examples() -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from . import jobs
+    from . import jobs, ranks
+
+    if args.nproc is not None and ranks.launched_size() == 1:
+        if args.nproc < 1:
+            raise cfg_lib.ConfigError(f"train: --nproc must be at least 1, got {args.nproc}")
+        if args.nproc > 1:
+            return ranks.launch(args.nproc, args.argv)
 
     if args.resume and (args.config or args.example):
         raise cfg_lib.ConfigError(
@@ -173,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; returns its exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for --nproc, which runs it again
     if args.command is None:  # bare `flowgrad`: say what it can do
         parser.print_help()
         return EXIT_OK

@@ -17,7 +17,7 @@ from flowgrad.io.atomic import atomic_write
 from flowgrad.train.model import checked_epoch
 
 from . import config as cfg_lib
-from . import runs, sources
+from . import ranks, runs, sources
 
 # ``flowgrad train --example NAME``: each tutorial's job, as config overrides.
 EXAMPLES: dict[str, dict] = {
@@ -180,6 +180,7 @@ class _EpochCheckpoint(fg.callbacks.Callback):
     """Saves the run's checkpoint after every epoch (and before the first), atomically."""
 
     writes_checkpoints = True  # after the scheduler's step and the other callbacks' updates
+    rank_zero_only = True  # on several processes, rank 0 writes the run's files
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -265,10 +266,35 @@ def train(config: dict, resume: Path | None = None, overwrite: bool = False) -> 
     """
     folder = resume if resume is not None else Path(config["run"]["runs_dir"]) / config["run"]["name"]
     run = Run(config, folder)  # reads the data and checks sizes: nothing is written yet
-    with runs.RunLock(folder):
-        if resume is None:
-            runs.claim(folder, overwrite)
-        return _train(run, config, folder, resume)
+    ranks_group = ranks.group()  # started by mpiexec on several processes
+    if ranks_group is not None and ranks_group[0] != 0:
+        status = ranks.tell_followers(0)  # waits for rank 0's word: go on, or its exit code
+        return status if status else _follow(run, config, folder, resume)
+    try:
+        with runs.RunLock(folder):
+            if resume is None:
+                runs.claim(folder, overwrite)
+            if ranks_group is not None:
+                ranks.tell_followers(0)
+                ranks_group = None  # told: a failure from here on is every rank's own
+            return _train(run, config, folder, resume)
+    finally:
+        if ranks_group is not None:  # refused before training: the other ranks end with us
+            ranks.tell_followers(2)
+
+
+def _follow(run: Run, config: dict, folder: Path, resume: Path | None) -> int:
+    """A rank other than 0: the same training, its part of every batch, nothing written."""
+    start_epoch = run.restore(folder / "checkpoint.safetensors") if resume is not None else 0
+    t = config["train"]
+    x_train, y_train = run.scale(run.X_train), run.targets(run.y_train)
+    validation = (run.scale(run.X_test), run.targets(run.y_test)) if len(run.X_test) else None
+    callbacks: list = [_Schedule(run)] if run.scheduler is not None else []
+    run.model.fit(
+        x_train, y_train, batch_size=t["batch_size"], epochs=t["epochs"], validation_data=validation,
+        shuffle=t["shuffle"], callbacks=callbacks, initial_epoch=start_epoch, verbose=0,
+    )  # fmt: skip
+    return 0
 
 
 def _train(run: Run, config: dict, folder: Path, resume: Path | None) -> int:

@@ -81,8 +81,11 @@ class ShardedBatches:
 
 
 def rank_callbacks(callbacks: list, rank: int) -> list:
-    """The callbacks this rank runs: all of them on rank 0, the ones that write nothing elsewhere."""
-    return list(callbacks) if rank == 0 else [c for c in callbacks if not isinstance(c, RANK_ZERO_ONLY)]
+    """The callbacks this rank runs: all of them on rank 0, elsewhere those that write nothing (not
+    ``ProgressBar``, ``CSVLogger``, ``ModelCheckpoint`` nor a callback with ``rank_zero_only = True``)."""
+    if rank == 0:
+        return list(callbacks)
+    return [c for c in callbacks if not isinstance(c, RANK_ZERO_ONLY) and not getattr(c, "rank_zero_only", False)]
 
 
 def start(model: Any) -> None:
