@@ -123,6 +123,22 @@ def ddp_training() -> None:
         assert all(np.array_equal(g.numpy(), a.numpy()) for g in gathered), f"{k} differs between ranks"
 
 
+def ddp_overlap() -> None:
+    """Buckets start during backward (each parameter its own bucket here) and the averages equal the
+    plain all_reduce average of every rank's gradients."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    x, y = _data()
+    ddp = fg.nn.parallel.DistributedDataParallel(_mlp(0), bucket_cap_mb=1e-6)
+    plain = _mlp(0)
+    rows = slice(rank * 16, (rank + 1) * 16)
+    fg.nn.functional.mse_loss(ddp(x[rows]), y[rows]).backward()
+    assert ddp._started_during_backward == len(ddp._buckets) == 4, ddp._started_during_backward
+    fg.nn.functional.mse_loss(plain(x[rows]), y[rows]).backward()
+    for p, q in zip(ddp.module.parameters(), plain.parameters()):
+        dist.all_reduce(q.grad, op=dist.ReduceOp.AVG)
+        assert np.array_equal(p.grad.numpy(), q.grad.numpy())  # the same sums, the same division
+
+
 def fit() -> None:
     """Model.fit on N ranks equals one process on the same global batches; ranks end bit-identical."""
     from flowgrad.train import distributed_fit
@@ -230,6 +246,7 @@ if __name__ == "__main__":
         "ddp_training": ddp_training,
         "ddp_edges": ddp_edges,
         "fit": fit,
+        "ddp_overlap": ddp_overlap,
         "raises": raises,
         "killed": killed,
     }[case]()

@@ -65,6 +65,25 @@ def test_ddp_training_equals_one_process_on_the_global_batch(n):
     _assert_ok(_run_job("ddp_training", n), "ddp_training", n)
 
 
+@pytest.mark.parametrize("n", [2, 4])
+def test_ddp_buckets_start_during_backward_and_average_exactly(n):
+    _assert_ok(_run_job("ddp_overlap", n), "ddp_overlap", n)
+
+
+def test_post_accumulate_grad_hook_runs_after_each_backward_and_can_be_removed():
+    w = fg.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+    (w * 3).sum().backward()
+    (w * w).sum().backward()  # accumulated: the hook sees the sum
+    assert seen == [[3.0, 3.0], [5.0, 7.0]]
+    handle.remove()
+    (w * 3).sum().backward()
+    assert len(seen) == 2
+    with pytest.raises(fg.FlowgradError, match="only a leaf tensor"):
+        (w * 2).register_post_accumulate_grad_hook(print)
+
+
 @pytest.mark.numeric
 @pytest.mark.parametrize("n", [2, 4])
 def test_model_fit_on_n_ranks_equals_one_process(n):

@@ -26,6 +26,7 @@ from .. import dtypes
 from ..errors import DTypeError, FlowgradError, ShapeError
 from . import mode
 from .convert import check_fits, from_python, lost_gradient_message
+from .hooks import HookMethods
 from .inplace import InPlaceMethods
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class _Size(builtins.int):
         return self.shape[dim]
 
 
-class Tensor(InPlaceMethods):
+class Tensor(InPlaceMethods, HookMethods):
     """An n-dimensional array that can record the operations made with it.
 
     >>> import flowgrad as fg

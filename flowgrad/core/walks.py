@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import FlowgradError
 from . import mode
+from .hooks import run_post_accumulate_hooks
 from .ops import NUMPY_XP, TENSOR_XP, check_finite
 from .tensor import Tensor
 
@@ -237,9 +238,10 @@ def own_copy(g: np.ndarray) -> np.ndarray:
 def store_leaf_grad(t: Tensor, g: Any, allocated: bool, create_graph: bool) -> None:
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
-        return
-    if t.grad is None:
+    elif t.grad is None:
         t.grad = Tensor._wrap(g if allocated else own_copy(g))
     else:
         t.grad._data += g
         t.grad._mark_changed()
+    if "_post_accumulate_grad_hooks" in t.__dict__:  # one dict lookup when no hook is registered
+        run_post_accumulate_hooks(t)

@@ -43,10 +43,12 @@ class DistributedDataParallel(Module):
     At construction rank 0's parameters and buffers are copied to every rank. A forward pass in
     training mode (with grad enabled, outside ``no_sync()``) arranges for the next ``backward()``
     to end by averaging every parameter's ``.grad`` across ranks: the gradients are flattened into
-    buckets of about ``bucket_cap_mb`` megabytes, and each bucket is one non-blocking MPI
-    allreduce (a sum, then one division by the world size, the same on every rank, so every rank
-    ends with bit-identical gradients). The averaging starts when the whole backward has finished:
-    it does not overlap with the backward computation (see docs/distributed.md).
+    buckets of about ``bucket_cap_mb`` megabytes (in reverse order of registration, roughly the
+    order backward produces them), and each bucket is one non-blocking MPI allreduce (a sum, then
+    one division by the world size, the same on every rank, so every rank ends with bit-identical
+    gradients). A bucket starts as soon as backward has accumulated all its gradients, while the
+    rest of the backward pass goes on (buckets start in order on every rank, since the ranks'
+    collective calls pair up by order); the averages are written back when backward ends.
 
     Inside ``with ddp.no_sync():`` gradients accumulate locally; the first backward after it
     averages the accumulated sums. A parameter whose gradient is None on some ranks counts as
@@ -98,6 +100,15 @@ class DistributedDataParallel(Module):
             dist.broadcast(tensor, src=0)
         params = [p for p in module.parameters() if p.requires_grad]
         self._buckets = _make_buckets(list(reversed(params)), int(bucket_cap_mb * 1024 * 1024))
+        # Per backward: which parameters' gradients are final, how many buckets were started (in
+        # order: the ranks' collective calls pair up by order) and their pending allreduces.
+        self._bucket_of = {id(p): b for b, bucket in enumerate(self._buckets) for p in bucket.params}
+        self._ready: list[set] = [set() for _ in self._buckets]
+        self._started = 0
+        self._works: list[Any] = []
+        self._started_during_backward = 0  # buckets whose allreduce began before backward ended (tests)
+        for p in params:
+            p.register_post_accumulate_grad_hook(self._gradient_ready)
         self._mask = np.zeros(len(params), dtype=np.uint8)
 
     def _state_tensors(self) -> list[Tensor]:
@@ -143,10 +154,39 @@ class DistributedDataParallel(Module):
         finally:
             self.require_backward_grad_sync = previous
 
+    def _gradient_ready(self, p: Tensor) -> None:
+        """A parameter's gradient is final for this backward: start every bucket now complete, in order."""
+        if not self._queued:  # no averaging asked for this backward (no_sync, eval, no forward)
+            return
+        self._ready[self._bucket_of[id(p)]].add(id(p))
+        while self._started < len(self._buckets) and len(self._ready[self._started]) == len(
+            self._buckets[self._started].params
+        ):
+            self._start_bucket(self._started)
+            self._started_during_backward += 1
+
+    def _start_bucket(self, b: int) -> None:
+        bucket = self._buckets[b]
+        offset = 0
+        for p, n in zip(bucket.params, bucket.sizes):
+            view = bucket.flat[offset : offset + n]
+            if p.grad is None:  # no gradient on this rank: zeros in the sum
+                view[...] = 0
+            else:
+                view[...] = p.grad._data.reshape(-1)
+            offset += n
+        dist = self._dist
+        self._works.append(dist.all_reduce(Tensor._wrap(bucket.flat), op=dist.ReduceOp.AVG, async_op=True))
+        self._started += 1
+
     def _average_gradients(self) -> None:
+        """When backward has ended: start the buckets still waiting (parameters this rank did not
+        use), then write every average back."""
         self._queued = False
         dist = self._dist
-        # Which parameters have a gradient on some rank: a None gradient elsewhere counts as zeros.
+        while self._started < len(self._buckets):
+            self._start_bucket(self._started)
+        # Which parameters have a gradient on some rank: one with none anywhere stays None.
         index = 0
         for bucket in self._buckets:
             for p in bucket.params:
@@ -154,18 +194,8 @@ class DistributedDataParallel(Module):
                 index += 1
         mask = Tensor._wrap(self._mask)
         dist.all_reduce(mask, op=dist.ReduceOp.MAX)
-        works, index = [], 0
-        for bucket in self._buckets:
-            offset = 0
-            for p, n in zip(bucket.params, bucket.sizes):
-                view = bucket.flat[offset : offset + n]
-                if p.grad is None:
-                    view[...] = 0
-                else:
-                    view[...] = p.grad._data.reshape(-1)
-                offset += n
-            works.append(dist.all_reduce(Tensor._wrap(bucket.flat), op=dist.ReduceOp.AVG, async_op=True))
-        for bucket, work in zip(self._buckets, works):
+        index = 0
+        for bucket, work in zip(self._buckets, self._works):
             work.wait()
             offset = 0
             for p, n in zip(bucket.params, bucket.sizes):
@@ -178,6 +208,8 @@ class DistributedDataParallel(Module):
                         p.grad._mark_changed()
                 offset += n
                 index += 1
+        self._ready = [set() for _ in self._buckets]
+        self._started, self._works = 0, []
 
     # ----- state ---------------------------------------------------------------------------------------
     def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
