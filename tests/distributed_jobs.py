@@ -126,7 +126,7 @@ def ddp_training() -> None:
 def ddp_overlap() -> None:
     """Buckets start during backward (each parameter its own bucket here) and the averages equal the
     plain all_reduce average of every rank's gradients."""
-    rank, size = dist.get_rank(), dist.get_world_size()
+    rank = dist.get_rank()
     x, y = _data()
     ddp = fg.nn.parallel.DistributedDataParallel(_mlp(0), bucket_cap_mb=1e-6)
     plain = _mlp(0)
