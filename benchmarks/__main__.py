@@ -6,7 +6,8 @@ give the time per step and its ratios to hand NumPy and to PyTorch eager; the ta
 printed beside them. The ``sklearn_fit`` case times ``flowgrad.sklearn.NeuralNetClassifier``'s
 fit beside scikit-learn's ``MLPClassifier`` on the digits (benchmarks/sklearn_fit.py); the
 ``time_to_accuracy`` case runs the default ``flowgrad train`` job to 97% test accuracy beside
-PyTorch and scikit-learn (benchmarks/time_to_accuracy.py). Results
+PyTorch and scikit-learn (benchmarks/time_to_accuracy.py); the ``distributed`` case times a
+large-MLP step on 2 MPI ranks with DistributedDataParallel (benchmarks/distributed_step.py). Results
 also go to a JSON file.
 
     python -m benchmarks                         # every case, one thread
@@ -26,21 +27,21 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import problems, sklearn_fit, time_to_accuracy
+from . import distributed_step, problems, sklearn_fit, time_to_accuracy
 from .contenders import CONTENDERS, unavailable
 from .report import case_table, format_rounds, format_targets, targets
 from .runner import OtherLoad, WorkerError, run_worker_once, time_case, time_imports
 
-CASES = (*problems.TIMED, "import", "memory", "sklearn_fit", "time_to_accuracy")
+CASES = (*problems.TIMED, "import", "memory", "sklearn_fit", "time_to_accuracy", "distributed")
 # Timing: `rounds` rounds of one block (about `block` seconds) per contender, after `warmup` seconds;
 # `pause` seconds between two blocks, `pause_threaded` with several threads (idle BLAS and OpenMP
 # threads spin for up to ~0.2 s after their work and would slow the next contender down); a round
 # that other programs disturbed is run again once they have been quiet for `busy_pause` seconds, for
 # at most `max_wait` seconds of waiting per case.
 FULL = dict(rounds=15, block=0.2, warmup=0.5, pause=0.02, pause_threaded=0.3, max_wait=900, busy_pause=2.0)
-FULL.update(imports=10, gemm=2048, depth_steps=3, sklearn_rounds=5, sklearn_epochs=50, tta_rounds=5)
+FULL.update(imports=10, gemm=2048, depth_steps=3, sklearn_rounds=5, sklearn_epochs=50, tta_rounds=5, dist_steps=20)
 QUICK = dict(rounds=3, block=0.02, warmup=0.05, pause=0.005, pause_threaded=0.05, max_wait=0, busy_pause=0)
-QUICK.update(imports=3, gemm=1024, depth_steps=1, sklearn_rounds=1, sklearn_epochs=2, tta_rounds=1)
+QUICK.update(imports=3, gemm=1024, depth_steps=1, sklearn_rounds=1, sklearn_epochs=2, tta_rounds=1, dist_steps=2)
 NOTES = {
     "conv": [
         "hand NumPy: im2col in pooling-window order, one GEMM; HIPS autograd: the same im2col (nine "
@@ -112,6 +113,8 @@ class Session:
             return sklearn_fit.run_case(self.args.threads, self.settings)
         if name == "time_to_accuracy":
             return time_to_accuracy.run_case(self.args.threads, self.settings)
+        if name == "distributed":
+            return distributed_step.run_case(self.args.threads, self.settings)
         return self.memory() if name == "memory" else self.timed(name)
 
     def timed(self, name: str) -> dict:

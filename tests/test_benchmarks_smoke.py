@@ -52,3 +52,15 @@ def test_time_to_accuracy_child_reaches_the_target(tmp_path):
     # Not a timing: the default job's network reaches 97% on the digits within the epochs allowed.
     assert reached["accuracy"] >= time_to_accuracy.TARGET and 1 <= reached["epoch"] <= time_to_accuracy.MAX_EPOCHS
     assert reached["seconds"] > 0
+
+
+def test_quick_distributed_case_reports_both_setups(tmp_path):
+    if importlib.util.find_spec("mpi4py") is None:
+        pytest.skip("mpi4py is not installed")
+    out = tmp_path / "results.json"
+    command = [sys.executable, "-m", "benchmarks", "--quick", "--cases", "distributed", "--json", str(out)]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    case = json.loads(out.read_text())["cases"]["distributed"]
+    assert "2 ranks, DistributedDataParallel" in " ".join(case["summary"]), case["summary"]
+    assert case["ddp_step_s"] > 0 and case["one_process_step_s"] > 0 and case["allreduce_s"] > 0
