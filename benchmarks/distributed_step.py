@@ -16,6 +16,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -128,7 +129,8 @@ def run_case(threads: int, settings: dict) -> dict:
         case["summary"] = [f"FAILED: {(single.stderr + ranks.stderr).strip().splitlines()[-1:]}"]
         return case
     one = json.loads(single.stdout.strip().splitlines()[-1])["step_s"]
-    per_rank = [json.loads(line) for line in ranks.stdout.splitlines() if line.startswith("{")]
+    # Found anywhere: mpiexec forwards the ranks' output in chunks that may share a line.
+    per_rank = [json.loads(found) for found in re.findall(r"\{[^{}]*\}", ranks.stdout)]
     step = max(r["step_s"] for r in per_rank)
     comm = max(r["allreduce_s"] for r in per_rank)
     case.update(one_process_step_s=one, ddp_step_s=step, allreduce_s=comm, cores=os.cpu_count())
