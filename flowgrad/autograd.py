@@ -15,6 +15,7 @@ import numpy as np
 from .core.engine import backward as _backward
 from .core.engine import grad
 from .core.engine import one_backward as _one_backward
+from .core.engine import queue_after_backward as _queue_after_backward
 from .core.legacy import Variable
 from .core.mode import detect_anomaly, enable_grad, no_grad, set_detect_anomaly, set_grad_enabled
 from .core.ops import Op, apply
@@ -31,7 +32,21 @@ __all__ = [
     "detect_anomaly",
     "set_detect_anomaly",
     "Variable",
+    "queue_callback",
 ]
+
+
+def queue_callback(fn: Any) -> None:
+    """Run ``fn()`` once, when the next ``backward()`` has set every leaf's ``.grad`` (PyTorch's
+    ``Variable._execution_engine.queue_callback``; DistributedDataParallel averages gradients there).
+
+    >>> import flowgrad as fg
+    >>> w = fg.tensor([1.0], requires_grad=True)
+    >>> fg.autograd.queue_callback(lambda: print("grad is", w.grad))
+    >>> (w * 3).sum().backward()
+    grad is tensor([3.])
+    """
+    _queue_after_backward(fn)
 
 
 def backward(

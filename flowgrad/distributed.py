@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .core.tensor import Tensor
+from flowgrad import Tensor
+
 from .errors import ArgumentError, DTypeError, FlowgradError, ShapeError, given
 
 __all__ = [

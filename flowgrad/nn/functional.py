@@ -19,7 +19,7 @@ import numpy as np
 
 import flowgrad as fg
 from flowgrad.errors import ArgumentError, check_number, given
-from flowgrad.ops.conv import unfold2d
+from flowgrad.numpy import unfold2d  # the differentiable strided windows (conv, pooling)
 from flowgrad.ops.random import uniform
 
 from .losses import (  # noqa: F401  (re-exported: F.mse_loss, F.cross_entropy, ...)

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core.engine import queue_after_backward
-from ..core.mode import is_grad_enabled
-from ..core.tensor import Tensor
+from flowgrad import Tensor, is_grad_enabled
+from flowgrad.autograd import queue_callback
+
 from ..errors import ArgumentError, DTypeError, given
 from .module import Module
 
@@ -142,7 +142,7 @@ class DistributedDataParallel(Module):
                     self._dist.broadcast(buf, src=0)
         if self.training and self.require_backward_grad_sync and is_grad_enabled() and not self._queued:
             self._queued = True
-            queue_after_backward(self._average_gradients)
+            queue_callback(self._average_gradients)
         return self.module(*args, **kwargs)
 
     @contextlib.contextmanager
