@@ -36,7 +36,7 @@ def _collect(graph_or_output: Node | Sequence[Node]) -> list[Node]:
         iterable = isinstance(graph_or_output, Iterable) and not isinstance(graph_or_output, (str, bytes))
         nodes: list = list(graph_or_output) if iterable else []
         if not iterable or not all(isinstance(n, Node) for n in nodes):
-            raise DTypeError(  # was an AttributeError deep inside
+            raise DTypeError(  # otherwise an AttributeError deep inside
                 f"to_dot: expected an output node or a sorted graph of nodes, got {given(graph_or_output)}"
             )
         return nodes

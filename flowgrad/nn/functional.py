@@ -79,7 +79,7 @@ def silu(x: Any) -> fg.Tensor:
 
 def linear(x: Any, weight: fg.Tensor, bias: fg.Tensor | None = None) -> fg.Tensor:
     """``x @ weight.T + bias`` with weight of shape (out, in), as PyTorch."""
-    if not isinstance(weight, fg.Tensor):  # was an AttributeError on weight.dtype
+    if not isinstance(weight, fg.Tensor):  # otherwise an AttributeError on weight.dtype
         raise fg.DTypeError(f"linear: weight must be a tensor, got {given(weight)}")
     x = as_input(x, weight)
     if x.shape[-1:] != weight.shape[-1:]:

@@ -329,7 +329,7 @@ class Conv2d(Module):
             check_int(in_channels, "Conv2d", "in_channels"),
             check_int(out_channels, "Conv2d", "out_channels"),
         )
-        groups = check_int(groups, "Conv2d", "groups", minimum=1)  # 0 was a ZeroDivisionError
+        groups = check_int(groups, "Conv2d", "groups", minimum=1)  # 0 would divide by zero below
         if in_channels % groups or out_channels % groups:
             raise ArgumentError(
                 f"Conv2d: channels ({in_channels}, {out_channels}) must be divisible by groups={groups}"

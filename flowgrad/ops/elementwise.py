@@ -124,7 +124,7 @@ def _clip_rule(xp: Any, g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
 
 def _clip_lo_rule(xp: Any, g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
     # A tensor bound gets the gradient where it is the result, as in torch: where x < lo
-    # (unless lo > hi, where hi wins). The bounds used to be unwrapped, silently dropping it.
+    # (unless lo > hi, where hi wins); unwrapping the bounds would drop that gradient silently.
     below = x < lo
     return xp.where(below if hi is None else below & (lo < hi), g, 0)
 

@@ -128,7 +128,7 @@ class Adam(Optimizer):
         maximize: bool = False,
     ) -> None:
         _check(type(self).__name__, lr=lr, eps=eps, weight_decay=weight_decay)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:  # betas[1] was a bare IndexError
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:  # checked: betas[1] would be a bare IndexError
             raise DTypeError(f"{type(self).__name__}: betas must be a pair of numbers, got {given(betas)}")
         if not all(0 <= check_number(b, type(self).__name__, "betas") < 1 for b in betas):
             raise ArgumentError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
