@@ -43,8 +43,6 @@ EXCLUDED_TESTS: dict[str, str] = {
     "test_linalg.py::test_pinv": "calls autograd's private np.linalg._dot and np.linalg.T (the pinv checks before pass)",
     "test_linalg.py::test_eig_real": COMPLEX + " (a real matrix's eigenvalues are complex in general)",
     "test_logic.py::test_unimplemented_falseyness": "edits autograd.core.primitive_vjps, autograd's internal registry",
-    "test_misc.py::test_const_graph": "autograd.misc.const_graph replays autograd's own tracer (fg.compile is ours)",
-    "test_misc.py::test_const_graph_args": "autograd.misc.const_graph replays autograd's own tracer (fg.compile is ours)",
     "test_misc.py::test_flatten_complex": COMPLEX,
     "test_scipy.py::test_sqrtm": COMPLEX + " (random symmetric matrices have negative eigenvalues)",
 }

@@ -236,3 +236,19 @@ def test_replay_reuses_buffers_but_never_one_that_outlives_the_call():
         np.testing.assert_array_equal(out.numpy(), ref.numpy())
         np.testing.assert_array_equal(hT.numpy(), h.numpy().T)
     assert not np.shares_memory(kept[1][1].numpy(), kept[2][1].numpy())
+
+
+def test_const_graph_runs_the_python_once_as_autograds():
+    from flowgrad.misc import const_graph
+
+    body = []
+
+    def f(x, y):
+        body.append(1)
+        return fg.grad(lambda t: fg.sin(t) + t * 2)(x * y)
+
+    g = const_graph(f)
+    for x, y in ((0.0, 0.0), (1.0, 0.5), (2.0, -1.0)):
+        expected = np.cos(x * y) + 2  # d/dt (sin t + 2t) at t = x*y
+        np.testing.assert_allclose(g(x, y), expected, rtol=1e-15)
+    assert len(body) == 1

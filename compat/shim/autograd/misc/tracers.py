@@ -1,3 +1,3 @@
-from autograd import _shim
+"""autograd.misc.tracers -> flowgrad.misc.tracers (const_graph)."""
 
-_shim.missing_module(globals())
+from flowgrad.misc.tracers import const_graph  # noqa: F401
