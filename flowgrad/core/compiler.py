@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_array, ndarray
 from . import mode
 from .tensor import Tensor
 
@@ -215,16 +216,16 @@ def _reusable_slots(tracer: Tracer, output: Any) -> set[int]:
     owners = set()
     for k in escaping:
         v = tracer.keep[k]
-        if isinstance(v, np.ndarray):
+        if is_array(v):
             owners.add(id(v if v.base is None else v.base))
         elif isinstance(v, (list, tuple)):  # a built list (concatenate's operands): all escape
-            owners.update(id(x if x.base is None else x.base) for x in v if isinstance(x, np.ndarray))
+            owners.update(id(x if x.base is None else x.base) for x in v if is_array(x))
     reusable = set()
     for fn, args, kw, dst, opaque in tracer.steps:
         if dst is None or kw or opaque or not _takes_out(fn, len(args)):
             continue
         v = tracer.keep[dst]
-        if type(v) is np.ndarray and v.base is None and id(v) not in owners and v.flags.writeable:
+        if type(v) is ndarray and v.base is None and id(v) not in owners and v.flags.writeable:
             reusable.add(dst)
     return reusable
 
@@ -274,7 +275,7 @@ def _dead_after(tracer: Tracer, output: Any) -> dict[int, list[int]]:
     dead: dict[int, list[int]] = {}
     for k, i in last.items():
         v = tracer.keep[k]
-        if k not in keep and isinstance(v, np.ndarray) and v.nbytes >= _LARGE:
+        if k not in keep and is_array(v) and v.nbytes >= _LARGE:
             dead.setdefault(i, []).append(k)
     return dead
 
@@ -345,7 +346,7 @@ def _output_spec(value: Any, tracer: Tracer) -> Any:
         return (type(value).__name__, [_output_spec(v, tracer) for v in value])
     if isinstance(value, dict):
         return ("dict", {k: _output_spec(v, tracer) for k, v in value.items()})
-    if isinstance(value, np.ndarray) and id(value) in tracer.slot_of:
+    if is_array(value) and id(value) in tracer.slot_of:
         return ("array", tracer.slot_of[id(value)])
     return ("const", value)
 
@@ -369,7 +370,7 @@ def _signature(args: tuple) -> tuple:
     for a in args:
         if isinstance(a, Tensor):
             key.append(("T", a._data.shape, a._data.dtype.str, a.requires_grad))
-        elif isinstance(a, np.ndarray):
+        elif is_array(a):
             key.append(("A", a.shape, a.dtype.str))
         else:
             key.append(("V", a))  # Python values are baked: a new value traces again
@@ -404,7 +405,7 @@ class CompiledFunction:
         for a in args:
             if isinstance(a, Tensor):
                 tracer.input(a._data)
-            elif isinstance(a, np.ndarray):
+            elif is_array(a):
                 tracer.input(a)
         state = mode.state
         with _tracing_lock:

@@ -104,7 +104,7 @@ def _fill(value: Any, dtype: Any, where: str, limit: Any = dtypes.float32) -> np
 
     As PyTorch, a finite float beyond ``limit``'s range is refused rather than made inf.
     """
-    if isinstance(value, (np.generic, Tensor)) or (isinstance(value, np.ndarray) and value.ndim == 0):
+    if isinstance(value, (np.generic, Tensor)) or (backend.is_array(value) and value.ndim == 0):
         value = value.item()  # a Scalar in PyTorch: its dtype comes from the Python number
     if not isinstance(value, (bool, int, float, complex)):
         raise DTypeError(f"{where}: fill_value must be a number, got {given(value)}")
@@ -298,7 +298,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     want = None if dtype is None else dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
         return data if want is None or want == data.dtype else data.to(want)
-    if isinstance(data, np.ndarray) and (want is None or want == data.dtype):
+    if backend.is_array(data) and (want is None or want == data.dtype):
         return _finish(as_array(data), False, device, "as_tensor")  # shares memory
     return _finish(as_array(data, want), False, device, "as_tensor")
 

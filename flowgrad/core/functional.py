@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_array
 from ..errors import DTypeError, ShapeError, check_int, given
 from . import engine, mode
 from .ops import apply
@@ -120,7 +121,7 @@ def _output(x: Any, was_tensor: bool, like: Any, keep: bool = False) -> Any:
     if was_tensor or keep:
         return x
     data = x._data
-    if data.ndim == 0 and not isinstance(like, np.ndarray):
+    if data.ndim == 0 and not is_array(like):
         return data[()]
     return data
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_array
 from ..ops import elementwise as ew
 from ..ops import linalg as la
 from ..ops import reduce as red
@@ -29,7 +30,7 @@ def _weak(other: Any) -> Any:
     """Python/NumPy scalars and 0-d arrays become Python scalars (no dtype upcast)."""
     if type(other) in _FAST:
         return other
-    if isinstance(other, np.generic) or (isinstance(other, np.ndarray) and other.ndim == 0):
+    if isinstance(other, np.generic) or (is_array(other) and other.ndim == 0):
         return other.item()
     return other
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..errors import AnomalyError, DTypeError, FlowgradError, ShapeError, user_location
 from . import mode
 from .tensor import Tensor
@@ -35,8 +36,8 @@ __all__ = ["Op", "BackwardNode", "defop", "apply", "accepts_out", "REGISTRY", "N
 REGISTRY: dict[str, "Op"] = {}
 _EMPTY: dict[str, Any] = {}
 _PY_SCALARS = (float, int, bool)
-_ndarray = np.ndarray
-_asarray = np.asarray
+_ndarray = backend.ndarray
+_asarray = backend.asarray
 
 
 def _as_array_result(forward: Callable[..., Any], *args: Any, **kwargs: Any) -> np.ndarray:

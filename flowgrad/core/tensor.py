@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import dtypes
+from ..backend import is_array
 from ..errors import DTypeError, FlowgradError, ShapeError
 from . import mode
 from .convert import check_fits, from_python, lost_gradient_message
@@ -48,7 +49,7 @@ def as_array(data: Any, dtype: Any = None, copy: builtins.bool = False) -> np.nd
     want = None if dtype is None else dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
         arr = data._data
-    elif isinstance(data, (np.ndarray, np.generic)):
+    elif is_array(data) or isinstance(data, np.generic):
         arr = np.asarray(data)
     else:
         arr = from_python(data, want)
@@ -496,7 +497,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     >>> a = np.zeros(2); t = fg.from_numpy(a); a[0] = 5; t
     tensor([5., 0.], dtype=fg.float64)
     """
-    if not isinstance(array, np.ndarray):
+    if not is_array(array):
         raise DTypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
     return Tensor._wrap(array)
 

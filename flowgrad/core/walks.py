@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..errors import FlowgradError
 from . import mode
 from .hooks import run_post_accumulate_hooks
@@ -82,7 +83,7 @@ def walk_fast(
 ) -> dict[Tensor, Any]:
     """The first-order walk, kept lean: it is most of the cost of a training step."""
     results: dict[Tensor, Any] = {}
-    ndarray = np.ndarray
+    ndarray = backend.ndarray
     version_now = mode.version_counter  # nothing changes in place during a backward pass
     while ready:
         t = ready.pop()
@@ -186,7 +187,7 @@ def walk_general(
             gi = input_grads[i]
             new_array = gi is not g
             d = inp._data
-            if create_graph or type(gi) is not np.ndarray or gi.shape != d.shape or gi.dtype != d.dtype:
+            if create_graph or type(gi) is not backend.ndarray or gi.shape != d.shape or gi.dtype != d.dtype:
                 gi = call(_fit, gi, d.shape, d.dtype, create_graph)
             if anomaly:
                 check_finite(op, gi, "backward", node)
@@ -208,7 +209,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _add_new(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     acc = a + b
-    return acc if type(acc) is np.ndarray else np.asarray(acc)  # 0-d sums are scalars
+    return acc if type(acc) is backend.ndarray else backend.asarray(acc)  # 0-d sums are scalars
 
 
 def _fit(gi: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
@@ -221,8 +222,8 @@ def _fit(gi: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
         if gi.dtype != dtype:
             gi = gi.astype(dtype)
         return gi
-    if type(gi) is not np.ndarray:
-        gi = np.asarray(gi)
+    if type(gi) is not backend.ndarray:
+        gi = backend.asarray(gi)
     if gi.shape != shape:
         gi = sum_to(gi, shape)
     if gi.dtype != dtype:

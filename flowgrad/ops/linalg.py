@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_array
 from ..core.exports import export
 from ..core.ops import accepts_out, apply, defop
 from ..core.tensor import Tensor
@@ -93,14 +94,14 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """
     wd, xd, bd = _data(weight), _data(x), _data(bias)
     fused = (
-        isinstance(wd, np.ndarray)
-        and isinstance(xd, np.ndarray)
+        is_array(wd)
+        and is_array(xd)
         and wd.ndim == 2
         and xd.ndim >= 1
         and xd.shape[-1] == wd.shape[1]
         and xd.dtype == wd.dtype
         and wd.dtype.kind == "f"
-        and (bias is None or (isinstance(bd, np.ndarray) and bd.shape == wd.shape[:1] and bd.dtype == wd.dtype))
+        and (bias is None or (is_array(bd) and bd.shape == wd.shape[:1] and bd.dtype == wd.dtype))
     )
     if fused:
         return apply(LINEAR, (x, weight, bias))

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..core.exports import xp_helper
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
@@ -25,7 +26,7 @@ def sum_of_array(
     a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kw: Any
 ) -> Any:
     """``np.sum``: the same ``np.add.reduce`` call, minus the dispatch (for first-order rules)."""
-    if type(a) is np.ndarray and not kw:
+    if type(a) is backend.ndarray and not kw:
         return _add_reduce(a, axis, dtype, out, keepdims)  # type: ignore[call-overload]
     return np.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
@@ -137,7 +138,7 @@ def _prod_others(x: np.ndarray, axis: Any) -> np.ndarray:
 
 def _prod_rule(xp: Any, g: Any, ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     ge = expand(xp, g, x, axis, keepdims)
-    if isinstance(x, np.ndarray):
+    if not isinstance(x, Tensor):  # a first-order pass: the rule runs on the backend's arrays
         return ge * _prod_others(x, axis)
     # Differentiable pass: ans / x is exact away from zeros.
     if not np.any(x._data == 0):

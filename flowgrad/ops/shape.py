@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_array
 from ..core.engine import sum_to as _sum_to_array
 from ..core.exports import export, xp_helper
 from ..core.ops import apply, defop
@@ -78,7 +79,7 @@ def _is_basic(index: Any) -> bool:
     for i in items:
         if i is None or i is Ellipsis or isinstance(i, (builtins.int, np.integer, slice)):
             continue
-        if isinstance(i, np.ndarray) and i.dtype == np.bool_:
+        if is_array(i) and i.dtype == np.bool_:
             continue
         return False
     return True

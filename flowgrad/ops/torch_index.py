@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_array
 from ..core.exports import export
 from ..core.tensor import Tensor
 from ..errors import ArgumentError, ShapeError, check_axis
@@ -169,7 +170,7 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = N
     if (src is None) == (value is None):
         raise ArgumentError("scatter: give src (a tensor) or value (a number), one of them")
     idx_shape = np.shape(_data(index))
-    if src is None or not isinstance(src, (Tensor, np.ndarray)):
+    if src is None or not (isinstance(src, Tensor) or is_array(src)):
         src = Tensor._wrap(np.full(idx_shape, value if src is None else src, dtype=_data(input).dtype))
     ones = np.ones(idx_shape, dtype=np.float64)
     counts, _, d = _written("scatter", np.zeros(np.shape(_data(input))), dim, index, ones)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import scipy.special as sc
 
+from ..backend import is_array
 from ..core.exports import xp_helper
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
@@ -69,7 +70,7 @@ def _weak_scalars(fn: Any) -> Any:
 
     def forward(*args: Any) -> Any:
         out = np.asarray(fn(*args))
-        floats = [a for a in args if isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f"]
+        floats = [a for a in args if (is_array(a) or isinstance(a, np.generic)) and a.dtype.kind == "f"]
         if floats and out.dtype.kind == "f":
             return out.astype(np.result_type(*floats), copy=False)
         return out
