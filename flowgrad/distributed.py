@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,8 @@ __all__ = [
     "destroy_process_group",
     "get_rank",
     "get_world_size",
+    "group",
+    "new_group",
     "init_process_group",
     "is_available",
     "is_initialized",
@@ -124,6 +127,13 @@ def init_process_group(
         )
     if _state.comm is not None:
         raise DistributedError("init_process_group: the default process group is already initialized")
+    if timeout is not None:  # accepted for PyTorch's signature; a dead rank aborts the job instead
+        warnings.warn(
+            "init_process_group: timeout is not applied: MPI calls have no timeout, and a rank that fails "
+            "or dies ends the whole job (MPI_Abort) instead of leaving the others waiting",
+            UserWarning,
+            stacklevel=2,
+        )
     try:
         from mpi4py import MPI
     except ImportError as exc:
@@ -169,7 +179,41 @@ def _abort_on_uncaught(kind: type[BaseException], value: BaseException, tb: Any)
         _state.mpi.COMM_WORLD.Abort(1)
 
 
-def _comm(where: str) -> Any:
+class _WorldGroup:
+    """The default group, every rank of the job (``dist.group.WORLD``): flowgrad's only group."""
+
+    def __repr__(self) -> str:
+        return "<flowgrad.distributed.group.WORLD>"
+
+
+class group:  # noqa: N801 - PyTorch's spelling: dist.group.WORLD
+    """``dist.group.WORLD``: the default group, which every ``group=`` argument may name."""
+
+    WORLD = _WorldGroup()
+
+
+def new_group(ranks: Any = None, timeout: Any = None, backend: Any = None) -> Any:
+    """A group of ``ranks``: only the whole job (None or every rank) is supported, as ``group.WORLD``.
+
+    >>> import flowgrad.distributed as dist
+    >>> dist.group.WORLD
+    <flowgrad.distributed.group.WORLD>
+    """
+    size = _comm("new_group").Get_size()
+    if ranks is None or sorted(int(r) for r in ranks) == list(range(size)):
+        return group.WORLD
+    raise DistributedError(
+        f"new_group: flowgrad communicates in the default group only (all {size} ranks), got ranks={list(ranks)}; "
+        "split the work in your program instead (if dist.get_rank() in ...)"
+    )
+
+
+def _comm(where: str, in_group: Any = None) -> Any:
+    if in_group is not None and in_group is not group.WORLD:
+        raise ArgumentError(
+            f"{where}: group must be None or flowgrad.distributed.group.WORLD (the default group, flowgrad's "
+            f"only one), got {given(in_group)}"
+        )
     if _state.comm is None:
         raise DistributedError(
             f"{where}: the default process group is not initialized; call "
@@ -180,17 +224,17 @@ def _comm(where: str) -> Any:
 
 def get_rank(group: Any = None) -> int:
     """This process's rank, 0 to ``get_world_size() - 1``."""
-    return int(_comm("get_rank").Get_rank())
+    return int(_comm("get_rank", group).Get_rank())
 
 
 def get_world_size(group: Any = None) -> int:
     """The number of processes in the default group."""
-    return int(_comm("get_world_size").Get_size())
+    return int(_comm("get_world_size", group).Get_size())
 
 
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> None:
     """Wait until every rank has called ``barrier``."""
-    _comm("barrier").Barrier()
+    _comm("barrier", group).Barrier()
 
 
 class Work:
@@ -269,7 +313,7 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group: Any = None, a
     >>> t = fg.tensor([float(dist.get_rank() + 1)])  # doctest: +SKIP
     >>> dist.all_reduce(t, op=dist.ReduceOp.SUM)  # on 2 ranks: tensor([3.]) on both  # doctest: +SKIP
     """
-    comm = _comm("all_reduce")
+    comm = _comm("all_reduce", group)
     arr = _array(tensor, "all_reduce")
     mpi_op = _mpi_op(op, arr, "all_reduce")
     work = _work_buffer(arr)
@@ -283,7 +327,7 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group: Any = None, a
 
 def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any = None, async_op: bool = False) -> Any:
     """Combine ``tensor`` across all ranks into rank ``dst``'s tensor; the others' are left as they are."""
-    comm = _comm("reduce")
+    comm = _comm("reduce", group)
     arr = _array(tensor, "reduce")
     _check_rank(dst, comm, "reduce", "dst")
     mpi_op = _mpi_op(op, arr, "reduce")
@@ -303,7 +347,7 @@ def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any
 
 def broadcast(tensor: Tensor, src: int = 0, group: Any = None, async_op: bool = False) -> Any:
     """Copy rank ``src``'s ``tensor`` into every other rank's ``tensor`` (same shape and dtype on all)."""
-    comm = _comm("broadcast")
+    comm = _comm("broadcast", group)
     arr = _array(tensor, "broadcast")
     _check_rank(src, comm, "broadcast", "src")
     work = _work_buffer(arr)
@@ -317,7 +361,7 @@ def broadcast(tensor: Tensor, src: int = 0, group: Any = None, async_op: bool = 
 
 def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: Any = None, async_op: bool = False) -> Any:
     """Fill ``tensor_list[i]`` with rank i's ``tensor``, on every rank (each the same shape and dtype)."""
-    comm = _comm("all_gather")
+    comm = _comm("all_gather", group)
     arr = _array(tensor, "all_gather")
     size = comm.Get_size()
     if not isinstance(tensor_list, (list, tuple)) or len(tensor_list) != size:

@@ -57,7 +57,14 @@ def collectives() -> None:
     work = dist.all_reduce(a, async_op=True)
     work.wait()
     assert work.is_completed() and np.all(a.numpy() == ranks.sum())
-    dist.barrier()
+    dist.barrier(group=dist.group.WORLD)
+    assert dist.new_group() is dist.group.WORLD and dist.new_group(list(range(size))) is dist.group.WORLD
+    if size > 1:
+        try:
+            dist.new_group([0])
+            raise AssertionError("a subgroup was accepted")
+        except dist.DistributedError as e:
+            assert "default group only" in str(e), e
 
 
 def _mlp(seed: int) -> fg.nn.Module:

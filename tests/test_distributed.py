@@ -311,3 +311,15 @@ def _is_rank(proc: Path, rank: int, marker: str) -> bool:
     except OSError:
         return False
     return f"PMI_RANK={rank}".encode() in environ and marker in cmdline and "mpiexec" not in cmdline
+
+
+def test_group_arguments_name_the_default_group_or_are_refused():
+    import flowgrad.distributed as dist
+
+    assert repr(dist.group.WORLD) == "<flowgrad.distributed.group.WORLD>"
+    with pytest.raises(fg.ArgumentError, match="group must be None or flowgrad.distributed.group.WORLD"):
+        dist.get_rank(group="my-group")
+    with pytest.raises(fg.ArgumentError, match="group must be None"):
+        dist.all_reduce(fg.ones(2), group=object())
+    with pytest.raises(dist.DistributedError, match="not initialized"):  # the default group is fine by name
+        dist.get_world_size(group=dist.group.WORLD)
