@@ -161,11 +161,11 @@ def fit() -> None:
     distributed_fit.process_group = lambda: None  # the reference: one process, the whole global batch
     try:
         reference = build(0)
-        expected = reference.fit(x, y, batch_size=32, epochs=4, verbose=0).history
+        expected = reference.fit(x, y, batch_size=32, epochs=13, verbose=0).history  # 52 steps
     finally:
         distributed_fit.process_group = in_group
     model = build(rank)  # other weights and another stream on every rank: fit sends rank 0's
-    got = model.fit(x, y, batch_size=32, epochs=4, verbose=0, validation_data=(x[:16], y[:16])).history
+    got = model.fit(x, y, batch_size=32, epochs=13, verbose=0, validation_data=(x[:16], y[:16])).history
     for key in ("loss", "mae"):
         # rtol 1e-12: the same sums in another order (each rank's part, then across ranks), float64
         np.testing.assert_allclose(got[key], expected[key], rtol=1e-12, err_msg=key)
@@ -174,7 +174,7 @@ def fit() -> None:
         gathered = [fg.zeros_like(a) for _ in range(size)]
         dist.all_gather(gathered, a)
         assert all(np.array_equal(g.numpy(), a.numpy()) for g in gathered), f"{k} differs between ranks"
-    assert len(got["val_loss"]) == 4
+    assert len(got["val_loss"]) == 13
     try:
         model.fit(x, y, batch_size=31, epochs=1, verbose=0)
         raise AssertionError("a global batch that does not split evenly was accepted")

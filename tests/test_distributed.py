@@ -246,6 +246,22 @@ def test_cli_train_on_two_ranks_equals_one_process_and_resumes_on_another_count(
     assert sorted(p.name for p in folder_two.iterdir()) == sorted(p.name for p in folder_one.iterdir())
 
 
+@pytest.mark.numeric
+@pytest.mark.parametrize("n", [2, 4])
+def test_cli_float64_run_on_n_ranks_equals_one_process_to_rounding(n, tmp_path):
+    config = tmp_path / "job.toml"
+    config.write_text('[model]\ndtype = "float64"\n[train]\nepochs = 2\n')  # 2 x 45 steps of 32
+    one = _flowgrad_train(str(config), "--runs-dir", str(tmp_path / "one"))
+    assert one.returncode == 0, one.stderr
+    many = _flowgrad_train(str(config), "--nproc", str(n), "--runs-dir", str(tmp_path / "many"))
+    assert many.returncode == 0, many.stderr
+    expected, got = _weights(tmp_path / "one" / "digits-mlp"), _weights(tmp_path / "many" / "digits-mlp")
+    for key in expected:
+        assert got[key].dtype == np.float64
+        # rtol 1e-12: the same sums in another order (each rank's part, then across ranks), float64
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-12, atol=1e-14, err_msg=key)
+
+
 def test_cli_refusal_on_rank_zero_ends_every_rank(tmp_path):
     first = _flowgrad_train("--nproc", "2", "--epochs", "1", "--runs-dir", str(tmp_path))
     assert first.returncode == 0, first.stderr

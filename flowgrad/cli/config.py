@@ -202,6 +202,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "activation": _choice("relu", ("relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu")),
         "output_activation": _choice("none", ("none", "sigmoid", "softmax")),
         "dropout": _number(0.0, 0, 1, hi_open=True),
+        "dtype": _choice("float32", ("float32", "float64")),
     },
     "train": {
         "epochs": _int(20, 1, 10**9),

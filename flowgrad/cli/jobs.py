@@ -65,7 +65,8 @@ class Run:
         self.X_train, self.y_train = data.X[train_idx], data.y[train_idx]
         self.X_test, self.y_test = data.X[test_idx], data.y[test_idx]
         n_out = data.n_classes or data.y.reshape(len(data.y), -1).shape[1]
-        itemsize = np.dtype(fg.get_default_dtype()).itemsize
+        self.dtype = np.dtype(config["model"]["dtype"])  # the weights' and the scaled inputs' dtype
+        itemsize = self.dtype.itemsize
         runs.check_data(  # before allocating anything
             config, len(data.X), len(test_idx), data.X.shape[1], n_out, data.task, data.n_classes, itemsize
         )
@@ -76,7 +77,7 @@ class Run:
             self.mean = np.zeros(data.X.shape[1], np.float32)
             self.std = np.ones(data.X.shape[1], np.float32)
         fg.manual_seed(seed)
-        self.network = self._network(data.X.shape[1], data.y)
+        self.network = self._network(data.X.shape[1], data.y).to(self.dtype)
         loss, metrics = self._loss_and_metrics()
         self.model = fg.Model(self.network, loss, self._optimizer(), metrics=metrics)
         # Built fresh as the run first built it, then (on resume) overwritten by restore():
@@ -85,7 +86,7 @@ class Run:
         self.scheduler = _scheduler(config, self.model.optimizer, self.steps_per_epoch)
 
     def scale(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
-        return ((X - self.mean) / self.std).astype(np.float32)
+        return ((X - self.mean) / self.std).astype(self.dtype)
 
     def _binary_sigmoid(self) -> bool:
         return self.task == "classification" and self.config["model"]["output_activation"] == "sigmoid"
@@ -120,8 +121,8 @@ class Run:
 
     def targets(self, y: np.ndarray) -> np.ndarray:
         if self._binary_sigmoid():
-            return y.astype(np.float32).reshape(-1, 1)  # probabilities against 0/1 labels
-        return y
+            return y.astype(self.dtype).reshape(-1, 1)  # probabilities against 0/1 labels
+        return y.astype(self.dtype) if self.task == "regression" else y
 
     def _loss_and_metrics(self) -> tuple[str, list]:
         t = self.config["train"]
