@@ -198,4 +198,46 @@ def conv() -> Problem:
     )
 
 
-TIMED = {"tiny": tiny, "medium": medium, "regression": regression, "large": large, "deep": deep, "conv": conv}
+def lenet() -> Problem:
+    import flowgrad as fg
+
+    digits = fg.datasets.load_digits()
+    # The 8x8 digits scaled 3x to 24x24 and padded to MNIST's 28x28: real labels, LeNet's shapes.
+    big = np.kron(digits.images / 16.0, np.ones((3, 3)))
+    x = np.pad(big, ((0, 0), (2, 2), (2, 2)))[:, None].astype(np.float32)  # (1797, 1, 28, 28)
+    y = digits.target.astype(np.int64)
+    rng = np.random.default_rng(11)
+
+    def layer(shape: tuple, fan_in: int) -> list:
+        bound = 1 / np.sqrt(fan_in)
+        return [rng.uniform(-bound, bound, shape), rng.uniform(-bound, bound, shape[0])]
+
+    params = (
+        layer((6, 1, 5, 5), 25)
+        + layer((16, 6, 5, 5), 150)
+        + layer((120, 256), 256)
+        + layer((84, 120), 120)
+        + layer((10, 84), 84)
+    )
+    return Problem(
+        "lenet",
+        "LeNet-5 on 28x28: Conv2d(1, 6, 5) - ReLU - MaxPool2d(2) - Conv2d(6, 16, 5) - ReLU - MaxPool2d(2) - "
+        "Linear(256, 120) - ReLU - Linear(120, 84) - ReLU - Linear(84, 10), batch 64, cross-entropy, "
+        "SGD lr 0.01, float32",
+        "lenet",
+        "ce",
+        1e-2,
+        params=[p.astype(np.float32) for p in params],
+        batches=_split(x, y, 64),
+    )
+
+
+TIMED = {
+    "tiny": tiny,
+    "medium": medium,
+    "regression": regression,
+    "large": large,
+    "deep": deep,
+    "conv": conv,
+    "lenet": lenet,
+}

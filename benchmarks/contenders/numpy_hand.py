@@ -10,6 +10,7 @@ import numpy as np
 
 from ..problems import Problem
 from . import Setup
+from .numpy_lenet import lenet_step
 
 
 def _activate(name: str | None, z: np.ndarray) -> np.ndarray:
@@ -133,5 +134,10 @@ def _conv_step(problem, params: list):
 
 def setup(problem: Problem, threads: int) -> Setup:
     params = [np.array(p) for p in problem.params]
-    step = _conv_step(problem, params) if problem.arch == "conv" else _mlp_step(problem, params)
+    if problem.arch == "lenet":
+        step = lenet_step(problem, params, _Updater, _loss_and_grad)
+    elif problem.arch == "conv":
+        step = _conv_step(problem, params)
+    else:
+        step = _mlp_step(problem, params)
     return Setup(step, problem.batches, {"numpy": np.__version__})
