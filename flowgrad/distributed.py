@@ -35,6 +35,7 @@ __all__ = [
     "DistributedError",
     "ReduceOp",
     "Work",
+    "abort",
     "all_gather",
     "all_reduce",
     "barrier",
@@ -206,6 +207,14 @@ def new_group(ranks: Any = None, timeout: Any = None, backend: Any = None) -> An
         f"new_group: flowgrad communicates in the default group only (all {size} ranks), got ranks={list(ranks)}; "
         "split the work in your program instead (if dist.get_rank() in ...)"
     )
+
+
+def abort(errorcode: int = 1) -> None:
+    """End every process of the job now (``MPI_Abort``) with ``errorcode``: for an error on one rank
+    that the program handled itself (the uncaught ones abort by themselves), so that the other ranks
+    do not wait for it in their next collective call."""
+    _comm("abort")
+    _state.mpi.COMM_WORLD.Abort(int(errorcode))
 
 
 def _comm(where: str, in_group: Any = None) -> Any:

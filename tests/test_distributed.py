@@ -339,3 +339,24 @@ def test_group_arguments_name_the_default_group_or_are_refused():
         dist.all_reduce(fg.ones(2), group=object())
     with pytest.raises(dist.DistributedError, match="not initialized"):  # the default group is fine by name
         dist.get_world_size(group=dist.group.WORLD)
+
+
+def test_an_error_reported_while_training_on_several_ranks_aborts_them_all(monkeypatch):
+    import flowgrad.distributed as dist
+    from flowgrad.cli import ranks
+
+    aborted = []
+    monkeypatch.setattr(dist, "abort", lambda code: aborted.append(code))
+    monkeypatch.setattr(ranks, "_training_together", [False])
+    ranks.abort_if_training_together(3)
+    assert aborted == []  # one process, or before the ranks train together: a plain exit
+    ranks.training_together()
+    ranks.abort_if_training_together(3)
+    assert aborted == [3]
+
+
+def test_abort_needs_a_process_group():
+    import flowgrad.distributed as dist
+
+    with pytest.raises(dist.DistributedError, match="not initialized"):
+        dist.abort(1)

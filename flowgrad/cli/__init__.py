@@ -193,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
             raise  # a bug: the traceback is the useful report
         for line in _message(error):
             print(f"flowgrad: {line}", file=sys.stderr)
+        if args.command == "train":
+            from . import ranks
+
+            sys.stderr.flush()
+            ranks.abort_if_training_together(code)  # on several processes: every rank ends with us
         return code
 
 

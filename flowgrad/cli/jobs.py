@@ -277,7 +277,8 @@ def train(config: dict, resume: Path | None = None, overwrite: bool = False) -> 
                 runs.claim(folder, overwrite)
             if ranks_group is not None:
                 ranks.tell_followers(0)
-                ranks_group = None  # told: a failure from here on is every rank's own
+                ranks.training_together()
+                ranks_group = None  # told: a failure from here on ends every rank (cli's main)
             return _train(run, config, folder, resume)
     finally:
         if ranks_group is not None:  # refused before training: the other ranks end with us
@@ -286,6 +287,7 @@ def train(config: dict, resume: Path | None = None, overwrite: bool = False) -> 
 
 def _follow(run: Run, config: dict, folder: Path, resume: Path | None) -> int:
     """A rank other than 0: the same training, its part of every batch, nothing written."""
+    ranks.training_together()
     start_epoch = run.restore(folder / "checkpoint.safetensors") if resume is not None else 0
     t = config["train"]
     x_train, y_train = run.scale(run.X_train), run.targets(run.y_train)

@@ -84,3 +84,19 @@ def tell_followers(status: int) -> int:
     t = fg.tensor([status], dtype=fg.int64)
     fg.distributed.broadcast(t, src=0)
     return int(t.item())
+
+
+# Set once this rank trains with the others: from then on an error it reports must end every rank.
+_training_together = [False]
+
+
+def training_together() -> None:
+    """This rank has started training with the others (rank 0 after telling them to go on)."""
+    _training_together[0] = True
+
+
+def abort_if_training_together(code: int) -> None:
+    """After an error this rank reported (rank 0's checkpoint could not be written, say): end every
+    rank with ``code`` instead of leaving the others waiting in their next allreduce."""
+    if _training_together[0]:
+        fg.distributed.abort(code)
