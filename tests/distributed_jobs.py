@@ -59,12 +59,6 @@ def collectives() -> None:
     assert work.is_completed() and np.all(a.numpy() == ranks.sum())
     dist.barrier(group=dist.group.WORLD)
     assert dist.new_group() is dist.group.WORLD and dist.new_group(list(range(size))) is dist.group.WORLD
-    if size > 1:
-        try:
-            dist.new_group([0])
-            raise AssertionError("a subgroup was accepted")
-        except dist.DistributedError as e:
-            assert "default group only" in str(e), e
 
 
 def _mlp(seed: int) -> fg.nn.Module:
@@ -182,6 +176,59 @@ def fit() -> None:
         assert f"multiple of {size}" in str(e), e
 
 
+def groups() -> None:
+    """new_group: collectives among some ranks, src/dst as global ranks, non-members refused."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    members = [0, size - 1] if size > 2 else [1]  # never every rank (that is group.WORLD)
+    outsider = 1 if size > 2 else 0
+    pair = dist.new_group(members)  # every rank calls it, member or not
+    assert isinstance(pair, dist.ProcessGroup)
+    if rank in members:
+        assert dist.get_rank(pair) == members.index(rank) and dist.get_world_size(pair) == len(members)
+        t = fg.tensor([float(rank)], dtype=fg.float64)
+        dist.all_reduce(t, group=pair)
+        assert t.item() == float(sum(members)), t
+        b = fg.tensor([float(rank)], dtype=fg.float64)
+        dist.broadcast(b, src=members[-1], group=pair)  # src: a global rank
+        assert b.item() == float(members[-1]), b
+        r = fg.tensor([1.0], dtype=fg.float64)
+        dist.reduce(r, dst=members[-1], group=pair)
+        assert r.item() == (float(len(members)) if rank == members[-1] else 1.0), r
+        outs = [fg.zeros(1, dtype=fg.int64) for _ in members]
+        dist.all_gather(outs, fg.tensor([rank], dtype=fg.int64), group=pair)
+        assert [o.item() for o in outs] == members
+        dist.barrier(group=pair)
+        try:
+            dist.broadcast(b, src=outsider, group=pair)
+        except fg.ArgumentError as exc:
+            assert "global rank of a member" in str(exc), exc
+        else:
+            raise AssertionError("a source outside the group was accepted")
+    else:
+        assert dist.get_rank(pair) == -1
+        try:
+            dist.all_reduce(fg.ones(1), group=pair)
+        except dist.DistributedError as exc:
+            assert f"rank {rank} is not a member of ProcessGroup(ranks={members})" in str(exc), exc
+        else:
+            raise AssertionError("a rank outside the group used it")
+    dist.destroy_process_group(pair)
+    dist.barrier()  # the default group goes on
+
+
+def timeout() -> None:
+    """init_process_group(timeout=3 s): rank 0 waits in an allreduce while rank 1 sleeps, and aborts."""
+    import time
+
+    t = fg.ones(3)
+    dist.all_reduce(t)  # both ranks pass this one
+    work = dist.all_reduce(t, async_op=True)
+    work.wait()  # and this one (Work.wait is watched too)
+    if dist.get_rank() == 1:
+        time.sleep(60)
+    dist.all_reduce(t)
+
+
 class _TwoHeads(fg.nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -247,7 +294,7 @@ def killed() -> None:
 
 if __name__ == "__main__":
     case = sys.argv[1]
-    dist.init_process_group("mpi")
+    dist.init_process_group("mpi", timeout=3.0 if case == "timeout" else None)
     {
         "collectives": collectives,
         "ddp_training": ddp_training,
@@ -256,6 +303,8 @@ if __name__ == "__main__":
         "ddp_overlap": ddp_overlap,
         "raises": raises,
         "killed": killed,
+        "groups": groups,
+        "timeout": timeout,
     }[case]()
     print(f"ok {case} rank {dist.get_rank()}", flush=True)
     dist.destroy_process_group()

@@ -121,6 +121,29 @@ def test_a_failing_rank_ends_the_job(case):
         assert "BAD TERMINATION" in done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("n", [2, 4])
+def test_groups_from_new_group(n):
+    _assert_ok(_run_job("groups", n), "groups", n)
+
+
+def test_a_collective_call_past_the_timeout_aborts_the_job():
+    # Rank 1 sleeps 60 s (alive, so the launcher sees nothing wrong); rank 0 gives up after
+    # init_process_group's 3 s and aborts the job, well within the 30 s the test allows.
+    done = _run_job("timeout", 2, timeout=30)
+    assert done.returncode != 0
+    assert "ok " not in done.stdout
+    assert "rank 0 of 2 waited more than 3 s in all_reduce" in done.stderr, done.stderr
+
+
+def test_timeout_must_be_a_duration():
+    import flowgrad.distributed as dist
+
+    for bad in (-1, 0, "3s", True):
+        with pytest.raises(fg.ArgumentError, match="timeout must be a datetime.timedelta or seconds > 0"):
+            dist.init_process_group(timeout=bad)  # refused before MPI is touched
+    assert not dist.is_initialized()
+
+
 # ----- without MPI, in this process ------------------------------------------------------------------------
 def test_missing_mpi4py_gives_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)  # import mpi4py now raises ImportError
@@ -333,7 +356,7 @@ def test_group_arguments_name_the_default_group_or_are_refused():
     import flowgrad.distributed as dist
 
     assert repr(dist.group.WORLD) == "<flowgrad.distributed.group.WORLD>"
-    with pytest.raises(fg.ArgumentError, match="group must be None or flowgrad.distributed.group.WORLD"):
+    with pytest.raises(fg.ArgumentError, match="group must be None, flowgrad.distributed.group.WORLD or a group from"):
         dist.get_rank(group="my-group")
     with pytest.raises(fg.ArgumentError, match="group must be None"):
         dist.all_reduce(fg.ones(2), group=object())
