@@ -140,6 +140,66 @@ def ddp_overlap() -> None:
         assert np.array_equal(p.grad.numpy(), q.grad.numpy())  # the same sums, the same division
 
 
+class _FailOnce(fg.autograd.Function):
+    """The identity, whose backward raises while ``armed`` is set."""
+
+    armed = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if _FailOnce.armed:
+            raise RuntimeError("a backward that fails on purpose")
+        return grad_output
+
+
+def _rank_average(module: fg.nn.Module) -> list:
+    out = []
+    for q in module.parameters():
+        g = q.grad.clone()
+        dist.all_reduce(g, op=dist.ReduceOp.AVG)
+        out.append(g.numpy())
+    return out
+
+
+def ddp_backward_forms() -> None:
+    """Several roots at once (fg.autograd.backward), and a backward that failed then a good one:
+    DDP's averages equal the plain all_reduce average of every rank's gradients each time."""
+    rank = dist.get_rank()
+    x, y = _data()
+    rows = slice(rank * 16, (rank + 1) * 16)
+    ddp = fg.nn.parallel.DistributedDataParallel(_mlp(0), bucket_cap_mb=1e-6)
+    plain = _mlp(0)
+    # two roots sharing the network: every bucket must hold both roots' contributions
+    out = ddp(x[rows])
+    fg.autograd.backward([fg.nn.functional.mse_loss(out, y[rows]), (out**2).mean()])
+    ref = plain(x[rows])
+    fg.autograd.backward([fg.nn.functional.mse_loss(ref, y[rows]), (ref**2).mean()])
+    for p, expected in zip(ddp.module.parameters(), _rank_average(plain)):
+        # rtol 1e-13: the same sums, bucketed or not (one parameter per bucket here: in fact equal)
+        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-13, atol=1e-16)
+    # a backward that raises (caught on every rank), then a good step: still averaged
+    for module in (ddp, plain):
+        module.zero_grad()
+    _FailOnce.armed = True
+    try:
+        _FailOnce.apply(ddp(x[rows])).sum().backward()
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the backward did not fail")
+    _FailOnce.armed = False
+    for module in (ddp, plain):
+        module.zero_grad()
+    fg.nn.functional.mse_loss(ddp(x[rows]), y[rows]).backward()
+    fg.nn.functional.mse_loss(plain(x[rows]), y[rows]).backward()
+    for p, expected in zip(ddp.module.parameters(), _rank_average(plain)):
+        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-13, atol=1e-16)
+
+
 def fit() -> None:
     """Model.fit on N ranks equals one process on the same global batches; ranks end bit-identical."""
     from flowgrad.train import distributed_fit
@@ -301,6 +361,7 @@ if __name__ == "__main__":
         "ddp_edges": ddp_edges,
         "fit": fit,
         "ddp_overlap": ddp_overlap,
+        "ddp_backward_forms": ddp_backward_forms,
         "raises": raises,
         "killed": killed,
         "groups": groups,

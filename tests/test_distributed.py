@@ -84,6 +84,34 @@ def test_post_accumulate_grad_hook_runs_after_each_backward_and_can_be_removed()
         (w * 2).register_post_accumulate_grad_hook(print)
 
 
+def test_post_accumulate_grad_hook_waits_for_the_last_of_several_roots():
+    # fg.autograd.backward over several roots is one backward (as PyTorch's single pass): each
+    # leaf's hook runs once, after every root has added its part, and not at all if a root fails.
+    w = fg.tensor([1.0, 2.0], requires_grad=True)
+    v = fg.tensor([1.0], requires_grad=True)
+    seen = []
+    w.register_post_accumulate_grad_hook(lambda t: seen.append(("w", t.grad.tolist())))
+    v.register_post_accumulate_grad_hook(lambda t: seen.append(("v", t.grad.tolist())))
+    fg.autograd.backward([(w * 3).sum(), (w * w).sum() + v.sum()])
+    assert seen == [("w", [5.0, 7.0]), ("v", [1.0])]
+    seen.clear()
+
+    class Fails(fg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            raise RuntimeError("fails on purpose")
+
+    with pytest.raises(RuntimeError, match="fails on purpose"):
+        fg.autograd.backward([(w * 3).sum(), Fails.apply(w).sum()])
+    assert seen == []
+    (w * 1).sum().backward()  # hooks run again on the next pass
+    assert [name for name, _ in seen] == ["w"]
+
+
 @pytest.mark.numeric
 @pytest.mark.parametrize("n", [2, 4])
 def test_model_fit_on_n_ranks_equals_one_process(n):
@@ -119,6 +147,11 @@ def test_a_failing_rank_ends_the_job(case):
         assert "rank 1 of 2 raised RuntimeError: boom on purpose; aborting all ranks" in done.stderr, done.stderr
     else:
         assert "BAD TERMINATION" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_ddp_several_roots_and_a_failed_backward_still_average(n):
+    _assert_ok(_run_job("ddp_backward_forms", n), "ddp_backward_forms", n)
 
 
 @pytest.mark.parametrize("n", [2, 4])
