@@ -7,6 +7,7 @@ rank named) and prints one "ok <case> rank <r>" line at the end.
 import os
 import signal
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -156,6 +157,42 @@ class _FailOnce(fg.autograd.Function):
         return grad_output
 
 
+class _Probe(fg.autograd.Function):
+    """The identity; its backward records how many of DDP's buckets had started by then."""
+
+    ddp: Any = None
+    seen: list = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        _Probe.seen.append(_Probe.ddp._started)
+        return grad_output
+
+
+def ddp_starts_before_the_first_layer() -> None:
+    """Communication overlaps computation: when backward reaches the first layer (a probe between it
+    and the rest), the buckets of the last layer's gradients have already started."""
+    rank = dist.get_rank()
+    x, y = _data()
+    fg.manual_seed(0)
+    net = fg.nn.Sequential(fg.nn.Linear(5, 16), _ProbeLayer(), fg.nn.Tanh(), fg.nn.Linear(16, 3)).double()
+    ddp = fg.nn.parallel.DistributedDataParallel(net, bucket_cap_mb=1e-6)  # one bucket per parameter
+    _Probe.ddp, _Probe.seen = ddp, []
+    rows = slice(rank * 16, (rank + 1) * 16)
+    fg.nn.functional.mse_loss(ddp(x[rows]), y[rows]).backward()
+    assert _Probe.seen == [2], _Probe.seen  # the last layer's bias and weight: buckets 0 and 1
+    assert ddp._started == 0  # every bucket done and reset for the next step
+
+
+class _ProbeLayer(fg.nn.Module):
+    def forward(self, x):
+        return _Probe.apply(x)
+
+
 def _rank_average(module: fg.nn.Module) -> list:
     out = []
     for q in module.parameters():
@@ -229,6 +266,20 @@ def fit() -> None:
         dist.all_gather(gathered, a)
         assert all(np.array_equal(g.numpy(), a.numpy()) for g in gathered), f"{k} differs between ranks"
     assert len(got["val_loss"]) == 13
+    # 130 rows: each epoch ends with a batch of 2, cut into uneven parts (empty ones on 4 ranks),
+    # weighted by their shares; 3 epochs of 5 steps
+    x2, y2 = fg.cat([x, x[:2] * 0.5]), fg.cat([y, y[:2]])
+    distributed_fit.process_group = lambda: None
+    try:
+        reference = build(1)
+        expected = reference.fit(x2, y2, batch_size=32, epochs=3, verbose=0).history
+    finally:
+        distributed_fit.process_group = in_group
+    model = build(1)
+    got = model.fit(x2, y2, batch_size=32, epochs=3, verbose=0).history
+    np.testing.assert_allclose(got["loss"], expected["loss"], rtol=1e-12)  # the reason above
+    for (k, a), b in zip(model.network.state_dict().items(), reference.network.state_dict().values()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14, err_msg=k)
     try:
         model.fit(x, y, batch_size=31, epochs=1, verbose=0)
         raise AssertionError("a global batch that does not split evenly was accepted")
@@ -362,6 +413,7 @@ if __name__ == "__main__":
         "fit": fit,
         "ddp_overlap": ddp_overlap,
         "ddp_backward_forms": ddp_backward_forms,
+        "ddp_starts_before_the_first_layer": ddp_starts_before_the_first_layer,
         "raises": raises,
         "killed": killed,
         "groups": groups,

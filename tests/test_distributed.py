@@ -149,6 +149,10 @@ def test_a_failing_rank_ends_the_job(case):
         assert "BAD TERMINATION" in done.stdout + done.stderr
 
 
+def test_ddp_buckets_start_before_backward_reaches_the_first_layer():
+    _assert_ok(_run_job("ddp_starts_before_the_first_layer", 2), "ddp_starts_before_the_first_layer", 2)
+
+
 @pytest.mark.parametrize("n", [2, 4])
 def test_ddp_several_roots_and_a_failed_backward_still_average(n):
     _assert_ok(_run_job("ddp_backward_forms", n), "ddp_backward_forms", n)

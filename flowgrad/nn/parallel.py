@@ -122,8 +122,7 @@ class DistributedDataParallel(Module):
         self._started = 0
         self._works: list[Any] = []
         self._started_during_backward = 0  # buckets whose allreduce began before backward ended (tests)
-        for p in params:
-            p.register_post_accumulate_grad_hook(self._gradient_ready)
+        self._hooks = [p.register_post_accumulate_grad_hook(self._gradient_ready) for p in params]
         self._mask = np.zeros(len(params), dtype=np.uint8)
 
     def _state_tensors(self) -> list[Tensor]:
@@ -163,6 +162,12 @@ class DistributedDataParallel(Module):
             self._callback = weakref.ref(callback)
             queue_callback(callback)
         return self.module(*args, **kwargs)
+
+    def _remove_hooks(self) -> None:
+        """Stop listening to the parameters' gradients (a DDP made for one ``fit`` and then dropped)."""
+        for handle in self._hooks:
+            handle.remove()
+        self._hooks = []
 
     def _start_over(self) -> None:
         # Buckets started by the failed pass may still be in flight: they keep their buffers, and the
