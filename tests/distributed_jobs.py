@@ -278,6 +278,8 @@ def fit() -> None:
     model = build(1)
     got = model.fit(x2, y2, batch_size=32, epochs=3, verbose=0).history
     np.testing.assert_allclose(got["loss"], expected["loss"], rtol=1e-12)  # the reason above
+    hooks = [p.__dict__.get("_post_accumulate_grad_hooks") for p in model.network.parameters()]
+    assert all(not h for h in hooks), hooks  # each fit's DDP leaves with it: none pile up
     for (k, a), b in zip(model.network.state_dict().items(), reference.network.state_dict().values()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14, err_msg=k)
     try:
