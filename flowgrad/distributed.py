@@ -18,10 +18,11 @@ False
 
 from __future__ import annotations
 
+import datetime
 import enum
 import sys
+import time
 import traceback
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from .errors import ArgumentError, DTypeError, FlowgradError, ShapeError, given
 
 __all__ = [
     "DistributedError",
+    "ProcessGroup",
     "ReduceOp",
     "Work",
     "abort",
@@ -79,6 +81,7 @@ class _State:
     comm: Any = None  # our own duplicate of COMM_WORLD: a user's mpi4py messages never mix with ours
     mpi: Any = None  # the mpi4py.MPI module
     previous_excepthook: Callable[..., Any] | None = None
+    timeout: float | None = None  # seconds a rank may wait in one collective call before the job is aborted
 
 
 _state = _State()
@@ -106,7 +109,7 @@ def is_initialized() -> bool:
 def init_process_group(
     backend: str | None = "mpi",
     init_method: str | None = None,
-    timeout: Any = None,
+    timeout: datetime.timedelta | float | None = None,
     world_size: int = -1,
     rank: int = -1,
 ) -> None:
@@ -116,6 +119,10 @@ def init_process_group(
     ``init_method`` is not used, and ``world_size``/``rank``, when given, must agree with it.
     From now on an exception that escapes the program on any rank prints the rank and aborts
     every rank (``MPI_Abort``), so no process waits forever on one that has died.
+    With ``timeout`` (a ``timedelta`` or seconds) a rank that waits longer than that in one
+    collective call (another rank is stuck, or far behind) prints its rank and the call and aborts
+    every rank: an MPI call cannot be cancelled, so the job ends rather than raising an exception
+    the program could go on after. Without it a call waits as long as MPI does (for ever).
 
     >>> import flowgrad as fg, flowgrad.distributed as dist  # doctest: +SKIP
     >>> dist.init_process_group("mpi")  # doctest: +SKIP
@@ -128,13 +135,7 @@ def init_process_group(
         )
     if _state.comm is not None:
         raise DistributedError("init_process_group: the default process group is already initialized")
-    if timeout is not None:  # accepted for PyTorch's signature; a dead rank aborts the job instead
-        warnings.warn(
-            "init_process_group: timeout is not applied: MPI calls have no timeout, and a rank that fails "
-            "or dies ends the whole job (MPI_Abort) instead of leaving the others waiting",
-            UserWarning,
-            stacklevel=2,
-        )
+    seconds = _seconds(timeout, "init_process_group")
     try:
         from mpi4py import MPI
     except ImportError as exc:
@@ -148,16 +149,29 @@ def init_process_group(
                 f"init_process_group: {name}={wanted} was given but the MPI launcher says {actual}; "
                 f"start the program with mpiexec -n N, or leave {name} out"
             )
-    _state.comm, _state.mpi = comm, MPI
+    _state.comm, _state.mpi, _state.timeout = comm, MPI, seconds
     _state.previous_excepthook = sys.excepthook
     sys.excepthook = _abort_on_uncaught
 
 
+def _seconds(timeout: Any, where: str) -> float | None:
+    if isinstance(timeout, datetime.timedelta):
+        timeout = timeout.total_seconds()
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise ArgumentError(f"{where}: timeout must be a datetime.timedelta or seconds > 0, got {given(timeout)}")
+    return None if timeout is None else float(timeout)
+
+
 def destroy_process_group(group: Any = None) -> None:
-    """Leave the default group (MPI itself is finalized when Python exits)."""
+    """Leave the default group (MPI itself is finalized when Python exits), or free a ``new_group``."""
     if _state.comm is None:
         raise DistributedError("destroy_process_group: no process group is initialized")
-    comm, _state.comm = _state.comm, None
+    if isinstance(group, ProcessGroup):
+        if group._comm is not None:
+            group._comm.Free()
+            group._comm = None
+        return
+    comm, _state.comm, _state.timeout = _state.comm, None, None
     if sys.excepthook is _abort_on_uncaught and _state.previous_excepthook is not None:
         sys.excepthook = _state.previous_excepthook
     comm.Free()
@@ -180,8 +194,21 @@ def _abort_on_uncaught(kind: type[BaseException], value: BaseException, tb: Any)
         _state.mpi.COMM_WORLD.Abort(1)
 
 
+class ProcessGroup:
+    """Some of the ranks, which communicate among themselves (from ``new_group``).
+
+    ``src`` and ``dst`` given with a group are global ranks, as in PyTorch.
+    """
+
+    def __init__(self, comm: Any, ranks: list[int]) -> None:
+        self._comm, self.ranks = comm, ranks  # comm None: this rank is not a member (or it was destroyed)
+
+    def __repr__(self) -> str:
+        return f"ProcessGroup(ranks={self.ranks})"
+
+
 class _WorldGroup:
-    """The default group, every rank of the job (``dist.group.WORLD``): flowgrad's only group."""
+    """The default group, every rank of the job (``dist.group.WORLD``)."""
 
     def __repr__(self) -> str:
         return "<flowgrad.distributed.group.WORLD>"
@@ -194,19 +221,33 @@ class group:  # noqa: N801 - PyTorch's spelling: dist.group.WORLD
 
 
 def new_group(ranks: Any = None, timeout: Any = None, backend: Any = None) -> Any:
-    """A group of ``ranks``: only the whole job (None or every rank) is supported, as ``group.WORLD``.
+    """A group of some ranks (global rank numbers); every rank must call it, member or not.
+
+    None (or every rank) is ``group.WORLD``. A rank outside the group gets ``get_rank(g) == -1``
+    and a clear error if it uses the group in a collective call.
 
     >>> import flowgrad.distributed as dist
     >>> dist.group.WORLD
     <flowgrad.distributed.group.WORLD>
     """
-    size = _comm("new_group").Get_size()
-    if ranks is None or sorted(int(r) for r in ranks) == list(range(size)):
+    comm = _comm("new_group")
+    size = comm.Get_size()
+    if ranks is None:
         return group.WORLD
-    raise DistributedError(
-        f"new_group: flowgrad communicates in the default group only (all {size} ranks), got ranks={list(ranks)}; "
-        "split the work in your program instead (if dist.get_rank() in ...)"
-    )
+    if not isinstance(ranks, (list, tuple, range)) or not ranks:
+        raise ArgumentError(f"new_group: ranks must be a non-empty list of ranks, got {given(ranks)}")
+    for r in ranks:
+        _check_rank(r, comm, "new_group", "each of ranks")
+    members = sorted({int(r) for r in ranks})  # a member's rank in the group follows its global rank
+    if members == list(range(size)):
+        return group.WORLD
+    mpi_group = comm.Get_group().Incl(members)
+    sub = _call("new_group", comm.Create, mpi_group)  # collective over every rank of the default group
+    mpi_group.Free()
+    if sub == _state.mpi.COMM_NULL:
+        return ProcessGroup(None, members)
+    sub.Set_errhandler(_state.mpi.ERRORS_RETURN)
+    return ProcessGroup(sub, members)
 
 
 def abort(errorcode: int = 1) -> None:
@@ -218,32 +259,84 @@ def abort(errorcode: int = 1) -> None:
 
 
 def _comm(where: str, in_group: Any = None) -> Any:
-    if in_group is not None and in_group is not group.WORLD:
+    if in_group is not None and in_group is not group.WORLD and not isinstance(in_group, ProcessGroup):
         raise ArgumentError(
-            f"{where}: group must be None or flowgrad.distributed.group.WORLD (the default group, flowgrad's "
-            f"only one), got {given(in_group)}"
+            f"{where}: group must be None, flowgrad.distributed.group.WORLD or a group from new_group, "
+            f"got {given(in_group)}"
         )
     if _state.comm is None:
         raise DistributedError(
             f"{where}: the default process group is not initialized; call "
             "flowgrad.distributed.init_process_group() first (and start the program with mpiexec -n N)"
         )
-    return _state.comm
+    if not isinstance(in_group, ProcessGroup):
+        return _state.comm
+    if in_group._comm is None:
+        raise DistributedError(
+            f"{where}: rank {_state.comm.Get_rank()} is not a member of {in_group} (or it was destroyed); "
+            "only its members can use it"
+        )
+    return in_group._comm
+
+
+def _root(rank: Any, in_group: Any, comm: Any, where: str, name: str) -> int:
+    """A global rank (``src``, ``dst``) as the rank it has in the group."""
+    if not isinstance(in_group, ProcessGroup):
+        _check_rank(rank, comm, where, name)
+        return int(rank)
+    if isinstance(rank, bool) or rank not in in_group.ranks:
+        raise ArgumentError(f"{where}: {name} must be the global rank of a member of {in_group}, got {given(rank)}")
+    return in_group.ranks.index(int(rank))
 
 
 def get_rank(group: Any = None) -> int:
-    """This process's rank, 0 to ``get_world_size() - 1``."""
+    """This process's rank, 0 to ``get_world_size() - 1`` (in a ``new_group``: its rank there, -1 outside)."""
+    if isinstance(group, ProcessGroup) and group._comm is None:
+        _comm("get_rank")
+        return -1
     return int(_comm("get_rank", group).Get_rank())
 
 
 def get_world_size(group: Any = None) -> int:
-    """The number of processes in the default group."""
+    """The number of processes in the default group (or in ``group``)."""
     return int(_comm("get_world_size", group).Get_size())
 
 
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> None:
-    """Wait until every rank has called ``barrier``."""
-    _comm("barrier", group).Barrier()
+    """Wait until every rank (of ``group``) has called ``barrier``."""
+    comm = _comm("barrier", group)
+    _collective("barrier", comm.Barrier, comm.Ibarrier, lambda: None, False)
+
+
+def _collective(
+    where: str, blocking: Callable[..., Any], nonblocking: Callable[..., Any], finish: Callable[[], None],
+    async_op: bool, *args: Any, **kwargs: Any,
+) -> Any:  # fmt: skip
+    """One collective call: a ``Work`` with ``async_op``; else done here, watched when there is a timeout."""
+    if async_op:
+        return Work(_call(where, nonblocking, *args, **kwargs), finish)
+    if _state.timeout is None:
+        _call(where, blocking, *args, **kwargs)
+    else:
+        _wait(_call(where, nonblocking, *args, **kwargs), where, _state.timeout)
+    finish()
+    return None
+
+
+def _wait(request: Any, where: str, seconds: float) -> None:
+    deadline, spins = time.monotonic() + seconds, 0
+    while not request.Test():
+        spins += 1
+        if spins > 1000:  # a long wait: stop spinning, leave the core to the other ranks
+            time.sleep(0.0005)
+            if time.monotonic() > deadline:
+                rank, size = _state.comm.Get_rank(), _state.comm.Get_size()
+                sys.stderr.write(
+                    f"flowgrad.distributed: rank {rank} of {size} waited more than {seconds:g} s in {where} "
+                    "(init_process_group's timeout): another rank has stopped or is stuck; aborting all ranks\n"
+                )
+                sys.stderr.flush()
+                _state.mpi.COMM_WORLD.Abort(1)
 
 
 class Work:
@@ -261,8 +354,13 @@ class Work:
         return self._done
 
     def wait(self, timeout: Any = None) -> bool:
+        """Block until the call has finished (past ``timeout``, else init_process_group's: abort the job)."""
         if not self._done:
-            self._request.Wait()
+            seconds = _seconds(timeout, "wait") if timeout is not None else _state.timeout
+            if seconds is None:
+                self._request.Wait()
+            else:
+                _wait(self._request, "wait", seconds)
             self._complete()
         return True
 
@@ -327,18 +425,16 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group: Any = None, a
     mpi_op = _mpi_op(op, arr, "all_reduce")
     work = _work_buffer(arr)
     finish = _finisher(tensor, arr, work, comm.Get_size() if op is ReduceOp.AVG else None)
-    if async_op:
-        return Work(_call("all_reduce", comm.Iallreduce, _state.mpi.IN_PLACE, work, op=mpi_op), finish)
-    _call("all_reduce", comm.Allreduce, _state.mpi.IN_PLACE, work, op=mpi_op)
-    finish()
-    return None
+    return _collective(
+        "all_reduce", comm.Allreduce, comm.Iallreduce, finish, async_op, _state.mpi.IN_PLACE, work, op=mpi_op
+    )
 
 
 def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any = None, async_op: bool = False) -> Any:
     """Combine ``tensor`` across all ranks into rank ``dst``'s tensor; the others' are left as they are."""
     comm = _comm("reduce", group)
     arr = _array(tensor, "reduce")
-    _check_rank(dst, comm, "reduce", "dst")
+    dst = _root(dst, group, comm, "reduce", "dst")
     mpi_op = _mpi_op(op, arr, "reduce")
     mine = comm.Get_rank() == dst
     work = _work_buffer(arr)
@@ -347,25 +443,18 @@ def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any
         send: Any = _state.mpi.IN_PLACE
     else:
         finish, send = (lambda: None), work
-    if async_op:
-        return Work(_call("reduce", comm.Ireduce, send, work if mine else None, op=mpi_op, root=dst), finish)
-    _call("reduce", comm.Reduce, send, work if mine else None, op=mpi_op, root=dst)
-    finish()
-    return None
+    received = work if mine else None
+    return _collective("reduce", comm.Reduce, comm.Ireduce, finish, async_op, send, received, op=mpi_op, root=dst)
 
 
 def broadcast(tensor: Tensor, src: int = 0, group: Any = None, async_op: bool = False) -> Any:
     """Copy rank ``src``'s ``tensor`` into every other rank's ``tensor`` (same shape and dtype on all)."""
     comm = _comm("broadcast", group)
     arr = _array(tensor, "broadcast")
-    _check_rank(src, comm, "broadcast", "src")
+    src = _root(src, group, comm, "broadcast", "src")
     work = _work_buffer(arr)
     finish = _finisher(tensor, arr, work, None) if comm.Get_rank() != src else (lambda: None)
-    if async_op:
-        return Work(_call("broadcast", comm.Ibcast, work, root=src), finish)
-    _call("broadcast", comm.Bcast, work, root=src)
-    finish()
-    return None
+    return _collective("broadcast", comm.Bcast, comm.Ibcast, finish, async_op, work, root=src)
 
 
 def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: Any = None, async_op: bool = False) -> Any:
@@ -392,11 +481,7 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: Any = None, asy
             t._mark_changed()
 
     send = _work_buffer(arr)
-    if async_op:
-        return Work(_call("all_gather", comm.Iallgather, send, received), finish)
-    _call("all_gather", comm.Allgather, send, received)
-    finish()
-    return None
+    return _collective("all_gather", comm.Allgather, comm.Iallgather, finish, async_op, send, received)
 
 
 def _check_rank(value: Any, comm: Any, where: str, name: str) -> None:

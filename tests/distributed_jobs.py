@@ -7,6 +7,7 @@ rank named) and prints one "ok <case> rank <r>" line at the end.
 import os
 import signal
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -59,12 +60,6 @@ def collectives() -> None:
     assert work.is_completed() and np.all(a.numpy() == ranks.sum())
     dist.barrier(group=dist.group.WORLD)
     assert dist.new_group() is dist.group.WORLD and dist.new_group(list(range(size))) is dist.group.WORLD
-    if size > 1:
-        try:
-            dist.new_group([0])
-            raise AssertionError("a subgroup was accepted")
-        except dist.DistributedError as e:
-            assert "default group only" in str(e), e
 
 
 def _mlp(seed: int) -> fg.nn.Module:
@@ -146,6 +141,102 @@ def ddp_overlap() -> None:
         assert np.array_equal(p.grad.numpy(), q.grad.numpy())  # the same sums, the same division
 
 
+class _FailOnce(fg.autograd.Function):
+    """The identity, whose backward raises while ``armed`` is set."""
+
+    armed = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if _FailOnce.armed:
+            raise RuntimeError("a backward that fails on purpose")
+        return grad_output
+
+
+class _Probe(fg.autograd.Function):
+    """The identity; its backward records how many of DDP's buckets had started by then."""
+
+    ddp: Any = None
+    seen: list = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        _Probe.seen.append(_Probe.ddp._started)
+        return grad_output
+
+
+def ddp_starts_before_the_first_layer() -> None:
+    """Communication overlaps computation: when backward reaches the first layer (a probe between it
+    and the rest), the buckets of the last layer's gradients have already started."""
+    rank = dist.get_rank()
+    x, y = _data()
+    fg.manual_seed(0)
+    net = fg.nn.Sequential(fg.nn.Linear(5, 16), _ProbeLayer(), fg.nn.Tanh(), fg.nn.Linear(16, 3)).double()
+    ddp = fg.nn.parallel.DistributedDataParallel(net, bucket_cap_mb=1e-6)  # one bucket per parameter
+    _Probe.ddp, _Probe.seen = ddp, []
+    rows = slice(rank * 16, (rank + 1) * 16)
+    fg.nn.functional.mse_loss(ddp(x[rows]), y[rows]).backward()
+    assert _Probe.seen == [2], _Probe.seen  # the last layer's bias and weight: buckets 0 and 1
+    assert ddp._started == 0  # every bucket done and reset for the next step
+
+
+class _ProbeLayer(fg.nn.Module):
+    def forward(self, x):
+        return _Probe.apply(x)
+
+
+def _rank_average(module: fg.nn.Module) -> list:
+    out = []
+    for q in module.parameters():
+        g = q.grad.clone()
+        dist.all_reduce(g, op=dist.ReduceOp.AVG)
+        out.append(g.numpy())
+    return out
+
+
+def ddp_backward_forms() -> None:
+    """Several roots at once (fg.autograd.backward), and a backward that failed then a good one:
+    DDP's averages equal the plain all_reduce average of every rank's gradients each time."""
+    rank = dist.get_rank()
+    x, y = _data()
+    rows = slice(rank * 16, (rank + 1) * 16)
+    ddp = fg.nn.parallel.DistributedDataParallel(_mlp(0), bucket_cap_mb=1e-6)
+    plain = _mlp(0)
+    # two roots sharing the network: every bucket must hold both roots' contributions
+    out = ddp(x[rows])
+    fg.autograd.backward([fg.nn.functional.mse_loss(out, y[rows]), (out**2).mean()])
+    ref = plain(x[rows])
+    fg.autograd.backward([fg.nn.functional.mse_loss(ref, y[rows]), (ref**2).mean()])
+    for p, expected in zip(ddp.module.parameters(), _rank_average(plain)):
+        # rtol 1e-13: the same sums, bucketed or not (one parameter per bucket here: in fact equal)
+        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-13, atol=1e-16)
+    # a backward that raises (caught on every rank), then a good step: still averaged
+    for module in (ddp, plain):
+        module.zero_grad()
+    _FailOnce.armed = True
+    try:
+        _FailOnce.apply(ddp(x[rows])).sum().backward()
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the backward did not fail")
+    _FailOnce.armed = False
+    for module in (ddp, plain):
+        module.zero_grad()
+    fg.nn.functional.mse_loss(ddp(x[rows]), y[rows]).backward()
+    fg.nn.functional.mse_loss(plain(x[rows]), y[rows]).backward()
+    for p, expected in zip(ddp.module.parameters(), _rank_average(plain)):
+        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-13, atol=1e-16)
+
+
 def fit() -> None:
     """Model.fit on N ranks equals one process on the same global batches; ranks end bit-identical."""
     from flowgrad.train import distributed_fit
@@ -175,11 +266,80 @@ def fit() -> None:
         dist.all_gather(gathered, a)
         assert all(np.array_equal(g.numpy(), a.numpy()) for g in gathered), f"{k} differs between ranks"
     assert len(got["val_loss"]) == 13
+    # 130 rows: each epoch ends with a batch of 2, cut into uneven parts (empty ones on 4 ranks),
+    # weighted by their shares; 3 epochs of 5 steps
+    x2, y2 = fg.cat([x, x[:2] * 0.5]), fg.cat([y, y[:2]])
+    distributed_fit.process_group = lambda: None
+    try:
+        reference = build(1)
+        expected = reference.fit(x2, y2, batch_size=32, epochs=3, verbose=0).history
+    finally:
+        distributed_fit.process_group = in_group
+    model = build(1)
+    got = model.fit(x2, y2, batch_size=32, epochs=3, verbose=0).history
+    np.testing.assert_allclose(got["loss"], expected["loss"], rtol=1e-12)  # the reason above
+    hooks = [p.__dict__.get("_post_accumulate_grad_hooks") for p in model.network.parameters()]
+    assert all(not h for h in hooks), hooks  # each fit's DDP leaves with it: none pile up
+    for (k, a), b in zip(model.network.state_dict().items(), reference.network.state_dict().values()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14, err_msg=k)
     try:
         model.fit(x, y, batch_size=31, epochs=1, verbose=0)
         raise AssertionError("a global batch that does not split evenly was accepted")
     except fg.ArgumentError as e:
         assert f"multiple of {size}" in str(e), e
+
+
+def groups() -> None:
+    """new_group: collectives among some ranks, src/dst as global ranks, non-members refused."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    members = [0, size - 1] if size > 2 else [1]  # never every rank (that is group.WORLD)
+    outsider = 1 if size > 2 else 0
+    pair = dist.new_group(members)  # every rank calls it, member or not
+    assert isinstance(pair, dist.ProcessGroup)
+    if rank in members:
+        assert dist.get_rank(pair) == members.index(rank) and dist.get_world_size(pair) == len(members)
+        t = fg.tensor([float(rank)], dtype=fg.float64)
+        dist.all_reduce(t, group=pair)
+        assert t.item() == float(sum(members)), t
+        b = fg.tensor([float(rank)], dtype=fg.float64)
+        dist.broadcast(b, src=members[-1], group=pair)  # src: a global rank
+        assert b.item() == float(members[-1]), b
+        r = fg.tensor([1.0], dtype=fg.float64)
+        dist.reduce(r, dst=members[-1], group=pair)
+        assert r.item() == (float(len(members)) if rank == members[-1] else 1.0), r
+        outs = [fg.zeros(1, dtype=fg.int64) for _ in members]
+        dist.all_gather(outs, fg.tensor([rank], dtype=fg.int64), group=pair)
+        assert [o.item() for o in outs] == members
+        dist.barrier(group=pair)
+        try:
+            dist.broadcast(b, src=outsider, group=pair)
+        except fg.ArgumentError as exc:
+            assert "global rank of a member" in str(exc), exc
+        else:
+            raise AssertionError("a source outside the group was accepted")
+    else:
+        assert dist.get_rank(pair) == -1
+        try:
+            dist.all_reduce(fg.ones(1), group=pair)
+        except dist.DistributedError as exc:
+            assert f"rank {rank} is not a member of ProcessGroup(ranks={members})" in str(exc), exc
+        else:
+            raise AssertionError("a rank outside the group used it")
+    dist.destroy_process_group(pair)
+    dist.barrier()  # the default group goes on
+
+
+def timeout() -> None:
+    """init_process_group(timeout=3 s): rank 0 waits in an allreduce while rank 1 sleeps, and aborts."""
+    import time
+
+    t = fg.ones(3)
+    dist.all_reduce(t)  # both ranks pass this one
+    work = dist.all_reduce(t, async_op=True)
+    work.wait()  # and this one (Work.wait is watched too)
+    if dist.get_rank() == 1:
+        time.sleep(60)
+    dist.all_reduce(t)
 
 
 class _TwoHeads(fg.nn.Module):
@@ -247,15 +407,19 @@ def killed() -> None:
 
 if __name__ == "__main__":
     case = sys.argv[1]
-    dist.init_process_group("mpi")
+    dist.init_process_group("mpi", timeout=3.0 if case == "timeout" else None)
     {
         "collectives": collectives,
         "ddp_training": ddp_training,
         "ddp_edges": ddp_edges,
         "fit": fit,
         "ddp_overlap": ddp_overlap,
+        "ddp_backward_forms": ddp_backward_forms,
+        "ddp_starts_before_the_first_layer": ddp_starts_before_the_first_layer,
         "raises": raises,
         "killed": killed,
+        "groups": groups,
+        "timeout": timeout,
     }[case]()
     print(f"ok {case} rank {dist.get_rank()}", flush=True)
     dist.destroy_process_group()

@@ -84,6 +84,34 @@ def test_post_accumulate_grad_hook_runs_after_each_backward_and_can_be_removed()
         (w * 2).register_post_accumulate_grad_hook(print)
 
 
+def test_post_accumulate_grad_hook_waits_for_the_last_of_several_roots():
+    # fg.autograd.backward over several roots is one backward (as PyTorch's single pass): each
+    # leaf's hook runs once, after every root has added its part, and not at all if a root fails.
+    w = fg.tensor([1.0, 2.0], requires_grad=True)
+    v = fg.tensor([1.0], requires_grad=True)
+    seen = []
+    w.register_post_accumulate_grad_hook(lambda t: seen.append(("w", t.grad.tolist())))
+    v.register_post_accumulate_grad_hook(lambda t: seen.append(("v", t.grad.tolist())))
+    fg.autograd.backward([(w * 3).sum(), (w * w).sum() + v.sum()])
+    assert seen == [("w", [5.0, 7.0]), ("v", [1.0])]
+    seen.clear()
+
+    class Fails(fg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            raise RuntimeError("fails on purpose")
+
+    with pytest.raises(RuntimeError, match="fails on purpose"):
+        fg.autograd.backward([(w * 3).sum(), Fails.apply(w).sum()])
+    assert seen == []
+    (w * 1).sum().backward()  # hooks run again on the next pass
+    assert [name for name, _ in seen] == ["w"]
+
+
 @pytest.mark.numeric
 @pytest.mark.parametrize("n", [2, 4])
 def test_model_fit_on_n_ranks_equals_one_process(n):
@@ -119,6 +147,38 @@ def test_a_failing_rank_ends_the_job(case):
         assert "rank 1 of 2 raised RuntimeError: boom on purpose; aborting all ranks" in done.stderr, done.stderr
     else:
         assert "BAD TERMINATION" in done.stdout + done.stderr
+
+
+def test_ddp_buckets_start_before_backward_reaches_the_first_layer():
+    _assert_ok(_run_job("ddp_starts_before_the_first_layer", 2), "ddp_starts_before_the_first_layer", 2)
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_ddp_several_roots_and_a_failed_backward_still_average(n):
+    _assert_ok(_run_job("ddp_backward_forms", n), "ddp_backward_forms", n)
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_groups_from_new_group(n):
+    _assert_ok(_run_job("groups", n), "groups", n)
+
+
+def test_a_collective_call_past_the_timeout_aborts_the_job():
+    # Rank 1 sleeps 60 s (alive, so the launcher sees nothing wrong); rank 0 gives up after
+    # init_process_group's 3 s and aborts the job, well within the 30 s the test allows.
+    done = _run_job("timeout", 2, timeout=30)
+    assert done.returncode != 0
+    assert "ok " not in done.stdout
+    assert "rank 0 of 2 waited more than 3 s in all_reduce" in done.stderr, done.stderr
+
+
+def test_timeout_must_be_a_duration():
+    import flowgrad.distributed as dist
+
+    for bad in (-1, 0, "3s", True):
+        with pytest.raises(fg.ArgumentError, match="timeout must be a datetime.timedelta or seconds > 0"):
+            dist.init_process_group(timeout=bad)  # refused before MPI is touched
+    assert not dist.is_initialized()
 
 
 # ----- without MPI, in this process ------------------------------------------------------------------------
@@ -333,7 +393,7 @@ def test_group_arguments_name_the_default_group_or_are_refused():
     import flowgrad.distributed as dist
 
     assert repr(dist.group.WORLD) == "<flowgrad.distributed.group.WORLD>"
-    with pytest.raises(fg.ArgumentError, match="group must be None or flowgrad.distributed.group.WORLD"):
+    with pytest.raises(fg.ArgumentError, match="group must be None, flowgrad.distributed.group.WORLD or a group from"):
         dist.get_rank(group="my-group")
     with pytest.raises(fg.ArgumentError, match="group must be None"):
         dist.all_reduce(fg.ones(2), group=object())

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FlowgradError, ShapeError
-from . import mode
+from . import hooks, mode
 from .tensor import Tensor, as_array
 from .walks import own_copy, store_leaf_grad, sum_to, walk_fast, walk_general
 
@@ -54,15 +54,23 @@ def queue_after_backward(fn: Callable[[], None]) -> None:
 
 @contextlib.contextmanager
 def one_backward() -> Iterator[None]:
-    """Several ``backward`` calls inside count as one: queued callbacks run when it exits."""
+    """Several ``backward`` calls inside count as one: leaves' post-accumulate hooks and queued
+    callbacks run once, when it exits."""
+    outermost = not _deferring[0]
+    if outermost:
+        hooks.hold_post_accumulate_hooks()
     _deferring[0] += 1
     try:
         yield
     except BaseException:
         _after_backward.clear()  # a failed pass does not run them later, on another pass
+        if outermost:
+            hooks.release_post_accumulate_hooks(run=False)
         raise
     finally:
         _deferring[0] -= 1
+    if outermost:
+        hooks.release_post_accumulate_hooks(run=True)
     _run_after_backward()
 
 

@@ -12,7 +12,13 @@ from typing import Any
 
 from ..errors import DTypeError, FlowgradError, given
 
-__all__ = ["HookMethods", "RemovableHandle", "run_post_accumulate_hooks"]
+__all__ = [
+    "HookMethods",
+    "RemovableHandle",
+    "hold_post_accumulate_hooks",
+    "release_post_accumulate_hooks",
+    "run_post_accumulate_hooks",
+]
 
 
 class RemovableHandle:
@@ -54,9 +60,31 @@ class HookMethods:
         return RemovableHandle(hooks, hook)
 
 
+# While several roots run as one backward (engine.one_backward: fg.autograd.backward over a list),
+# a leaf's gradient is final only after the last root, so its hooks wait until then: PyTorch walks
+# all the roots in one pass, and DDP would otherwise average a partial gradient.
+_held: list[dict[int, Any]] = []
+
+
 def run_post_accumulate_hooks(t: Any) -> None:
     """Call the hooks of ``t`` (a leaf whose ``.grad`` was just accumulated), in registration order."""
     hooks = t.__dict__.get("_post_accumulate_grad_hooks")
     if hooks:
+        if _held:
+            _held[-1].setdefault(id(t), t)
+            return
         for hook in list(hooks):
             hook(t)
+
+
+def hold_post_accumulate_hooks() -> None:
+    """From now on, collect the leaves whose hooks are due instead of calling them."""
+    _held.append({})
+
+
+def release_post_accumulate_hooks(run: bool) -> None:
+    """Stop collecting; with ``run``, call the collected leaves' hooks once each, in order."""
+    due = _held.pop()
+    if run:
+        for t in due.values():
+            run_post_accumulate_hooks(t)

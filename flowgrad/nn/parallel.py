@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +27,19 @@ from ..errors import ArgumentError, DTypeError, given
 from .module import Module
 
 __all__ = ["DistributedDataParallel"]
+
+
+class _Averaging:
+    """The callback queued for one backward. DDP keeps only a weak reference to it: when a backward
+    fails, the engine drops its callbacks, and the dead reference tells the next forward to start over."""
+
+    __slots__ = ("__weakref__", "ddp")
+
+    def __init__(self, ddp: DistributedDataParallel) -> None:
+        self.ddp = ddp
+
+    def __call__(self) -> None:
+        self.ddp._average_gradients()
 
 
 class _Bucket:
@@ -95,6 +109,7 @@ class DistributedDataParallel(Module):
         self.broadcast_buffers = bool(broadcast_buffers)
         self.require_backward_grad_sync = True
         self._queued = False
+        self._callback: Any = lambda: None  # a weak reference to the queued _Averaging
         self._check_same_model_everywhere()
         for tensor in self._state_tensors():  # every rank starts from rank 0's weights
             dist.broadcast(tensor, src=0)
@@ -107,8 +122,7 @@ class DistributedDataParallel(Module):
         self._started = 0
         self._works: list[Any] = []
         self._started_during_backward = 0  # buckets whose allreduce began before backward ended (tests)
-        for p in params:
-            p.register_post_accumulate_grad_hook(self._gradient_ready)
+        self._hooks = [p.register_post_accumulate_grad_hook(self._gradient_ready) for p in params]
         self._mask = np.zeros(len(params), dtype=np.uint8)
 
     def _state_tensors(self) -> list[Tensor]:
@@ -140,10 +154,29 @@ class DistributedDataParallel(Module):
             for buf in self.module.buffers():
                 if isinstance(buf, Tensor):
                     self._dist.broadcast(buf, src=0)
+        if self._queued and self._callback() is None:
+            self._start_over()  # the backward it was queued for failed: no averaging ran
         if self.training and self.require_backward_grad_sync and is_grad_enabled() and not self._queued:
             self._queued = True
-            queue_callback(self._average_gradients)
+            callback = _Averaging(self)
+            self._callback = weakref.ref(callback)
+            queue_callback(callback)
         return self.module(*args, **kwargs)
+
+    def _remove_hooks(self) -> None:
+        """Stop listening to the parameters' gradients (a DDP made for one ``fit`` and then dropped)."""
+        for handle in self._hooks:
+            handle.remove()
+        self._hooks = []
+
+    def _start_over(self) -> None:
+        # Buckets started by the failed pass may still be in flight: they keep their buffers, and the
+        # next pass fills new ones (the ranks' next collective calls must not reuse memory MPI holds).
+        for bucket in self._buckets[: self._started]:
+            bucket.flat = np.empty_like(bucket.flat)
+        self._queued = False
+        self._ready = [set() for _ in self._buckets]
+        self._started, self._works = 0, []
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:

@@ -1,10 +1,12 @@
 """``Model.fit`` on N processes: started by ``mpiexec -n N``, after ``fg.distributed.init_process_group()``.
 
 Each global batch (``batch_size`` samples, drawn in the order one process would draw them) is cut
-into N contiguous parts, one per rank. Every rank runs its part forward and backward, then the
-gradients are summed across ranks, each weighted by its part's share of the batch, so every rank
-applies the gradient of the mean loss over the whole global batch: the same update one process
-makes on the full batch, up to the order of the additions. The reported loss and metrics are those
+into N contiguous parts, one per rank. Every rank runs its part forward and backward through
+``DistributedDataParallel`` (buckets of gradients averaged while backward runs), its loss scaled by
+its part's share of the batch times N, so the average is the share-weighted sum: every rank
+applies the gradient of the mean loss over the whole global batch, the same update one process
+makes on the full batch, up to the order of the additions. A parameter without a gradient on any
+rank keeps None, as in one process. The reported loss and metrics are those
 of the whole global batch (metrics from every rank's outputs, gathered). Validation data is
 evaluated whole on every rank. Files and the progress bar belong to rank 0: the other ranks run
 every callback except ``ProgressBar``, ``CSVLogger`` and ``ModelCheckpoint``, so decisions taken
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,6 +69,16 @@ class ShardedBatches:
                 f"would use: for example batch_size={world * max(1, round(batch_size / world))})"
             )
         self.rank, self.world = rank, world
+        self.ddp: Any = None  # made at the first step, for this fit only
+
+    def wrap(self, network: Any) -> Any:
+        """The network in ``DistributedDataParallel``, made once per fit; its gradient hooks leave the
+        parameters with this object (when ``fit`` returns)."""
+        if self.ddp is None or self.ddp.module is not network:
+            # Buffers are sent from rank 0 after each step (below), not before each forward.
+            self.ddp = fg.nn.parallel.DistributedDataParallel(network, broadcast_buffers=False)
+            weakref.finalize(self, self.ddp._remove_hooks)
+        return self.ddp
 
     def __len__(self) -> int:
         return len(self.inner)
@@ -127,18 +140,6 @@ def _all_sum(values: list[float]) -> list[float]:
     return t.tolist()
 
 
-def _average_gradients(model: Any, share: float) -> None:
-    """Each parameter's gradient becomes the sum over ranks of (this rank's gradient x its share)."""
-    for p in model.network.parameters():
-        if not p.requires_grad:
-            continue
-        if p.grad is None:  # unused on this rank's part: it still takes part in the sum
-            p.grad = fg.zeros_like(p)
-        with fg.no_grad():
-            p.grad.mul_(share)
-        fg.distributed.all_reduce(p.grad)
-
-
 def _gather(arrays: list[np.ndarray]) -> np.ndarray | None:
     """Every rank's arrays, concatenated in rank order (the global epoch's outputs or targets)."""
     dist = fg.distributed
@@ -160,6 +161,7 @@ def train_epoch(model: Any, data: ShardedBatches, epoch: int, cbs: Any) -> dict:
     total, seen = 0.0, 0
     outs, targets = [], []
     buffers = [b for b in getattr(model.network, "buffers", lambda: [])() if isinstance(b, fg.Tensor)]
+    ddp = data.wrap(model.network)
     for step, (xb, yb, m) in enumerate(data):
         cbs.on_batch_begin(step, {})
         n = len(xb)
@@ -169,12 +171,15 @@ def train_epoch(model: Any, data: ShardedBatches, epoch: int, cbs: Any) -> dict:
             model.optimizer.zero_grad()
             local = 0.0
             if n:
-                out = model.network(xb)
+                out = ddp(xb)
                 loss = model._loss(out, yb)
-                loss.backward()
+                # DDP averages over ranks: scaled by share x N, the average is the share-weighted sum
+                # (x 1.0, exactly, when the parts are equal)
+                (loss * (n * data.world / m)).backward()
                 local = float(loss.item())
                 found.setdefault("out", out.detach())
-            _average_gradients(model, n / m)
+            else:  # no rows here (a last batch smaller than N): zeros join the others' averaging
+                ddp._average_gradients()
             (global_loss,) = _all_sum([local * n / m])
             return fg.tensor(global_loss, dtype=fg.float64)
 
