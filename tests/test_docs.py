@@ -13,7 +13,7 @@ BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 # Pages whose blocks train or compare computed numbers: run again on other kernels by make test.
 NUMERIC = {"docs/data.md", "docs/graph-mode.md", "docs/checkpoints.md", "docs/training.md"}
 # Pages whose blocks use optional packages: skipped, as their tests are, where one is missing.
-REQUIRES = {"docs/interop.md": ("torch", "sklearn")}
+REQUIRES = {"docs/interop.md": ("torch", "sklearn"), "docs/onnx.md": ("onnx", "onnxruntime")}
 PARAMS = [
     pytest.param(
         p, marks=[pytest.mark.numeric] if str(p.relative_to(ROOT)) in NUMERIC else [], id=str(p.relative_to(ROOT))
@@ -23,7 +23,6 @@ PARAMS = [
 
 
 # Pages about an optional extra: skipped where it is not installed.
-REQUIRES = {"docs/onnx.md": ("onnx", "onnxruntime")}
 
 
 @pytest.mark.parametrize("page", PARAMS)
