@@ -13,19 +13,10 @@ import flowgrad as fg
 from flowgrad.flow import Input, Linear, Sigmoid, forward_and_backward, topological_sort
 from flowgrad.viz.layout import layout_graph
 
+from .test_viz_record import xyz_step as xyz  # x=4, y=5, z=10, f=x+y, g=f*z, recorded
+
 SVG = "{http://www.w3.org/2000/svg}"
 HAS_DOT = shutil.which("dot") is not None
-
-
-def xyz():
-    x = fg.tensor(4.0, requires_grad=True)
-    y = fg.tensor(5.0, requires_grad=True)
-    z = fg.tensor(10.0, requires_grad=True)
-    with fg.viz.record() as rec:
-        f = x + y
-        g = f * z
-        g.backward()
-    return rec, (x, y, z, f, g)
 
 
 def node_groups(root):

@@ -186,15 +186,8 @@ def train_epoch(model: Any, data: ShardedBatches, epoch: int, cbs: Any) -> dict:
         loss = float(model.optimizer.step(closure).item())
         for b in buffers:  # BatchNorm's running statistics: rank 0's, everywhere
             fg.distributed.broadcast(b, src=0)
-        if not math.isfinite(loss):
-            cbs.on_batch_end(step, {"loss": loss, "size": m})
-            if model.stop_training:
-                break
-            model.diverged = True
-            raise fg.DivergedError(
-                f"training diverged at epoch {epoch + 1}, step {step + 1}: the loss is {loss}; lower the "
-                "learning rate, scale the inputs, or clip gradients"
-            )
+        if not math.isfinite(loss) and model._stops_on_non_finite(cbs, epoch, step, loss, m):
+            break
         total, seen = total + loss * m, seen + m
         if model.metrics and "out" in found:
             outs.append(found["out"].numpy())
@@ -203,7 +196,6 @@ def train_epoch(model: Any, data: ShardedBatches, epoch: int, cbs: Any) -> dict:
         if model.stop_training:
             break
     logs = {"loss": total / max(seen, 1)}
-    if model.metrics:
-        out, target = _gather(outs), _gather(targets)
-        logs.update({name: float(fn(target, out)) for name, fn in model.metrics})
+    if model.metrics:  # every rank gathers (a collective call), then the one-process rule applies
+        logs.update(model._metric_values([_gather(outs)], [_gather(targets)]))
     return logs

@@ -366,15 +366,8 @@ class Model:
             cbs.on_batch_begin(step, {})
             loss, out = self.train_step(xb, yb)
             n = len(out) if out.ndim else 1
-            if not math.isfinite(loss):
-                cbs.on_batch_end(step, {"loss": loss, "size": n})  # TerminateOnNaN may stop quietly
-                if self.stop_training:
-                    break
-                self.diverged = True
-                raise fg.DivergedError(
-                    f"training diverged at epoch {epoch + 1}, step {step + 1}: the loss is {loss}; lower the "
-                    "learning rate, scale the inputs, or clip gradients"
-                )
+            if not math.isfinite(loss) and self._stops_on_non_finite(cbs, epoch, step, loss, n):
+                break
             total, seen = total + loss * n, seen + n
             if self.metrics:
                 outs.append(out.numpy())
@@ -385,6 +378,18 @@ class Model:
         logs = {"loss": total / max(seen, 1)}
         logs.update(self._metric_values(outs, targets))
         return logs
+
+    def _stops_on_non_finite(self, cbs: CallbackList, epoch: int, step: int, loss: float, size: int) -> bool:
+        """After a step whose loss is NaN or infinite: True when a callback (TerminateOnNaN) stopped
+        training quietly; otherwise the run has diverged, which is an error."""
+        cbs.on_batch_end(step, {"loss": loss, "size": size})
+        if self.stop_training:
+            return True
+        self.diverged = True
+        raise fg.DivergedError(
+            f"training diverged at epoch {epoch + 1}, step {step + 1}: the loss is {loss}; lower the "
+            "learning rate, scale the inputs, or clip gradients"
+        )
 
     def _metric_values(self, outs: list, targets: list) -> dict:
         if not self.metrics or not outs:
