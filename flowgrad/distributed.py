@@ -32,6 +32,8 @@ from flowgrad import Tensor
 
 from .errors import ArgumentError, DTypeError, FlowgradError, ShapeError, given
 
+_ABORT_GRACE_S = 1.0  # seconds between a rank's last message and MPI_Abort (see _abort_job)
+
 __all__ = [
     "DistributedError",
     "ProcessGroup",
@@ -187,11 +189,19 @@ def _abort_on_uncaught(kind: type[BaseException], value: BaseException, tb: Any)
     except Exception:  # a broken hook must not stop the abort
         traceback.print_exception(kind, value, tb)
     if comm is not None and size > 1:
-        sys.stderr.write(
-            f"flowgrad.distributed: rank {rank} of {size} raised {kind.__name__}: {value}; aborting all ranks\n"
-        )
-        sys.stderr.flush()
-        _state.mpi.COMM_WORLD.Abort(1)
+        _abort_job(f"rank {rank} of {size} raised {kind.__name__}: {value}; aborting all ranks", 1)
+
+
+def _abort_job(message: str, errorcode: int) -> None:
+    """Print ``message`` on this rank's stderr, give the launcher time to pass it on, then MPI_Abort."""
+    if message:
+        sys.stderr.write(f"flowgrad.distributed: {message}\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # mpiexec forwards a rank's output through its proxy and tears that down as soon as the
+    # abort reaches it: without a pause the lines saying why the job ended can be lost.
+    time.sleep(_ABORT_GRACE_S)
+    _state.mpi.COMM_WORLD.Abort(int(errorcode))
 
 
 class ProcessGroup:
@@ -255,7 +265,7 @@ def abort(errorcode: int = 1) -> None:
     that the program handled itself (the uncaught ones abort by themselves), so that the other ranks
     do not wait for it in their next collective call."""
     _comm("abort")
-    _state.mpi.COMM_WORLD.Abort(int(errorcode))
+    _abort_job("", errorcode)
 
 
 def _comm(where: str, in_group: Any = None) -> Any:
@@ -331,12 +341,11 @@ def _wait(request: Any, where: str, seconds: float) -> None:
             time.sleep(0.0005)
             if time.monotonic() > deadline:
                 rank, size = _state.comm.Get_rank(), _state.comm.Get_size()
-                sys.stderr.write(
-                    f"flowgrad.distributed: rank {rank} of {size} waited more than {seconds:g} s in {where} "
-                    "(init_process_group's timeout): another rank has stopped or is stuck; aborting all ranks\n"
+                _abort_job(
+                    f"rank {rank} of {size} waited more than {seconds:g} s in {where} "
+                    "(init_process_group's timeout): another rank has stopped or is stuck; aborting all ranks",
+                    1,
                 )
-                sys.stderr.flush()
-                _state.mpi.COMM_WORLD.Abort(1)
 
 
 class Work:

@@ -26,6 +26,7 @@ from .. import dtypes
 from ..backend import is_array
 from ..errors import DTypeError, FlowgradError, ShapeError
 from . import mode
+from .conversions import ConversionMethods
 from .convert import check_fits, from_python, lost_gradient_message
 from .hooks import HookMethods
 from .inplace import InPlaceMethods
@@ -97,7 +98,7 @@ class _Size(builtins.int):
         return self.shape[dim]
 
 
-class Tensor(InPlaceMethods, HookMethods):
+class Tensor(InPlaceMethods, HookMethods, ConversionMethods):
     """An n-dimensional array that can record the operations made with it.
 
     >>> import flowgrad as fg
@@ -366,56 +367,6 @@ class Tensor(InPlaceMethods, HookMethods):
             raise FlowgradError("retain_grad: this tensor does not require grad")
         self._retains_grad = True
 
-    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
-        """Convert dtype and/or device: ``t.to(fg.float64)``, ``t.to('cpu')``, ``t.to(other)``."""
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        copy = kwargs.pop("copy", False)
-        if kwargs:
-            raise DTypeError(f"to: unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, dtypes.device)) and not _is_dtype_name(a):
-                dev = a
-            else:
-                dtype = a
-        dtypes.check_device(dev)
-        if dtype is None or dtypes.as_dtype(dtype) == self._data.dtype:
-            return self.clone() if copy else self
-        return self.astype(dtype)
-
-    def cpu(self) -> "Tensor":
-        return self
-
-    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
-        dtypes.device("cuda")  # raises the clear error
-        return self  # pragma: no cover
-
-    def float(self) -> "Tensor":
-        return self.to(dtypes.float32)
-
-    def double(self) -> "Tensor":
-        return self.to(dtypes.float64)
-
-    def half(self) -> "Tensor":
-        return self.to(dtypes.float16)
-
-    def long(self) -> "Tensor":
-        return self.to(dtypes.int64)
-
-    def int(self) -> "Tensor":
-        return self.to(dtypes.int32)
-
-    def bool(self) -> "Tensor":
-        return self.to(dtypes.bool)
-
-    def type(self, dtype: Any = None) -> Any:
-        if dtype is None:
-            return str(self._data.dtype)
-        return self.to(dtype)
-
     # ----- autodiff -----------------------------------------------------------------
     def backward(
         self,
@@ -458,16 +409,6 @@ class Tensor(InPlaceMethods, HookMethods):
 
 def _is_py_int(x: Any) -> builtins.bool:
     return isinstance(x, (builtins.int, np.integer)) and not isinstance(x, (builtins.bool, np.bool_))
-
-
-def _is_dtype_name(x: Any) -> builtins.bool:
-    if not isinstance(x, str):
-        return False
-    try:
-        np.dtype(x)
-    except TypeError:
-        return False
-    return True
 
 
 def tensor(
