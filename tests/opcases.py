@@ -127,11 +127,12 @@ class _Torch:
 
 
 T = _Torch()
+F = T.nn.functional
 SAME: Any = object()  # torch=SAME: the row's fn reads the same on torch tensors
 
 
 class TorchAsFlowgrad:
-    """``torch`` under flowgrad's top-level names (``softplus``, ``leaky_relu`` from ``torch.nn.functional``)."""
+    """``torch`` under flowgrad's top-level names (softplus, leaky_relu: ``torch.nn.functional``'s)."""
 
     def __getattr__(self, name: str) -> Any:
         import torch
@@ -191,7 +192,7 @@ def both(name: str, f: Callable[..., Any], spec: str, label: str = "", **kw: Any
     """
     kinds = [t[0] for t in spec.split()]
     shapes = tuple(tuple(int(n) for n in t[1:].split(",") if n) for t in spec.split())
-    sample = lambda rng, shapes: [KINDS[k](rng, s) for k, s in zip(kinds, shapes)]
+    sample = lambda rng, sets: [KINDS[k](rng, s) for k, s in zip(kinds, sets)]
     twin = lambda *xs: f(TorchAsFlowgrad(), *xs)
     return OpCase(name, lambda *xs: f(fg, *xs), None, [shapes], sample, label=label, torch=twin, **kw)
 
@@ -233,41 +234,55 @@ def softplus_ref(beta: float, threshold: float) -> Callable[[np.ndarray], np.nda
     return lambda x: np.where(x * beta > threshold, x, np.log1p(np.exp(x * beta)) / beta)
 
 
+def softplus_torch(beta: float, threshold: float) -> Callable[[Any], Any]:
+    return lambda x: F.softplus(x, beta, threshold)
+
+
 POS = unif(0.3, 3.0)
 NONZERO = signed(0.5, 2.0)
 
 # ----- arithmetic ---------------------------------------------------------------------------
 ARITHMETIC = [
     OpCase("add", lambda a, b: a + b, np.add, BINARY, torch=SAME),
-    OpCase("add", lambda a, b: fg.add(a, b), np.add, BINARY[4:7], grad_inputs=(1,), label="b only", torch=T.add),
+    OpCase("add", lambda a, b: fg.add(a, b), np.add, BINARY[4:7], grad_inputs=(1,), label="b only",
+        torch=T.add),
     OpCase("add", lambda x: 1.5 + x, lambda x: 1.5 + x, one([(), (3,), (2, 3)]), label="scalar", torch=SAME),
     OpCase("sub", lambda a, b: a - b, np.subtract, BINARY, torch=SAME),
     OpCase("sub", lambda x: 2.0 - x, lambda x: 2.0 - x, one([(), (2, 3)]), label="rsub", torch=SAME),
-    OpCase("sub", lambda a, b: fg.sub(a, b), np.subtract, BINARY[5:8], grad_inputs=(0,), label="a only", torch=T.sub),
+    OpCase("sub", lambda a, b: fg.sub(a, b), np.subtract, BINARY[5:8], grad_inputs=(0,), label="a only",
+        torch=T.sub),
     OpCase("mul", lambda a, b: a * b, np.multiply, BINARY, torch=SAME),
     OpCase("mul", lambda x: x * x, lambda x: x * x, one([(), (3,), (2, 3)]), label="x*x", torch=SAME),
     OpCase("mul", lambda x: 2.5 * x, lambda x: 2.5 * x, one([(), (0,), (2, 3)]), label="scalar", torch=SAME),
     OpCase("div", lambda a, b: a / b, np.true_divide, BINARY, each(unif(), NONZERO), torch=SAME),
-    OpCase("div", lambda x: 3.0 / x, lambda x: 3.0 / x, one([(), (4,), (2, 3)]), each(NONZERO), label="rdiv", torch=SAME),
+    OpCase("div", lambda x: 3.0 / x, lambda x: 3.0 / x, one([(), (4,), (2, 3)]), each(NONZERO), label="rdiv",
+        torch=SAME),
     OpCase("div", lambda x: x / 4.0, lambda x: x / 4.0, one([(), (2, 3)]), label="by scalar", torch=SAME),
-    OpCase("pow", lambda a, b: a**b, np.power, BINARY, each(unif(0.5, 2.0), unif(-2.0, 2.0)), label="tensor exponent", torch=SAME),
+    OpCase("pow", lambda a, b: a**b, np.power, BINARY, each(unif(0.5, 2.0), unif(-2.0, 2.0)),
+        label="tensor exponent", torch=SAME),
     OpCase("pow", lambda x: x**2, lambda x: x**2, one(UNARY[:6]), label="**2", torch=SAME),
     OpCase("pow", lambda x: x**3, lambda x: x**3, one([(), (3,), (2, 3)]), label="**3", torch=SAME),
     OpCase("pow", lambda x: x**0.5, np.sqrt, one([(), (4,), (2, 3)]), each(POS), label="**0.5", torch=SAME),
-    OpCase("pow", lambda x: x**-1.5, lambda x: x**-1.5, one([(), (2, 3)]), each(POS), label="**-1.5", torch=SAME),
+    OpCase("pow", lambda x: x**-1.5, lambda x: x**-1.5, one([(), (2, 3)]), each(POS), label="**-1.5",
+        torch=SAME),
     OpCase("pow", lambda x: x**0, lambda x: x**0, one([(), (2, 3)]), label="**0", torch=SAME),
     OpCase("pow", lambda x: 2.0**x, lambda x: 2.0**x, one([(), (4,), (2, 3)]), label="2**x", torch=SAME),
-    OpCase("pow", lambda a, b: fg.pow(a, b), np.power, BINARY[4:7], each(POS, unif()), grad_inputs=(1,), label="b only", torch=T.pow),
+    OpCase("pow", lambda a, b: fg.pow(a, b), np.power, BINARY[4:7], each(POS, unif()), grad_inputs=(1,),
+        label="b only", torch=T.pow),
     # floor_divide: no twin (torch has no derivative for it, where flowgrad's is zero)
     OpCase("floor_divide", lambda a, b: a // b, np.floor_divide, BINARY, off_integer_quotients),
-    OpCase("floor_divide", lambda x: x // 0.7, lambda x: x // 0.7, one([(), (2, 3)]), each(away(*np.arange(-4, 4) * 0.7)), label="scalar"),
+    OpCase("floor_divide", lambda x: x // 0.7, lambda x: x // 0.7, one([(), (2, 3)]),
+        each(away(*np.arange(-4, 4) * 0.7)), label="scalar"),
     OpCase("remainder", lambda a, b: a % b, np.remainder, BINARY, off_integer_quotients, torch=SAME),
-    OpCase("remainder", lambda x: fnp.remainder(x, 1.5), lambda x: np.remainder(x, 1.5), one([(), (3,), (2, 3)]), each(away(-1.5, 0.0, 1.5)), label="scalar", torch=lambda x: x % 1.5),
+    OpCase("remainder", lambda x: fnp.remainder(x, 1.5), lambda x: np.remainder(x, 1.5),
+        one([(), (3,), (2, 3)]), each(away(-1.5, 0.0, 1.5)), label="scalar", torch=lambda x: x % 1.5),
     OpCase("neg", lambda x: -x, np.negative, one(UNARY), torch=SAME),
     OpCase("maximum", fg.maximum, np.maximum, BINARY, apart, torch=T.maximum),
-    OpCase("maximum", lambda x: fg.maximum(x, 0.3), lambda x: np.maximum(x, 0.3), one([(), (5,), (2, 3)]), each(away(0.3)), label="vs constant"),
+    OpCase("maximum", lambda x: fg.maximum(x, 0.3), lambda x: np.maximum(x, 0.3), one([(), (5,), (2, 3)]),
+        each(away(0.3)), label="vs constant"),
     OpCase("minimum", fg.minimum, np.minimum, BINARY, apart, torch=T.minimum),
-    OpCase("minimum", lambda x: fnp.minimum(x, 0.3), lambda x: np.minimum(x, 0.3), one([(), (5,), (2, 3)]), each(away(0.3)), label="vs constant"),
+    OpCase("minimum", lambda x: fnp.minimum(x, 0.3), lambda x: np.minimum(x, 0.3), one([(), (5,), (2, 3)]),
+        each(away(0.3)), label="vs constant"),
 ]  # fmt: skip
 
 WHERE_SHAPES = [
@@ -283,15 +298,22 @@ WHERE_SHAPES = [
     ((4,), (), ()),
 ]
 CLIP_POINTS = away(-0.5, 0.5)
+BOUND = np.array([-1.5, -0.5, 0.5])
 SELECTION = [
-    OpCase("where", fg.where, np.where, WHERE_SHAPES, each(boolean, unif()), grad_inputs=(1, 2), torch=T.where),
-    OpCase("where", fg.where, np.where, WHERE_SHAPES[2:5], each(boolean, unif()), grad_inputs=(2,), label="y only", torch=T.where),
-    OpCase("clip", lambda x: fg.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5), one(UNARY), each(CLIP_POINTS), label="both", torch=lambda x: x.clip(-0.5, 0.5)),
-    OpCase("clip", lambda x: fg.clamp(x, min=-0.5), lambda x: np.clip(x, -0.5, None), one(UNARY[:6]), each(CLIP_POINTS), label="min", torch=lambda x: x.clamp(min=-0.5)),
-    OpCase("clip", lambda x: fnp.clip(x, None, 0.5), lambda x: np.clip(x, None, 0.5), one(UNARY[:6]), each(CLIP_POINTS), label="max", torch=lambda x: x.clip(None, 0.5)),
+    OpCase("where", fg.where, np.where, WHERE_SHAPES, each(boolean, unif()), grad_inputs=(1, 2),
+        torch=T.where),
+    OpCase("where", fg.where, np.where, WHERE_SHAPES[2:5], each(boolean, unif()), grad_inputs=(2,),
+        label="y only", torch=T.where),
+    OpCase("clip", lambda x: fg.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5), one(UNARY),
+        each(CLIP_POINTS), label="both", torch=lambda x: x.clip(-0.5, 0.5)),
+    OpCase("clip", lambda x: fg.clamp(x, min=-0.5), lambda x: np.clip(x, -0.5, None), one(UNARY[:6]),
+        each(CLIP_POINTS), label="min", torch=lambda x: x.clamp(min=-0.5)),
+    OpCase("clip", lambda x: fnp.clip(x, None, 0.5), lambda x: np.clip(x, None, 0.5), one(UNARY[:6]),
+        each(CLIP_POINTS), label="max", torch=lambda x: x.clip(None, 0.5)),
     # no twins: torch.clip wants a bound, and its bounds are both numbers or both tensors
     OpCase("clip", lambda x: fg.clip(x), lambda x: x.copy(), one([(), (2, 3)]), label="none"),
-    OpCase("clip", lambda x: fg.clip(x, np.array([-1.5, -0.5, 0.5]), 1.0), lambda x: np.clip(x, np.array([-1.5, -0.5, 0.5]), 1.0), one([(3,), (2, 3), (1,), ()]), each(away(-1.5, -0.5, 0.5, 1.0)), label="array bound"),
+    OpCase("clip", lambda x: fg.clip(x, BOUND, 1.0), lambda x: np.clip(x, BOUND, 1.0),
+        one([(3,), (2, 3), (1,), ()]), each(away(-1.5, -0.5, 0.5, 1.0)), label="array bound"),
 ]  # fmt: skip
 
 # ----- unary math and activations -----------------------------------------------------
@@ -318,11 +340,14 @@ UNARY_MATH = [
     unary("erf", fg.erf, lambda x: np.vectorize(math.erf, otypes=[x.dtype])(x), unif(-2.5, 2.5), torch=T.erf),
     unary("sigmoid", fg.sigmoid, sigmoid_ref, unif(-5.0, 5.0), torch=T.sigmoid),
     unary("relu", fg.relu, lambda x: np.maximum(x, 0), away(0.0), torch=T.relu),
-    unary("leaky_relu", fg.leaky_relu, lambda x: np.where(x > 0, x, x * 0.01), away(0.0), torch=T.nn.functional.leaky_relu),
-    OpCase("leaky_relu", lambda x: fg.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, x * 0.2), one([(3,), (2, 3)]), each(away(0.0)), label="slope 0.2", torch=lambda x: T.nn.functional.leaky_relu(x, 0.2)),
-    unary("softplus", fg.softplus, softplus_ref(1.0, 20.0), unif(-4.0, 4.0), torch=T.nn.functional.softplus),
-    OpCase("softplus", lambda x: fg.softplus(x, beta=2.0, threshold=1.0), softplus_ref(2.0, 1.0), one([(), (6,), (2, 3)]), each(away(0.5)), label="beta 2, threshold 1", torch=lambda x: T.nn.functional.softplus(x, 2.0, 1.0)),
-    OpCase("softplus", lambda x: fg.softplus(x, threshold=1.0), softplus_ref(1.0, 1.0), one([(5,), (2, 3)]), each(away(1.0, lo=-3.0, hi=3.0)), label="past threshold", torch=lambda x: T.nn.functional.softplus(x, threshold=1.0)),
+    unary("leaky_relu", fg.leaky_relu, lambda x: np.where(x > 0, x, x * 0.01), away(0.0), torch=F.leaky_relu),
+    OpCase("leaky_relu", lambda x: fg.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, x * 0.2),
+        one([(3,), (2, 3)]), each(away(0.0)), label="slope 0.2", torch=lambda x: F.leaky_relu(x, 0.2)),
+    unary("softplus", fg.softplus, softplus_ref(1.0, 20.0), unif(-4.0, 4.0), torch=F.softplus),
+    OpCase("softplus", lambda x: fg.softplus(x, beta=2.0, threshold=1.0), softplus_ref(2.0, 1.0),
+        one([(), (6,), (2, 3)]), each(away(0.5)), label="beta 2, threshold 1", torch=softplus_torch(2.0, 1.0)),
+    OpCase("softplus", lambda x: fg.softplus(x, threshold=1.0), softplus_ref(1.0, 1.0), one([(5,), (2, 3)]),
+        each(away(1.0, lo=-3.0, hi=3.0)), label="past threshold", torch=softplus_torch(1.0, 1.0)),
 ]  # fmt: skip
 
 # ----- forward-only ops (no gradient rules) ---------------------------------------------
@@ -338,27 +363,26 @@ COMPARE = [
     ]
 ]
 LOGICAL = [
-    OpCase("logical_and", lambda a, b: a & b, np.logical_and, BINARY, each(boolean), grad_inputs=(), torch=SAME),
-    OpCase("logical_or", lambda a, b: a | b, np.logical_or, BINARY, each(boolean), grad_inputs=(), torch=SAME),
-    OpCase("logical_xor", lambda a, b: a ^ b, np.logical_xor, BINARY, each(boolean), grad_inputs=(), torch=SAME),
-    OpCase("logical_not", lambda x: ~x, np.logical_not, one(UNARY), each(boolean), grad_inputs=(), torch=SAME),
-    OpCase("logical_and", fnp.logical_and, np.logical_and, BINARY[4:7], each(small_ints), grad_inputs=(), label="floats", torch=T.logical_and),
+    OpCase("logical_and", lambda a, b: a & b, np.logical_and, BINARY, each(boolean), grad_inputs=(),
+        torch=SAME),
+    OpCase("logical_or", lambda a, b: a | b, np.logical_or, BINARY, each(boolean), grad_inputs=(),
+        torch=SAME),
+    OpCase("logical_xor", lambda a, b: a ^ b, np.logical_xor, BINARY, each(boolean), grad_inputs=(),
+        torch=SAME),
+    OpCase("logical_not", lambda x: ~x, np.logical_not, one(UNARY), each(boolean), grad_inputs=(),
+        torch=SAME),
+    OpCase("logical_and", fnp.logical_and, np.logical_and, BINARY[4:7], each(small_ints), grad_inputs=(),
+        label="floats", torch=T.logical_and),
 ]  # fmt: skip
 ROUNDING = [
     unary("sign", fg.sign, np.sign, small_ints, grad_inputs=(), torch=T.sign),
     unary("floor", fg.floor, np.floor, unif(-4.0, 4.0), grad_inputs=(), torch=T.floor),
     unary("ceil", fg.ceil, np.ceil, unif(-4.0, 4.0), grad_inputs=(), torch=T.ceil),
     unary("round", fg.round, np.round, unif(-4.0, 4.0), grad_inputs=(), torch=T.round),
-    unary(
-        "round",
-        lambda x: fg.round(x, 1),
-        lambda x: np.round(x, 1),
-        label="decimals",
-        grad_inputs=(),
-        torch=lambda x: T.round(x, decimals=1),
-    ),
+    unary("round", lambda x: fg.round(x, 1), lambda x: np.round(x, 1), label="decimals", grad_inputs=(),
+          torch=lambda x: T.round(x, decimals=1)),
     unary("isnan", fg.isnan, np.isnan, specials, grad_inputs=(), torch=T.isnan),
     unary("isfinite", fg.isfinite, np.isfinite, specials, grad_inputs=(), torch=T.isfinite),
-]
+]  # fmt: skip
 
 CASES: list[OpCase] = ARITHMETIC + SELECTION + UNARY_MATH + COMPARE + LOGICAL + ROUNDING

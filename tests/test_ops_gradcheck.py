@@ -243,6 +243,8 @@ TWINS = [
 ]
 
 
+# a var over an empty dim is an empty result: torch's warning about its nans has nothing to warn of
+@pytest.mark.filterwarnings("ignore:var\\(\\). degrees of freedom:UserWarning")
 @pytest.mark.parametrize("case, shapes, dtype", TWINS)
 def test_matches_torch(case: OpCase, shapes: tuple, dtype: str) -> None:
     pytest.importorskip("torch")
