@@ -36,11 +36,14 @@ from .opcases_math import CASES as MATH_CASES
 from .opcases_more import CASES as MORE_CASES
 from .opcases_scipy import CASES as SCIPY_CASES
 from .opcases_torch import CASES as TORCH_API_CASES
+from .opcases_windows import CASES as WINDOW_CASES
 from .torch_twin import DTYPES, compare, leaves
 
 pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kernels by make test
 
-CASES: list[OpCase] = ELEMENTWISE_CASES + MORE_CASES + LINALG_CASES + MATH_CASES + SCIPY_CASES + TORCH_API_CASES
+CASES: list[OpCase] = (
+    ELEMENTWISE_CASES + MORE_CASES + WINDOW_CASES + LINALG_CASES + MATH_CASES + SCIPY_CASES + TORCH_API_CASES
+)
 EPS = 1e-6
 RTOL, ATOL = 1e-6, 1e-8
 
@@ -233,6 +236,14 @@ def test_float32_gradients_stay_float32(case: OpCase, shapes: tuple) -> None:
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4, err_msg=f"{case.id}: input {i}")
 
 
+def test_astype_to_float32_sends_float64_gradients_back() -> None:
+    x = fg.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    w = np.array([0.1, 0.2, 0.3])
+    (g,) = fg.autograd.grad(x.astype(np.float32), x, grad_outputs=w)
+    assert g.dtype == np.float64
+    np.testing.assert_array_equal(g.data, w.astype(np.float32).astype(np.float64))
+
+
 # ----- (5) PyTorch ----------------------------------------------------------------------------
 TWINS = [
     pytest.param(case, shapes, dtype, id=f"{case.id}-{_shape_id(shapes)}-{dtype}", marks=_marks(case))
@@ -254,14 +265,6 @@ def test_matches_torch(case: OpCase, shapes: tuple, dtype: str) -> None:
         fo = case.fn(*fx)
     assert calls, f"{case.id} never runs the registry op {case.name!r}"
     compare(fo, case.torch(*tx), fx, tx, *DTYPES[dtype][2:])
-
-
-def test_astype_to_float32_sends_float64_gradients_back() -> None:
-    x = fg.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
-    w = np.array([0.1, 0.2, 0.3])
-    (g,) = fg.autograd.grad(x.astype(np.float32), x, grad_outputs=w)
-    assert g.dtype == np.float64
-    np.testing.assert_array_equal(g.data, w.astype(np.float32).astype(np.float64))
 
 
 # ----- (6) coverage ---------------------------------------------------------------------------
