@@ -104,7 +104,7 @@ SHAPES = [
     both("getitem", lambda M, x: x[..., [-1, 0, -1]], "n2,3,4", "..., negative ints"),
 ]  # fmt: skip
 
-# x @ y batched, einsum "ij,jk->ik", "bij,bjk->bik", "i,j->ij" and "i,i->": rows of tests/opcases_more.py
+# batched x @ y, einsum "ij,jk->ik" and "bij,bjk->bik": rows of tests/opcases_more.py
 PRODUCTS = [
     both("matmul", lambda M, x, y: (x @ y, M.matmul(x, y), M.mm(x, y), x.mm(y)), "n3,4 n4,2", "2-D"),
     both("matmul", lambda M, x, y, v: (v @ v, x @ v, v @ y, M.matmul(v, y)), "n3,4 n4,2 n4", "vectors"),
@@ -113,6 +113,8 @@ PRODUCTS = [
     both("einsum", lambda M, x: (M.einsum("ij->", x), M.einsum("ij->ji", x), M.einsum("ij->j", x)), "n3,3",
         "one"),
     both("einsum", lambda M, x: (M.einsum("ii->i", x), M.einsum("ii", x)), "n3,3", "diag", xfail=EINSUM_DIAG),
+    both("einsum", lambda M, x, y: (M.einsum("i,j->ij", x, y), M.einsum("i,i->", x, x)), "n3 n4",
+        "outer, dot of x with x"),
     both("einsum", lambda M, x, y: M.einsum("...ij,jk->...ik", x, y), "n2,3,4 n4,2", "ellipsis"),
     both("mul", lambda M, x, y: (M.outer(x, y), x.outer(y)), "n3 n4", "outer"),
 ]  # fmt: skip
