@@ -30,9 +30,14 @@ from ..errors import AnomalyError, DTypeError, FlowgradError, ShapeError, user_l
 from . import mode
 from .tensor import Tensor
 
-__all__ = ["Op", "Node", "defop", "apply", "accepts_out", "REGISTRY", "RAW", "DIFF"]
+__all__ = ["Op", "Node", "defop", "apply", "accepts_out", "allow_complex", "REGISTRY", "RAW", "DIFF"]
 
 REGISTRY: dict[str, "Op"] = {}
+# Ops whose gradient rules hold for complex values in autograd's convention (the gradient of a
+# real loss L with respect to z = x + iy is dL/dx - i dL/dy, so a holomorphic op's rule is the
+# real formula g * f'(z) unchanged). Every other op refuses complex values that require grad:
+# a rule written for real numbers would give silently wrong numbers on them (abs, maximum).
+COMPLEX_OK: set[str] = set()
 _EMPTY: dict[str, Any] = {}
 _PY_SCALARS = (float, int, bool)
 _ndarray = np.ndarray
@@ -89,6 +94,27 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+
+def allow_complex(*names: str) -> None:
+    """Declare that ops' rules hold for complex values (autograd's convention); each must be
+    checked against complex central differences in the tests (tests/test_complex_grad.py)."""
+    for name in names:
+        if name not in REGISTRY:
+            raise FlowgradError(f"allow_complex: no op named {name!r}")
+    COMPLEX_OK.update(names)
+
+
+def _complex_refused(op: Op, out: np.ndarray, datas: list, needs: list) -> bool:
+    if op.name in COMPLEX_OK:
+        if out.dtype.kind == "c":
+            mode.COMPLEX_TRACED = True
+        return False
+    if out.dtype.kind == "c":
+        return True
+    return mode.COMPLEX_TRACED and any(
+        getattr(datas[i], "dtype", None) is not None and datas[i].dtype.kind == "c" for i in needs
+    )
 
 
 def defop(
@@ -201,10 +227,12 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
     t._data = out
     t.grad = None
     if needs is not None and state.grad_enabled and op.differentiable:
-        if out.dtype.kind == "c":  # complex derivatives have competing conventions: refuse, never guess
+        if (out.dtype.kind == "c" or mode.COMPLEX_TRACED) and _complex_refused(op, out, datas, needs):
             raise DTypeError(
-                f"{op.name}: flowgrad differentiates real numbers only, and this made a complex value from a "
-                f"tensor that requires grad\n  called at {user_location()}"
+                f"{op.name}: this op's gradient is defined for real numbers only, and it was given or made a "
+                "complex value that requires grad (complex gradients: the fft family, real, imag, conj, "
+                "angle, abs and the holomorphic arithmetic in docs/guide.md)"
+                f"\n  called at {user_location()}"
             )
         node = Node(op, args, datas, params, needs)
         t.requires_grad = True

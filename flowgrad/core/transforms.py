@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import DTypeError
 from .functional import _check_fun, elementwise_grad, grad, jacobian, vjp
+from .tensor import Tensor
 
 __all__ = [
     "make_vjp",
@@ -120,14 +121,26 @@ def make_jvp(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Callable
 
         def _jvp(v: Any) -> tuple:
             ans, f_vjp = vjp(f, x)
-            u0 = np.zeros(np.shape(ans))
+            ans_data = ans._data if isinstance(ans, Tensor) else np.asarray(ans)
+            u0 = np.zeros(np.shape(ans), dtype=ans_data.dtype if ans_data.dtype.kind == "c" else np.float64)
+            complex_case = u0.dtype.kind == "c" or np.iscomplexobj(getattr(v, "_data", v))
 
             def pairing(u: Any) -> Any:
+                from ..ops.complexops import conj, real
                 from ..ops.reduce import sum as total
 
-                return total(f_vjp(u)[0] * v)
+                if not complex_case:
+                    return total(f_vjp(u)[0] * v)
+                # <u, J v> over the reals; vjp_fn(g) is conj(J' conj(g)) in autograd's convention,
+                # and the gradient this pairing gets is conj(J v).
+                return total(real(f_vjp(conj(u))[0] * v))
 
-            return ans, elementwise_grad(pairing)(u0) if np.ndim(u0) else grad(pairing)(u0)
+            tangent = elementwise_grad(pairing)(u0) if np.ndim(u0) else grad(pairing)(u0)
+            if complex_case:
+                from ..ops.complexops import conj
+
+                tangent = conj(tangent) if isinstance(tangent, Tensor) else np.conj(tangent)
+            return ans, tangent
 
         return jvp
 
