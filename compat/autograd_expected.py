@@ -4,8 +4,8 @@ VERSION = "1.9.1"
 
 # autograd's test files for the NumPy and SciPy gradient surface. Not run: test_core,
 # test_direct, test_builtins, test_vspaces, test_tests, test_performance (autograd's internals:
-# boxes, vspaces, its tracer), test_complex and test_fft (complex numbers), test_truediv and
-# test_ufunc_dispatch (they pass, but test autograd's own dispatch).
+# boxes, vspaces, its tracer), test_truediv and test_ufunc_dispatch (they pass, but test
+# autograd's own dispatch).
 TEST_FILES = [
     "test_numpy.py",
     "test_systematic.py",
@@ -21,6 +21,8 @@ TEST_FILES = [
     "test_logic.py",
     "test_misc.py",
     "test_scipy.py",
+    "test_fft.py",
+    "test_complex.py",
 ]
 
 COMPLEX = "complex numbers: flowgrad differentiates real numbers only"

@@ -1,6 +1,6 @@
 """Every primitive against NumPy and against central differences, driven by one table.
 
-The table lives in ``tests/opcases.py`` and ``tests/opcases_more.py``. For each
+The table lives in ``tests/opcases*.py``. For each
 case and shape set: the forward pass equals the NumPy reference; first-order
 gradients match central differences in float64 and come back in each input's
 shape and dtype; second-order gradients (``create_graph=True``) match central
@@ -28,6 +28,7 @@ from flowgrad.core.ops import REGISTRY
 
 from .opcases import CASES as ELEMENTWISE_CASES
 from .opcases import OpCase
+from .opcases_fft import CASES as FFT_CASES
 from .opcases_linalg import CASES as LINALG_CASES
 from .opcases_math import CASES as MATH_CASES
 from .opcases_more import CASES as MORE_CASES
@@ -35,7 +36,7 @@ from .opcases_scipy import CASES as SCIPY_CASES
 
 pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kernels by make test
 
-CASES: list[OpCase] = ELEMENTWISE_CASES + MORE_CASES + LINALG_CASES + MATH_CASES + SCIPY_CASES
+CASES: list[OpCase] = ELEMENTWISE_CASES + MORE_CASES + LINALG_CASES + MATH_CASES + SCIPY_CASES + FFT_CASES
 EPS = 1e-6
 RTOL, ATOL = 1e-6, 1e-8
 
