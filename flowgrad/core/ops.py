@@ -243,6 +243,18 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
             node.where = traceback.extract_stack()[:-1]
             check_finite(op, out, "forward", node)
     else:
+        if (
+            needs is not None
+            and mode.COMPLEX_TRACED
+            and state.grad_enabled
+            and out.dtype.kind in "fc"
+            and _complex_refused(op, out, datas, needs)
+        ):
+            # No rule: a constant on real numbers (sign, round), but not on complex ones (sign z = z/|z|).
+            raise DTypeError(
+                f"{op.name}: has no gradient, which is right for real numbers only, and it was given a "
+                f"complex value that requires grad\n  called at {user_location()}"
+            )
         t.requires_grad = False
         t._node = None
         if state.anomaly:
