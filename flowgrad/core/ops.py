@@ -277,6 +277,8 @@ def op_error(op: Op, datas: list, params: dict, exc: Exception) -> Exception:
             detail = op.explain(*datas, **params)
         except Exception:  # the explanation must never hide the real error
             detail = None
+    if detail is None and isinstance(exc, TypeError) and any(np.iscomplexobj(d) for d in datas):
+        detail = f"{op.name}: defined for real numbers only, got a complex value ({exc})"
     if detail is None and isinstance(exc, ValueError) and "broadcast" in str(exc):
         shapes = [describe(d) for d in datas if hasattr(d, "shape")]
         detail = f"{op.name}: shapes {' and '.join(shapes)} do not broadcast together"
