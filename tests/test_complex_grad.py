@@ -120,7 +120,9 @@ def test_real_input_through_complex_values_gets_a_real_gradient() -> None:
     x = onp.random.default_rng(0).standard_normal(6)
     g = fg.grad(lambda x: np.sum(np.abs(np.fft.fft(x * (1 + 2j))) ** 2))(x)
     assert g.dtype == onp.float64
-    onp.testing.assert_allclose(g, numeric_grad(lambda x: onp.sum(onp.abs(onp.fft.fft(x * (1 + 2j))) ** 2), x), atol=1e-6)
+    onp.testing.assert_allclose(
+        g, numeric_grad(lambda x: onp.sum(onp.abs(onp.fft.fft(x * (1 + 2j))) ** 2), x), atol=1e-6
+    )
 
 
 FFTS: dict[str, tuple[Callable[[Any, Any], Any], str]] = {

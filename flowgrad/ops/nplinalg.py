@@ -444,7 +444,9 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     """
     ndim = np.ndim(x._data if isinstance(x, Tensor) else x)
     if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
-        two_axes = (axis is None and ndim == 2 and ord is not None) or (isinstance(axis, (tuple, list)) and len(axis) == 2)
+        two_axes = (axis is None and ndim == 2 and ord is not None) or (
+            isinstance(axis, (tuple, list)) and len(axis) == 2
+        )
         if two_axes and ord in ("nuc", 2, -2):
             raise DTypeError(
                 f"linalg.norm: ord={ord!r} of a complex matrix (its singular values) is defined for "

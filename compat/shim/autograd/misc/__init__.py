@@ -3,7 +3,7 @@
 
 from autograd import _shim
 
-from .tracers import const_graph  # noqa: E402, F401
 from .flatten import flatten  # noqa: E402  (submodule loaded first, then the name rebound to the function)
+from .tracers import const_graph  # noqa: E402, F401
 
 __getattr__ = _shim.missing_names(globals())
