@@ -42,5 +42,9 @@ _core_ops.allow_complex(
     "add", "sub", "mul", "div", "neg", "exp", "log", "sin", "cos", "tanh", "square", "sqrt",
     "reciprocal", "sum", "mean", "getitem", "index_scatter", "reshape", "transpose", "copy",
     "broadcast_to", "sum_to", "squeeze", "expand_dims", "concatenate", "stack", "matmul",
-    "einsum", "pad", "flip", "astype", "where",
+    "einsum", "pad", "flip", "astype", "where", "tan", "sinh", "cosh", "log2", "log10", "log1p",
+    "expm1", "exp2", "arcsinh", "arcsin", "arccos", "arctan", "arctanh", "cumsum",
+    "pow", "prod",
 )  # fmt: skip
+# Not arccosh: its rule 1 / sqrt(z^2 - 1) is the derivative of NumPy's principal arccosh only
+# where Re z > 0 (elsewhere it is 1 / (sqrt(z - 1) sqrt(z + 1)), of the other sign).

@@ -121,10 +121,6 @@ def _real_input(name: str, x: Any) -> None:
         raise DTypeError(f"fft.{name}: expects a real input, got a complex one (use fft.{name[1:]} for complex values)")
 
 
-def _one(n: Any, axis: int) -> tuple:
-    return (None if n is None else [n]), [axis]
-
-
 # ----- NumPy's functions --------------------------------------------------------------------
 @export(numpy="fft.fftn")
 def fftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any = None) -> Tensor:
@@ -154,25 +150,25 @@ def irfftn(a: Any, s: Any = None, axes: Any = None, norm: Any = None, out: Any =
 @export(numpy="fft.fft")
 def fft(a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = None) -> Tensor:
     """The 1-D discrete Fourier transform along ``axis``."""
-    return fftn(a, *_one(n, axis), norm)
+    return fftn(a, None if n is None else [n], [axis], norm)
 
 
 @export(numpy="fft.ifft")
 def ifft(a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = None) -> Tensor:
     """The 1-D inverse discrete Fourier transform."""
-    return ifftn(a, *_one(n, axis), norm)
+    return ifftn(a, None if n is None else [n], [axis], norm)
 
 
 @export(numpy="fft.rfft")
 def rfft(a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = None) -> Tensor:
     """The 1-D transform of a real input (the half spectrum)."""
-    return rfftn(a, *_one(n, axis), norm)
+    return rfftn(a, None if n is None else [n], [axis], norm)
 
 
 @export(numpy="fft.irfft")
 def irfft(a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = None) -> Tensor:
     """The inverse of rfft (``n``: the real result's length, 2 * (m - 1) by default)."""
-    return irfftn(a, *_one(n, axis), norm)
+    return irfftn(a, None if n is None else [n], [axis], norm)
 
 
 @export(numpy="fft.fft2")
