@@ -267,3 +267,16 @@ def test_plain_arrays_get_numpys_fft() -> None:
     x = onp.arange(5.0)
     assert isinstance(np.fft.rfft(x), onp.ndarray)
     onp.testing.assert_array_equal(np.fft.irfft(np.fft.rfft(x), 5), onp.fft.irfft(onp.fft.rfft(x), 5))
+
+
+def test_holomorphic_grad_is_the_complex_derivative_as_in_autograd() -> None:
+    z = 0.3 - 0.7j
+    for fn, deriv in [
+        (lambda z: z**3, lambda z: 3 * z**2),
+        (lambda z: np.exp(np.sin(z)), lambda z: onp.cos(z) * onp.exp(onp.sin(z))),
+    ]:
+        onp.testing.assert_allclose(fg.holomorphic_grad(fn)(z), deriv(z), rtol=1e-14)
+    ag = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+    theirs = ag.holomorphic_grad(lambda z: anp.log(z + 2.0) * z)(z)
+    onp.testing.assert_allclose(fg.holomorphic_grad(lambda z: np.log(z + 2.0) * z)(z), theirs, rtol=1e-14)

@@ -1,7 +1,7 @@
 """HIPS autograd's other transforms, built on ``grad``/``vjp``/``jacobian``: make_vjp, make_jvp,
 make_hvp, hessian_tensor_product, tensor_jacobian_product, make_ggnvp, grad_and_aux,
-grad_named, multigrad_dict, deriv and checkpoint. They nest like the core ones (see
-``core/functional.py``). ``holomorphic_grad`` is left out: flowgrad differentiates real numbers.
+grad_named, multigrad_dict, deriv, checkpoint and holomorphic_grad. They nest like the core ones
+(see ``core/functional.py``).
 
 >>> import flowgrad as fg, flowgrad.numpy as np
 >>> f = lambda x: np.sum(np.sin(x))
@@ -37,9 +37,28 @@ __all__ = [
     "multigrad_dict",
     "deriv",
     "checkpoint",
+    "holomorphic_grad",
 ]
 
 deriv = elementwise_grad  # autograd's name for the derivative of a scalar function, pointwise
+
+
+def holomorphic_grad(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
+    """The complex derivative ``f'(z)`` of a holomorphic ``fun`` (autograd's): the gradient of
+    ``Re f``, which in autograd's convention (``dL/dx - i dL/dy``) is ``f'`` by Cauchy-Riemann.
+
+    >>> import flowgrad as fg, flowgrad.numpy as np
+    >>> complex(fg.holomorphic_grad(lambda z: z ** 3)(1.0 + 1.0j))  # 3 z**2
+    6j
+    """
+    _check_fun(fun, "holomorphic_grad")
+
+    def real_part(*args: Any, **kwargs: Any) -> Any:
+        from ..ops.complexops import real
+
+        return real(fun(*args, **kwargs))
+
+    return grad(real_part, argnum)
 
 
 def _at(fun: Callable[..., Any], argnum: int, args: tuple, kwargs: dict) -> Callable[[Any], Any]:
