@@ -203,8 +203,8 @@ def _run(
             d = inp._data
             if gi.shape != d.shape:
                 gi = sum_to(gi, d.shape)
-            if gi.dtype != d.dtype:
-                gi = _cast_grad(gi, d.dtype)
+            if gi.dtype != d.dtype:  # a real input's gradient: the real part (autograd's convention)
+                gi = (gi if d.dtype.kind == "c" else gi.real).astype(d.dtype)
             prev = grads.get(inp)
             if prev is None:
                 grads[inp] = gi
@@ -369,25 +369,15 @@ def _fit(gi: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
         if gi.shape != shape:
             gi = DIFF.sum_to(gi, shape)
         if gi.dtype != dtype:
-            if gi.dtype.kind == "c" and np.dtype(dtype).kind != "c":
-                gi = DIFF.real(gi)
-            gi = gi.astype(dtype)
+            gi = (gi if np.dtype(dtype).kind == "c" else DIFF.real(gi)).astype(dtype)
         return gi
     if type(gi) is not np.ndarray:
         gi = np.asarray(gi)
     if gi.shape != shape:
         gi = sum_to(gi, shape)
     if gi.dtype != dtype:
-        gi = _cast_grad(gi, dtype)
+        gi = (gi if np.dtype(dtype).kind == "c" else gi.real).astype(dtype)
     return gi
-
-
-def _cast_grad(gi: np.ndarray, dtype: Any) -> np.ndarray:
-    """A gradient in its input's dtype. A real input's gradient is the real part of a complex one
-    (autograd's convention: dL/dx - i dL/dy, and a real input has no y)."""
-    if gi.dtype.kind == "c" and np.dtype(dtype).kind != "c":
-        gi = gi.real
-    return gi.astype(dtype)
 
 
 def _own_copy(g: np.ndarray) -> np.ndarray:
