@@ -78,14 +78,19 @@ def _irfftn_rule(xp: Any, g: Any, ans: Any, x: Any, s: tuple, axes: tuple, norm:
     return _fit(xp, xp.conj(spec) * w, x.shape)
 
 
-def _forward(fn: Any) -> Any:
-    return lambda x, s, axes, norm: fn(x, s=s, axes=axes, norm=norm)
+def _forward(name: str) -> Any:
+    # numpy.fft looked up when first called: ``import flowgrad`` does not load it
+    def forward(x: np.ndarray, s: tuple, axes: tuple, norm: str) -> np.ndarray:
+        return getattr(np.fft, name)(x, s=s, axes=axes, norm=norm)
+
+    forward.__name__ = name
+    return forward
 
 
-FFTN = defop("fftn", _forward(np.fft.fftn), _c2c_rule(False))
-IFFTN = defop("ifftn", _forward(np.fft.ifftn), _c2c_rule(True))
-RFFTN = defop("rfftn", _forward(np.fft.rfftn), _rfftn_rule)
-IRFFTN = defop("irfftn", _forward(np.fft.irfftn), _irfftn_rule)
+FFTN = defop("fftn", _forward("fftn"), _c2c_rule(False))
+IFFTN = defop("ifftn", _forward("ifftn"), _c2c_rule(True))
+RFFTN = defop("rfftn", _forward("rfftn"), _rfftn_rule)
+IRFFTN = defop("irfftn", _forward("irfftn"), _irfftn_rule)
 allow_complex("fftn", "ifftn", "rfftn", "irfftn")
 
 
