@@ -280,3 +280,84 @@ def test_holomorphic_grad_is_the_complex_derivative_as_in_autograd() -> None:
     anp = pytest.importorskip("autograd.numpy")
     theirs = ag.holomorphic_grad(lambda z: anp.log(z + 2.0) * z)(z)
     onp.testing.assert_allclose(fg.holomorphic_grad(lambda z: np.log(z + 2.0) * z)(z), theirs, rtol=1e-14)
+
+
+# ----- the flowgrad.numpy namespace on complex values: right, or refused ----------------------
+# Functions built from primitives in Python (cumprod, sort, norm, sinc, ...) reach complex values
+# through many ops; each must give autograd's gradient or a clear error, never another number.
+NAMESPACE: dict[str, Callable[[Any, Any], Any]] = {
+    "cumprod": lambda m, z: m.cumprod(z, axis=0),
+    "sort": lambda m, z: m.sort(z, axis=0),
+    "tensordot": lambda m, z: m.tensordot(z, z, 1),
+    "dot": lambda m, z: m.dot(z, z),
+    "outer": lambda m, z: m.outer(z, z),
+    "kron": lambda m, z: m.kron(z, z),
+    "trace": lambda m, z: m.trace(z),
+    "diag": lambda m, z: m.diag(z),
+    "tril": lambda m, z: m.tril(z),
+    "roll": lambda m, z: m.roll(z, 1),
+    "tile": lambda m, z: m.tile(z, 2),
+    "repeat": lambda m, z: m.repeat(z, 2),
+    "diff": lambda m, z: m.diff(z),
+    "norm": lambda m, z: m.linalg.norm(z),
+    "norm1": lambda m, z: m.linalg.norm(z, 1),
+    "var": lambda m, z: m.var(z),
+    "std": lambda m, z: m.std(z),
+    "sinc": lambda m, z: m.sinc(z),
+    "cross": lambda m, z: m.cross(z, z[::-1]),
+    "inner": lambda m, z: m.inner(z, z),
+    "linspace": lambda m, z: m.linspace(z[0, 0], z[1, 1], 4),
+    "clip": lambda m, z: m.clip(z, -1, 1),
+    "logaddexp": lambda m, z: m.logaddexp(z, z),
+    "hypot": lambda m, z: m.hypot(z, z),
+    "square": lambda m, z: m.square(z),
+    "power": lambda m, z: m.power(z, 3),
+    "true_divide": lambda m, z: m.true_divide(1.0, z + 2),
+    "swapaxes": lambda m, z: m.swapaxes(z, 0, 1),
+    "ravel": lambda m, z: m.ravel(z),
+    "take": lambda m, z: m.take(z, [0, 2]),
+    "concat": lambda m, z: m.concatenate([z, z], 1),
+    "vstack": lambda m, z: m.vstack([z, z]),
+    "average": lambda m, z: m.average(z, axis=0),
+    "mean": lambda m, z: m.mean(z, 0),
+    "rot90": lambda m, z: m.rot90(z),
+    "triu": lambda m, z: m.triu(z),
+    "fliplr": lambda m, z: m.fliplr(z),
+    "matmul": lambda m, z: m.matmul(z, z),
+    "einsum": lambda m, z: m.einsum("ij,jk", z, z),
+    "inv": lambda m, z: m.linalg.inv(z),
+    "solve": lambda m, z: m.linalg.solve(z, z[0]),
+    "pinv": lambda m, z: m.linalg.pinv(z),
+    "det": lambda m, z: m.linalg.det(z),
+    "expm1": lambda m, z: m.expm1(z),
+    "sqrt": lambda m, z: m.sqrt(z + 2),
+    "maximum": lambda m, z: m.maximum(z, 0.1),
+    "nan_to_num": lambda m, z: m.nan_to_num(z),
+    "select": lambda m, z: m.select([onp.eye(3, dtype=bool)], [z]),
+    "full": lambda m, z: m.full((2,), z[0, 0]),
+    "append": lambda m, z: m.append(z, z),
+    "atleast_2d": lambda m, z: m.atleast_2d(z[0]),
+    "split": lambda m, z: m.split(z, 3)[1],
+    "where1": lambda m, z: m.where(onp.eye(3) > 0, z, 0.0),
+    "logsumexp": lambda m, z: m.log(m.sum(m.exp(z))),
+    "prod": lambda m, z: m.prod(z),
+    "sum_kw": lambda m, z: m.sum(z, axis=(0, 1), keepdims=True),
+    "partition": lambda m, z: m.partition(z, 1, axis=0),
+    "diagonal": lambda m, z: m.diagonal(z),
+    "reciprocal": lambda m, z: m.reciprocal(z + 2),
+    "sinh": lambda m, z: m.sinh(z),
+    "fftshift": lambda m, z: m.fft.fftshift(z),
+    "eigh": lambda m, z: m.linalg.eigh(z @ z.T if m is onp else m.matmul(z, m.transpose(z)))[0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMESPACE))
+def test_numpy_namespace_on_complex_values_is_right_or_refused(name: str) -> None:
+    fn = NAMESPACE[name]
+    z = complex_sample((3, 3), 2) * 0.6 + 0.2
+    try:
+        got = fg.grad(lambda v: read_out(np, fn(np, v)))(z)
+    except (TypeError, NotImplementedError):  # DTypeError is a TypeError
+        return
+    want = numeric_grad(lambda v: read_out(onp, fn(onp, v)), z)
+    onp.testing.assert_allclose(got, want, atol=1e-6, rtol=1e-5)
