@@ -31,6 +31,7 @@ from flowgrad.core.ops import REGISTRY
 
 from .opcases import CASES as ELEMENTWISE_CASES
 from .opcases import OpCase
+from .opcases_fft import CASES as FFT_CASES
 from .opcases_linalg import CASES as LINALG_CASES
 from .opcases_math import CASES as MATH_CASES
 from .opcases_more import CASES as MORE_CASES
@@ -43,7 +44,8 @@ pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kerne
 
 CASES: list[OpCase] = (
     ELEMENTWISE_CASES + MORE_CASES + WINDOW_CASES + LINALG_CASES + MATH_CASES + SCIPY_CASES + TORCH_API_CASES
-)
+    + FFT_CASES
+)  # fmt: skip
 EPS = 1e-6
 RTOL, ATOL = 1e-6, 1e-8
 

@@ -114,8 +114,8 @@ def walk_fast(
             d = inp._data
             if gi.shape != d.shape:
                 gi = sum_to(gi, d.shape)
-            if gi.dtype != d.dtype:
-                gi = gi.astype(d.dtype)
+            if gi.dtype != d.dtype:  # a real input's gradient: the real part (autograd's convention)
+                gi = (gi if d.dtype.kind == "c" else gi.real).astype(d.dtype)
             accumulate(grads, allocated, inp, gi, new_array)
             c = counts[inp] - 1
             counts[inp] = c
@@ -220,14 +220,14 @@ def _fit(gi: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
         if gi.shape != shape:
             gi = TENSOR_XP.sum_to(gi, shape)
         if gi.dtype != dtype:
-            gi = gi.astype(dtype)
+            gi = (gi if np.dtype(dtype).kind == "c" else TENSOR_XP.real(gi)).astype(dtype)
         return gi
     if type(gi) is not backend.ndarray:
         gi = backend.asarray(gi)
     if gi.shape != shape:
         gi = sum_to(gi, shape)
     if gi.dtype != dtype:
-        gi = gi.astype(dtype)
+        gi = (gi if np.dtype(dtype).kind == "c" else gi.real).astype(dtype)
     return gi
 
 

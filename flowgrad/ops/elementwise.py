@@ -17,6 +17,7 @@ import numpy as np
 from ..core.exports import export, xp_helper
 from ..core.ops import accepts_out, apply, defop
 from ..core.tensor import Tensor
+from . import complexops as _cx
 
 _FLOAT_CAP: dict = {}
 
@@ -261,7 +262,15 @@ log1p = _unary(LOG1P)
 sqrt = _unary(SQRT)
 square = _unary(SQUARE)
 reciprocal = _unary(RECIPROCAL)
-abs = _unary(ABS)  # noqa: A001
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 - NumPy's and PyTorch's name
+    """Elementwise absolute value (differentiable; of complex values, the modulus)."""
+    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
+        return _cx.abs(x)
+    return apply(ABS, (x,))
+
+
 sin = _unary(SIN)
 cos = _unary(COS)
 tan = _unary(TAN)
