@@ -18,7 +18,7 @@ import numpy as np
 class Problem:
     name: str
     title: str
-    arch: str  # "mlp" or "conv"
+    arch: str  # "mlp", "conv" (the digits net) or "lenet"
     loss: str  # "mse" or "ce" (softmax cross-entropy over integer labels)
     lr: float
     momentum: float = 0.0
@@ -198,4 +198,39 @@ def conv() -> Problem:
     )
 
 
-TIMED = {"tiny": tiny, "medium": medium, "regression": regression, "large": large, "deep": deep, "conv": conv}
+def lenet() -> Problem:
+    import flowgrad as fg
+
+    # The digits scaled 3x (nearest neighbour) to 24x24 and padded to 28x28, as MNIST's layout.
+    digits = fg.datasets.load_digits()
+    big = np.kron(digits.images / 16.0, np.ones((3, 3)))
+    x = np.pad(big, ((0, 0), (2, 2), (2, 2)))[:, None].astype(np.float32)  # (1797, 1, 28, 28)
+    y = digits.target.astype(np.int64)
+    rng = np.random.default_rng(8)
+    shapes = [(6, 1, 5, 5), (16, 6, 5, 5), (120, 400), (84, 120), (10, 84)]
+    params = []
+    for shape in shapes:
+        bound = 1 / np.sqrt(np.prod(shape[1:]))
+        params += [rng.uniform(-bound, bound, shape), rng.uniform(-bound, bound, shape[0])]
+    return Problem(
+        "lenet",
+        "LeNet-5 on 28x28: Conv2d(1, 6, 5, padding=2) - ReLU - MaxPool2d(2) - Conv2d(6, 16, 5) - ReLU - "
+        "MaxPool2d(2) - Linear(400, 120) - ReLU - Linear(120, 84) - ReLU - Linear(84, 10), batch 64, "
+        "cross-entropy, SGD lr 0.01, float32",
+        "lenet",
+        "ce",
+        1e-2,
+        params=[p.astype(np.float32) for p in params],
+        batches=_split(x[:640], y[:640], 64),
+    )
+
+
+TIMED = {
+    "tiny": tiny,
+    "medium": medium,
+    "regression": regression,
+    "large": large,
+    "deep": deep,
+    "conv": conv,
+    "lenet": lenet,
+}

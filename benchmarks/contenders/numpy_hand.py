@@ -131,7 +131,82 @@ def _conv_step(problem, params: list):
     return step
 
 
+def _windows(a: np.ndarray, k: int) -> np.ndarray:
+    """(N, H, W, C) -> im2col rows (N*oh*ow, k*k*C), the (kh, kw, C) order: one strided view, one copy."""
+    n, h, w, c = a.shape
+    oh, ow = h - k + 1, w - k + 1
+    s0, s1, s2, s3 = a.strides
+    view = np.lib.stride_tricks.as_strided(a, (n, oh, ow, k, k, c), (s0, s1, s2, s1, s2, s3), writeable=False)
+    return view.reshape(n * oh * ow, k * k * c)
+
+
+def _pool(z: np.ndarray) -> tuple:
+    """2x2 max-pool of (N, H, W, C) with ReLU after it (the same as before it): values and argmax."""
+    n, h, w, c = z.shape
+    quads = z.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 5, 2, 4).reshape(n, h // 2, w // 2, c, 4)
+    idx = quads.argmax(axis=-1)[..., None]  # the first maximum of each window, as PyTorch chooses
+    pooled = np.take_along_axis(quads, idx, axis=-1)[..., 0]
+    np.maximum(pooled, 0, out=pooled)
+    return pooled, idx
+
+
+def _unpool(g: np.ndarray, idx: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    n, h, w, c = g.shape
+    g = g * (pooled > 0)
+    quads = np.zeros((n, h, w, c, 4), dtype=g.dtype)
+    np.put_along_axis(quads, idx, g[..., None], axis=-1)
+    return quads.reshape(n, h, w, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(n, 2 * h, 2 * w, c)
+
+
+def _lenet_step(problem, params: list):
+    # Channels last (N, H, W, C) inside, so each convolution is one (N*oh*ow, k*k*C) @ (k*k*C, O)
+    # product on rows copied from one strided view, and its output needs no transpose; the
+    # weights (O, C, k, k) are read as (k*k*C, O) and the flattened features in PyTorch's order.
+    update = _Updater(params, problem.lr, problem.momentum)
+
+    def step(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = params
+        n = len(x)
+        xp = np.zeros((n, 32, 32, 1), dtype=x.dtype)
+        xp[:, 2:30, 2:30, 0] = x[:, 0]
+        cols1 = _windows(xp, 5)  # (N*784, 25)
+        m1 = w1.transpose(2, 3, 1, 0).reshape(25, 6)
+        z1 = (cols1 @ m1).reshape(n, 28, 28, 6)
+        z1 += b1
+        a1, idx1 = _pool(z1)  # (N, 14, 14, 6)
+        cols2 = _windows(a1, 5)  # (N*100, 150)
+        m2 = w2.transpose(2, 3, 1, 0).reshape(150, 16)
+        z2 = (cols2 @ m2).reshape(n, 10, 10, 16)
+        z2 += b2
+        a2, idx2 = _pool(z2)  # (N, 5, 5, 16)
+        f = a2.transpose(0, 3, 1, 2).reshape(n, 400)
+        h3 = np.maximum(f @ w3.T + b3, 0)
+        h4 = np.maximum(h3 @ w4.T + b4, 0)
+        loss, g = _loss_and_grad("ce", h4 @ w5.T + b5, y)
+        gw5, gb5 = g.T @ h4, g.sum(axis=0)
+        g = (g @ w5) * (h4 > 0)
+        gw4, gb4 = g.T @ h3, g.sum(axis=0)
+        g = (g @ w4) * (h3 > 0)
+        gw3, gb3 = g.T @ f, g.sum(axis=0)
+        g2 = _unpool((g @ w3).reshape(n, 16, 5, 5).transpose(0, 2, 3, 1), idx2, a2).reshape(n * 100, 16)
+        gw2 = (cols2.T @ g2).reshape(5, 5, 6, 16).transpose(3, 2, 0, 1)
+        gcols = (g2 @ m2.T).reshape(n, 10, 10, 5, 5, 6)
+        ga1 = np.zeros((n, 14, 14, 6), dtype=x.dtype)
+        for i in range(5):  # col2im: one slice-add per kernel offset
+            for j in range(5):
+                ga1[:, i : i + 10, j : j + 10] += gcols[:, :, :, i, j]
+        g1 = _unpool(ga1, idx1, a1).reshape(n * 784, 6)
+        gw1 = (cols1.T @ g1).reshape(5, 5, 1, 6).transpose(3, 2, 0, 1)
+        grads = [gw1, g1.sum(axis=0), gw2, g2.sum(axis=0), gw3, gb3, gw4, gb4, gw5, gb5]
+        for i, (p, gp) in enumerate(zip(params, grads)):
+            update(i, p, gp)
+        return loss
+
+    return step
+
+
 def setup(problem: Problem, threads: int) -> Setup:
     params = [np.array(p) for p in problem.params]
-    step = _conv_step(problem, params) if problem.arch == "conv" else _mlp_step(problem, params)
+    builders = {"conv": _conv_step, "lenet": _lenet_step}
+    step = builders.get(problem.arch, _mlp_step)(problem, params)
     return Setup(step, problem.batches, {"numpy": np.__version__})
