@@ -13,6 +13,7 @@ import numpy as np
 
 import flowgrad as fg
 import flowgrad.numpy as fnp
+from flowgrad.ops.conv_gemm import conv2d_op, max_pool2d_op
 from flowgrad.ops.random import uniform
 
 from .opcases import UNARY, UNIF, OpCase, Shape, boolean, distinct, each, one, signed, unif, with_zeros
@@ -338,6 +339,49 @@ WINDOW_CASES = [
 ]  # fmt: skip
 
 
+# conv2d and max_pool2d (flowgrad/ops/conv_gemm.py): the GEMM and index-scatter paths against
+# the loop references above. kernel, stride, padding, dilation, groups, (x shape, w shape)
+CONVS = [
+    ((3, 3), (1, 1), (1, 1), (1, 1), 1, ((2, 3, 5, 5), (4, 3, 3, 3))),
+    ((2, 3), (2, 1), (1, 0), (1, 2), 1, ((1, 2, 4, 6), (3, 2, 2, 3))),  # non-square, batch 1
+    ((3, 2), (2, 2), (2, 1), (2, 1), 2, ((2, 4, 7, 6), (4, 2, 3, 2))),  # groups
+    ((1, 1), (1, 1), (0, 0), (1, 1), 3, ((1, 3, 2, 3), (6, 1, 1, 1))),  # depthwise
+    ((2, 2), (1, 1), (0, 0), (1, 1), 1, ((0, 2, 3, 3), (2, 2, 2, 2))),  # empty batch
+]
+# kernel, stride, padding, dilation, x shape; windows apart (one index each) and overlapping
+POOLS = [
+    ((2, 2), (2, 2), (0, 0), (1, 1), (2, 3, 4, 4)),
+    ((2, 3), (2, 3), (1, 1), (1, 1), (1, 2, 5, 7)),
+    ((3, 3), (1, 1), (1, 1), (1, 1), (2, 1, 4, 5)),  # overlapping: a pixel can win several windows
+    ((2, 2), (1, 2), (0, 1), (2, 1), (1, 2, 5, 4)),
+]
+
+
+def conv_ref(x: np.ndarray, w: np.ndarray, s: tuple, p: tuple, d: tuple, groups: int) -> np.ndarray:
+    cols = unfold_ref(x, w.shape[2:], s, p, d)
+    n, c, kh, kw, oh, ow = cols.shape
+    o = w.shape[0]
+    cols = cols.reshape(n, groups, (c // groups) * kh * kw, oh, ow)
+    return np.einsum("gok,ngkhw->ngohw", w.reshape(groups, o // groups, -1), cols).reshape(n, o, oh, ow)
+
+
+def pool_ref(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple) -> np.ndarray:
+    cols = unfold_ref(x, k, s, p, d, -np.inf)
+    return cols.reshape(cols.shape[:2] + (-1,) + cols.shape[4:]).max(axis=2)
+
+
+def eighths(rng: np.random.Generator, s: Shape) -> np.ndarray:
+    """Multiples of 1/8 in [-2, 2]: every product and sum a convolution here makes is exact in
+    float32, so the GEMM's summation order cannot change a digit of the float32 forward check."""
+    return rng.integers(-16, 17, s) / 8.0
+
+
+GEMM_CASES = [
+    *[OpCase("conv2d", lambda x, w, c=c: conv2d_op(x, w, *c), lambda x, w, c=c: conv_ref(x, w, *c), [shapes], sample=each(eighths), label=f"s={c[0]},p={c[1]},d={c[2]},g={c[3]},x={shapes[0]}") for _, *c, shapes in CONVS],
+    *[OpCase("max_pool2d", lambda x, c=c: max_pool2d_op(x, *c), lambda x, c=c: pool_ref(x, *c), one([shape]), sample=each(distinct), label=f"k={c[0]},s={c[1]},p={c[2]},d={c[3]}") for *c, shape in POOLS],
+]  # fmt: skip
+
+
 def _seeded_uniform(x: Any) -> Any:
     fg.manual_seed(7)
     return uniform(x.shape, x.dtype)
@@ -347,4 +391,4 @@ RANDOM_CASES = [
     OpCase("uniform", _seeded_uniform, lambda x: np.random.default_rng(7).random(x.shape).astype(x.dtype), one(UNARY), grad_inputs=()),
 ]  # fmt: skip
 
-CASES: list[OpCase] = REDUCTIONS + PRODUCTS + SHAPES + JOIN + INDEXING + WINDOW_CASES + RANDOM_CASES
+CASES: list[OpCase] = REDUCTIONS + PRODUCTS + SHAPES + JOIN + INDEXING + WINDOW_CASES + GEMM_CASES + RANDOM_CASES
