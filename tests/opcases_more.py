@@ -14,6 +14,7 @@ import numpy as np
 import flowgrad as fg
 import flowgrad.numpy as fnp
 from flowgrad.ops.conv_gemm import conv2d_op, max_pool2d_op
+from flowgrad.ops.fused import softmax_cross_entropy
 from flowgrad.ops.random import uniform
 
 from .opcases import UNARY, UNIF, OpCase, Shape, boolean, distinct, each, one, signed, unif, with_zeros
@@ -376,7 +377,18 @@ def eighths(rng: np.random.Generator, s: Shape) -> np.ndarray:
     return rng.integers(-16, 17, s) / 8.0
 
 
+def sce_ref(x: np.ndarray, labels: np.ndarray, mean: bool) -> np.ndarray:
+    keep = labels != -100
+    logp = x - x.max(axis=1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    terms = -logp[np.arange(len(x)), np.where(keep, labels, 0)] * keep
+    return np.asarray(terms.sum() / (keep.sum() if mean else 1), dtype=x.dtype)
+
+
+SCE_LABELS = [np.array([2, 0, 3]), np.array([1, -100, 3])]  # the second ignores a sample
+
 GEMM_CASES = [
+    *[OpCase("softmax_cross_entropy", lambda x, y=y, r=r: softmax_cross_entropy(x, fg.tensor(y), reduction=r), lambda x, y=y, r=r: sce_ref(x, y, r == "mean"), one([(3, 4)]), label=f"{r},labels={y.tolist()}") for y in SCE_LABELS for r in ("mean", "sum")],
     *[OpCase("conv2d", lambda x, w, c=c: conv2d_op(x, w, *c), lambda x, w, c=c: conv_ref(x, w, *c), [shapes], sample=each(eighths), label=f"s={c[0]},p={c[1]},d={c[2]},g={c[3]},x={shapes[0]}") for _, *c, shapes in CONVS],
     *[OpCase("max_pool2d", lambda x, c=c: max_pool2d_op(x, *c), lambda x, c=c: pool_ref(x, *c), one([shape]), sample=each(distinct), label=f"k={c[0]},s={c[1]},p={c[2]},d={c[3]}") for *c, shape in POOLS],
 ]  # fmt: skip

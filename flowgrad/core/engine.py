@@ -33,7 +33,26 @@ from . import mode
 from .ops import DIFF, RAW, check_finite
 from .tensor import Tensor, as_array
 
-__all__ = ["backward", "grad", "sum_to", "queue_after_backward"]
+__all__ = ["backward", "grad", "sum_to", "queue_after_backward", "def_inplace_vjp"]
+
+# Rules that may write their result into the incoming gradient: rule(g, ans, *inputs, **params)
+# for a one-input op. The first-order walk calls one only when the engine itself allocated g
+# (a rule's fresh result, or a sum the walk made) and nothing else holds it: never the seed
+# a user passed, a gradient a rule passed through unchanged, or a view.
+INPLACE_VJPS: dict[Any, Callable[..., Any]] = {}
+
+
+def def_inplace_vjp(op: Any, rule: Callable[..., Any]) -> None:
+    """Register ``rule(g, ans, *inputs, **params)``, which may overwrite ``g``, for ``op``.
+
+    >>> import numpy as np
+    >>> from flowgrad.core.engine import INPLACE_VJPS
+    >>> from flowgrad.core.ops import REGISTRY
+    >>> REGISTRY["relu"] in INPLACE_VJPS
+    True
+    """
+    INPLACE_VJPS[op] = rule
+
 
 # Callbacks run once, when the current backward() has filled every leaf's .grad (PyTorch's
 # queue_callback): DistributedDataParallel averages the gradients across processes there.
@@ -169,6 +188,7 @@ def _run(
     ndarray = np.ndarray
     add = np.add
     clock = mode.clock  # nothing changes in place during a backward pass
+    inplace_vjps = INPLACE_VJPS
     while ready:
         t = ready.pop()
         g = grads.pop(t)
@@ -194,10 +214,15 @@ def _run(
         else:
             gins = None
         vjps = op.vjps
+        inplace = inplace_vjps.get(op) if t in owned else None
         for i in needs:
             inp = inputs[i]
-            gi = gins[i] if gins is not None else vjps[i](RAW, g, t._data, *datas, **params)
-            fresh = gi is not g
+            if inplace is not None:  # g is the walk's own buffer, held by nothing else
+                gi = inplace(g, t._data, *datas, **params)
+                fresh = True
+            else:
+                gi = gins[i] if gins is not None else vjps[i](RAW, g, t._data, *datas, **params)
+                fresh = gi is not g
             if type(gi) is not ndarray:
                 gi = np.asarray(gi)
             d = inp._data

@@ -166,13 +166,13 @@ def conv2d_op(x: Any, w: Any, stride: Any = 1, padding: Any = 0, dilation: Any =
     >>> conv2d_op(fg.ones(1, 1, 4, 4), fg.ones(2, 1, 3, 3)).shape
     (1, 2, 2, 2)
     """
-    params = {
-        "stride": _pair(stride, "stride", "conv2d"),
-        "padding": _pair(padding, "padding", "conv2d"),
-        "dilation": _pair(dilation, "dilation", "conv2d"),
-        "groups": int(groups),
-    }
-    _check_fits("conv2d", x.shape, tuple(w.shape[2:]), params["stride"], params["padding"], params["dilation"])
+    s, p, d = (
+        _pair(stride, "stride", "conv2d"),
+        _pair(padding, "padding", "conv2d"),
+        _pair(dilation, "dilation", "conv2d"),
+    )
+    _check_fits("conv2d", tuple(x.shape), tuple(w.shape[2:]), s, p, d)
+    params = {"stride": s, "padding": p, "dilation": d, "groups": int(groups)}
     return apply(CONV2D, (x, w), params)
 
 

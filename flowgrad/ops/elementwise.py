@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.engine import def_inplace_vjp
 from ..core.exports import export, xp_helper
 from ..core.ops import accepts_out, apply, defop
 from ..core.tensor import Tensor
@@ -214,6 +215,19 @@ def _relu_forward(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 RELU = defop("relu", _relu_forward, lambda xp, g, ans, x: xp.where(x > 0, g, 0))
+
+
+def _relu_grad_inplace(g: np.ndarray, ans: np.ndarray, x: np.ndarray) -> np.ndarray:
+    # The digits of where(x > 0, g, 0): NaN inputs and NaN gradients included.
+    if g.ndim == 0 or g.shape != x.shape or g.dtype != x.dtype or not g.flags.writeable:
+        return np.where(x > 0, g, 0)
+    off = np.greater(x, 0)
+    np.logical_not(off, out=off)
+    np.copyto(g, 0, where=off)
+    return g
+
+
+def_inplace_vjp(RELU, _relu_grad_inplace)
 
 
 def _leaky_forward(x: np.ndarray, negative_slope: float) -> np.ndarray:

@@ -1,0 +1,107 @@
+"""ReLU's rule writes into the incoming gradient only when the backward walk owns that buffer.
+
+Every test compares with a referee computed in the same run: the out-of-place rule
+``where(x > 0, g, 0)`` (the in-place one is switched off), or the gradient the user passed in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+
+import flowgrad as fg
+from flowgrad.core import engine
+from flowgrad.core.ops import REGISTRY
+
+RNG = np.random.default_rng(0)
+
+
+@contextlib.contextmanager
+def out_of_place() -> Iterator[None]:
+    rule = engine.INPLACE_VJPS.pop(REGISTRY["relu"])
+    try:
+        yield
+    finally:
+        engine.INPLACE_VJPS[REGISTRY["relu"]] = rule
+
+
+def grads(fn, *arrays: np.ndarray) -> list:
+    xs = [fg.tensor(a, requires_grad=True) for a in arrays]
+    fn(*xs).backward()
+    return [x.grad.numpy().copy() for x in xs]
+
+
+def both(fn, *arrays: np.ndarray) -> None:
+    fast = grads(fn, *arrays)
+    with out_of_place():
+        slow = grads(fn, *arrays)
+    for a, b in zip(fast, slow):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_inplace_rule_runs_in_a_plain_chain() -> None:
+    calls = []
+    rule = engine.INPLACE_VJPS[REGISTRY["relu"]]
+    engine.INPLACE_VJPS[REGISTRY["relu"]] = lambda *a: calls.append(1) or rule(*a)
+    try:
+        x = fg.tensor(RNG.standard_normal((4, 5)), requires_grad=True)
+        (fg.relu(x * 2) ** 2).sum().backward()
+    finally:
+        engine.INPLACE_VJPS[REGISTRY["relu"]] = rule
+    assert calls == [1]
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(x.numpy() > 0, 8 * x.numpy(), 0))
+
+
+def test_shared_and_branching_gradients_match_the_out_of_place_rule() -> None:
+    a, b = RNG.standard_normal((3, 4)), RNG.standard_normal((4, 2))
+    both(lambda x: (fg.relu(x) * 3).sum() + (fg.relu(x) ** 2).sum(), a)  # two relus of one input
+    both(lambda x: (fg.relu(x) + fg.relu(x)).sum(), a)  # add passes one g to both
+    both(lambda x: (fg.relu(fg.relu(x) * 2) * x).sum(), a)  # a relu output used twice
+    both(lambda x, w: fg.relu(fg.relu(x @ w) @ w.T).sum(), a, b)
+    both(lambda x: fg.stack([fg.relu(x), fg.relu(-x)]).sum(), a)
+    both(lambda x: fg.relu(x).sum(), a)  # the seed's broadcast view: not owned
+    both(lambda x: (lambda r: (r * r).sum() + (r * 5).mean())(fg.relu(x * 1.5)), a)
+
+
+def test_a_gradient_passed_in_is_never_written() -> None:
+    x = fg.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    seed = RNG.standard_normal((3, 4))
+    kept = seed.copy()
+    fg.relu(x).backward(gradient=seed)
+    (fg.relu(x) + 1).backward(gradient=seed)  # add hands the seed on unchanged
+    np.testing.assert_array_equal(seed, kept)
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * np.where(x.numpy() > 0, kept, 0))
+
+
+def test_retained_and_requested_gradients_are_not_masked_afterwards() -> None:
+    x = fg.tensor(RNG.standard_normal((3, 4)), requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    r = fg.relu(h)
+    (r * r).sum().backward()
+    np.testing.assert_array_equal(h.grad.numpy(), np.where(h.numpy() > 0, 2 * r.numpy(), 0))
+    x2 = fg.tensor(x.numpy(), requires_grad=True)
+    mid = x2 * 6
+    (gm,) = fg.autograd.grad((fg.relu(mid) ** 2).sum(), [mid])
+    np.testing.assert_array_equal(gm.numpy(), np.where(mid.numpy() > 0, 2 * mid.numpy(), 0))
+
+
+def test_nan_inputs_and_gradients_keep_the_out_of_place_digits() -> None:
+    a = np.array([[np.nan, -1.0, 2.0, 0.0]])
+    both(lambda x: (fg.relu(x) * 2).sum(), a)
+
+
+def test_scalars() -> None:
+    both(lambda x: fg.relu(x * 2) * 3, np.array(1.5))
+    both(lambda x: fg.relu(x * 2) * 3, np.array(-1.5))
+
+
+def test_float32_and_second_derivatives() -> None:
+    a = RNG.standard_normal((3, 4)).astype(np.float32)
+    both(lambda x: (fg.relu(x) ** 2).sum(), a)
+    x = fg.tensor(RNG.standard_normal((5,)), requires_grad=True)
+    (g,) = fg.autograd.grad((fg.relu(x) ** 3).sum(), x, create_graph=True)
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.where(x.numpy() > 0, 6 * x.numpy(), 0), rtol=1e-12)
