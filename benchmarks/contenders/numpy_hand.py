@@ -131,55 +131,56 @@ def _conv_step(problem, params: list):
     return step
 
 
-def _windows(a: np.ndarray, k: int) -> np.ndarray:
-    """(N, H, W, C) -> im2col rows (N*oh*ow, k*k*C), the (kh, kw, C) order: one strided view, one copy."""
-    n, h, w, c = a.shape
+def _im2col(a: np.ndarray, k: int) -> np.ndarray:
+    """(C, N, H, W) -> (C*k*k, N*oh*ow) im2col rows: one strided view, copied once."""
+    c, n, h, w = a.shape
     oh, ow = h - k + 1, w - k + 1
     s0, s1, s2, s3 = a.strides
-    view = np.lib.stride_tricks.as_strided(a, (n, oh, ow, k, k, c), (s0, s1, s2, s1, s2, s3), writeable=False)
-    return view.reshape(n * oh * ow, k * k * c)
+    view = np.lib.stride_tricks.as_strided(a, (c, k, k, n, oh, ow), (s0, s2, s3, s1, s2, s3), writeable=False)
+    return view.reshape(c * k * k, n * oh * ow)
 
 
 def _pool(z: np.ndarray) -> tuple:
-    """2x2 max-pool of (N, H, W, C) with ReLU after it (the same as before it): values and argmax."""
-    n, h, w, c = z.shape
-    quads = z.reshape(n, h // 2, 2, w // 2, 2, c).transpose(0, 1, 3, 5, 2, 4).reshape(n, h // 2, w // 2, c, 4)
-    idx = quads.argmax(axis=-1)[..., None]  # the first maximum of each window, as PyTorch chooses
-    pooled = np.take_along_axis(quads, idx, axis=-1)[..., 0]
+    """2x2 max-pool of (C, N, H, W), ReLU after it (the same as before it); and each window's choice."""
+    quads = [z[:, :, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+    pooled = quads[0].copy()
+    choice = np.zeros(pooled.shape, dtype=np.uint8)
+    for k in (1, 2, 3):  # a strictly greater value moves the choice on: the first maximum stays
+        np.maximum(choice, (quads[k] > pooled).view(np.uint8) * np.uint8(k), out=choice)
+        np.maximum(pooled, quads[k], out=pooled)
     np.maximum(pooled, 0, out=pooled)
-    return pooled, idx
+    return pooled, choice
 
 
-def _unpool(g: np.ndarray, idx: np.ndarray, pooled: np.ndarray) -> np.ndarray:
-    n, h, w, c = g.shape
+def _unpool(g: np.ndarray, choice: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    c, n, h, w = g.shape
     g = g * (pooled > 0)
-    quads = np.zeros((n, h, w, c, 4), dtype=g.dtype)
-    np.put_along_axis(quads, idx, g[..., None], axis=-1)
-    return quads.reshape(n, h, w, c, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(n, 2 * h, 2 * w, c)
+    out = np.empty((c, n, 2 * h, 2 * w), dtype=g.dtype)
+    for k, (i, j) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        np.multiply(g, choice == k, out=out[:, :, i::2, j::2])
+    return out
 
 
 def _lenet_step(problem, params: list):
-    # Channels last (N, H, W, C) inside, so each convolution is one (N*oh*ow, k*k*C) @ (k*k*C, O)
-    # product on rows copied from one strided view, and its output needs no transpose; the
-    # weights (O, C, k, k) are read as (k*k*C, O) and the flattened features in PyTorch's order.
+    # Activations as (C, N, H, W): each convolution is one (O, C*k*k) @ (C*k*k, N*oh*ow) product
+    # on im2col rows copied once from one strided view, whose result needs no transpose; the
+    # flattened features are put in PyTorch's (C, H, W) order for the first Linear.
     update = _Updater(params, problem.lr, problem.momentum)
 
     def step(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = params
         n = len(x)
-        xp = np.zeros((n, 32, 32, 1), dtype=x.dtype)
-        xp[:, 2:30, 2:30, 0] = x[:, 0]
-        cols1 = _windows(xp, 5)  # (N*784, 25)
-        m1 = w1.transpose(2, 3, 1, 0).reshape(25, 6)
-        z1 = (cols1 @ m1).reshape(n, 28, 28, 6)
-        z1 += b1
-        a1, idx1 = _pool(z1)  # (N, 14, 14, 6)
-        cols2 = _windows(a1, 5)  # (N*100, 150)
-        m2 = w2.transpose(2, 3, 1, 0).reshape(150, 16)
-        z2 = (cols2 @ m2).reshape(n, 10, 10, 16)
-        z2 += b2
-        a2, idx2 = _pool(z2)  # (N, 5, 5, 16)
-        f = a2.transpose(0, 3, 1, 2).reshape(n, 400)
+        xp = np.zeros((1, n, 32, 32), dtype=x.dtype)
+        xp[0, :, 2:30, 2:30] = x[:, 0]
+        cols1 = _im2col(xp, 5)  # (25, N*784)
+        z1 = (w1.reshape(6, 25) @ cols1).reshape(6, n, 28, 28)
+        z1 += b1[:, None, None, None]
+        a1, c1 = _pool(z1)  # (6, N, 14, 14)
+        cols2 = _im2col(a1, 5)  # (150, N*100)
+        z2 = (w2.reshape(16, 150) @ cols2).reshape(16, n, 10, 10)
+        z2 += b2[:, None, None, None]
+        a2, c2 = _pool(z2)  # (16, N, 5, 5)
+        f = a2.transpose(1, 0, 2, 3).reshape(n, 400)
         h3 = np.maximum(f @ w3.T + b3, 0)
         h4 = np.maximum(h3 @ w4.T + b4, 0)
         loss, g = _loss_and_grad("ce", h4 @ w5.T + b5, y)
@@ -188,16 +189,16 @@ def _lenet_step(problem, params: list):
         gw4, gb4 = g.T @ h3, g.sum(axis=0)
         g = (g @ w4) * (h3 > 0)
         gw3, gb3 = g.T @ f, g.sum(axis=0)
-        g2 = _unpool((g @ w3).reshape(n, 16, 5, 5).transpose(0, 2, 3, 1), idx2, a2).reshape(n * 100, 16)
-        gw2 = (cols2.T @ g2).reshape(5, 5, 6, 16).transpose(3, 2, 0, 1)
-        gcols = (g2 @ m2.T).reshape(n, 10, 10, 5, 5, 6)
-        ga1 = np.zeros((n, 14, 14, 6), dtype=x.dtype)
+        gz2 = _unpool((g @ w3).reshape(n, 16, 5, 5).transpose(1, 0, 2, 3), c2, a2).reshape(16, n * 100)
+        gw2 = (cols2 @ gz2.T).T.reshape(16, 6, 5, 5)
+        gcols = (w2.reshape(16, 150).T @ gz2).reshape(6, 5, 5, n, 10, 10)
+        ga1 = np.zeros((6, n, 14, 14), dtype=x.dtype)
         for i in range(5):  # col2im: one slice-add per kernel offset
             for j in range(5):
-                ga1[:, i : i + 10, j : j + 10] += gcols[:, :, :, i, j]
-        g1 = _unpool(ga1, idx1, a1).reshape(n * 784, 6)
-        gw1 = (cols1.T @ g1).reshape(5, 5, 1, 6).transpose(3, 2, 0, 1)
-        grads = [gw1, g1.sum(axis=0), gw2, g2.sum(axis=0), gw3, gb3, gw4, gb4, gw5, gb5]
+                ga1[:, :, i : i + 10, j : j + 10] += gcols[:, i, j]
+        gz1 = _unpool(ga1, c1, a1).reshape(6, n * 784)
+        gw1 = (cols1 @ gz1.T).T.reshape(6, 1, 5, 5)
+        grads = [gw1, gz1.sum(axis=1), gw2, gz2.sum(axis=1), gw3, gb3, gw4, gb4, gw5, gb5]
         for i, (p, gp) in enumerate(zip(params, grads)):
             update(i, p, gp)
         return loss

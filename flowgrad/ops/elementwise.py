@@ -214,7 +214,15 @@ def _relu_forward(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.maximum(x, 0, out=out)
 
 
-RELU = defop("relu", _relu_forward, lambda xp, g, ans, x: xp.where(x > 0, g, 0))
+def _relu_grad(xp: Any, g: Any, ans: Any, x: Any) -> Any:
+    if isinstance(g, np.ndarray) and g.ndim and g.shape == x.shape and g.dtype == x.dtype:
+        # A copy in g's own memory order: where() would write C order, a slow transposing
+        # loop for the (C, N, H, W)-ordered arrays conv2d makes.
+        return _relu_grad_inplace(g.copy(order="K"), ans, x)
+    return xp.where(x > 0, g, 0)
+
+
+RELU = defop("relu", _relu_forward, _relu_grad)
 
 
 def _relu_grad_inplace(g: np.ndarray, ans: np.ndarray, x: np.ndarray) -> np.ndarray:
