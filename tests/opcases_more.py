@@ -390,6 +390,8 @@ SCE_LABELS = [np.array([2, 0, 3]), np.array([1, -100, 3])]  # the second ignores
 GEMM_CASES = [
     *[OpCase("softmax_cross_entropy", lambda x, y=y, r=r: softmax_cross_entropy(x, fg.tensor(y), reduction=r), lambda x, y=y, r=r: sce_ref(x, y, r == "mean"), one([(3, 4)]), label=f"{r},labels={y.tolist()}") for y in SCE_LABELS for r in ("mean", "sum")],
     *[OpCase("conv2d", lambda x, w, c=c: conv2d_op(x, w, *c), lambda x, w, c=c: conv_ref(x, w, *c), [shapes], sample=each(eighths), label=f"s={c[0]},p={c[1]},d={c[2]},g={c[3]},x={shapes[0]}") for _, *c, shapes in CONVS],
+    OpCase("conv2d", lambda x, w, b: conv2d_op(x, w, 1, 1, 1, 1, b), lambda x, w, b: conv_ref(x, w, (1, 1), (1, 1), (1, 1), 1) + b.reshape(-1, 1, 1), [((2, 2, 3, 4), (3, 2, 2, 2), (3,))], sample=each(eighths), label="bias"),
+    OpCase("conv2d", lambda x, w, b: conv2d_op(x, w, 2, 0, 1, 2, b), lambda x, w, b: conv_ref(x, w, (2, 2), (0, 0), (1, 1), 2) + b.reshape(-1, 1, 1), [((1, 4, 5, 5), (2, 2, 3, 3), (2,))], sample=each(eighths), label="bias, groups"),
     *[OpCase("max_pool2d", lambda x, c=c: max_pool2d_op(x, *c), lambda x, c=c: pool_ref(x, *c), one([shape]), sample=each(distinct), label=f"k={c[0]},s={c[1]},p={c[2]},d={c[3]}") for *c, shape in POOLS],
 ]  # fmt: skip
 

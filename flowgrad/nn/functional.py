@@ -218,8 +218,9 @@ def conv2d(
             f"conv2d: input has {c} channels but the weight {weight.shape} with groups={groups} "
             f"expects {c_per_group * groups}"
         )
-    out = conv2d_op(x, weight, stride, padding, dilation, groups)
-    if bias is not None:
+    fused = bias is not None and getattr(bias, "dtype", None) == weight.dtype == x.dtype and bias.shape == (out_ch,)
+    out = conv2d_op(x, weight, stride, padding, dilation, groups, bias if fused else None)
+    if bias is not None and not fused:
         out = out + bias.reshape(1, out_ch, 1, 1)
     return out
 

@@ -71,7 +71,14 @@ def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilatio
 
 
 def _conv_forward(
-    x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple, dilation: tuple, groups: int
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    *,
+    stride: tuple,
+    padding: tuple,
+    dilation: tuple,
+    groups: int,
 ) -> np.ndarray:
     n = x.shape[0]
     o, cg, kh, kw = w.shape
@@ -81,6 +88,8 @@ def _conv_forward(
     else:
         k = cg * kh * kw
         out = np.matmul(w.reshape(groups, o // groups, k), cols.reshape(groups, k, -1)).reshape(o, -1)
+    if b is not None:  # into the GEMM's fresh result: no second full-size array
+        out += b.reshape(o, 1)
     _save(out if out.base is None else out.base, cols)
     return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
 
@@ -107,6 +116,15 @@ def _col2im(gcols: np.ndarray, shape: tuple, kernel: tuple, stride: tuple, paddi
 def _conv_composed(
     xp: Any, g: Any, needs: list, x: Any, w: Any, stride: tuple, padding: tuple, dilation: tuple, groups: int
 ) -> list:
+    out = _conv_composed_xw(xp, g, needs, x, w, stride, padding, dilation, groups)
+    if len(needs) > 2 and needs[2]:
+        out.append(g.sum(axis=(0, 2, 3)))
+    return out
+
+
+def _conv_composed_xw(
+    xp: Any, g: Any, needs: list, x: Any, w: Any, stride: tuple, padding: tuple, dilation: tuple, groups: int
+) -> list:
     # For create_graph: the same gradients from differentiable primitives.
     n, c = x.shape[:2]
     o, cg, kh, kw = w.shape
@@ -124,14 +142,25 @@ def _conv_composed(
 
 
 def _conv_rule(
-    xp: Any, g: Any, ans: Any, needs: list, x: Any, w: Any, stride: tuple, padding: tuple, dilation: tuple, groups: int
+    xp: Any,
+    g: Any,
+    ans: Any,
+    needs: list,
+    x: Any,
+    w: Any,
+    b: Any = None,
+    *,
+    stride: tuple,
+    padding: tuple,
+    dilation: tuple,
+    groups: int,
 ) -> list:
     if not isinstance(g, np.ndarray):
         return _conv_composed(xp, g, needs, x, w, stride, padding, dilation, groups)
     o, cg, kh, kw = w.shape
     k = cg * kh * kw
     grows = _g_rows(g)
-    out: list = [None, None]
+    out: list = [None, None, grows.sum(axis=1) if len(needs) > 2 and needs[2] else None]
     if needs[0]:
         if groups == 1:
             gcols = w.reshape(o, k).T @ grows
@@ -156,10 +185,12 @@ def _conv_rule(
 CONV2D = defop("conv2d", _conv_forward, vjp_all=_conv_rule)
 
 
-def conv2d_op(x: Any, w: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
-    """Cross-correlation of an (N, C, H, W) input with (O, C/groups, kh, kw) weights, no bias.
+def conv2d_op(
+    x: Any, w: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: Any = None
+) -> Tensor:
+    """Cross-correlation of an (N, C, H, W) input with (O, C/groups, kh, kw) weights, plus ``bias`` (O,).
 
-    ``flowgrad.nn.functional.conv2d`` checks the shapes and adds the bias.
+    ``flowgrad.nn.functional.conv2d`` checks the shapes and dtypes.
 
     >>> import flowgrad as fg
     >>> from flowgrad.ops.conv_gemm import conv2d_op
@@ -173,7 +204,7 @@ def conv2d_op(x: Any, w: Any, stride: Any = 1, padding: Any = 0, dilation: Any =
     )
     _check_fits("conv2d", tuple(x.shape), tuple(w.shape[2:]), s, p, d)
     params = {"stride": s, "padding": p, "dilation": d, "groups": int(groups)}
-    return apply(CONV2D, (x, w), params)
+    return apply(CONV2D, (x, w) if bias is None else (x, w, bias), params)
 
 
 def _check_fits(where: str, shape: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple) -> None:
