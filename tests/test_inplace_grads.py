@@ -105,3 +105,34 @@ def test_float32_and_second_derivatives() -> None:
     (g,) = fg.autograd.grad((fg.relu(x) ** 3).sum(), x, create_graph=True)
     g.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.where(x.numpy() > 0, 6 * x.numpy(), 0), rtol=1e-12)
+
+
+def test_slices_add_into_one_buffer_with_the_digits_of_scatter_and_add() -> None:
+    calls = []
+    rule = engine.ACCUMULATE_VJPS[REGISTRY["getitem"]]
+    engine.ACCUMULATE_VJPS[REGISTRY["getitem"]] = lambda *a, **k: calls.append(1) or rule(*a, **k)
+    a = RNG.standard_normal((6, 3, 4))
+    try:
+        fast = grads(lambda x: sum((x[t] * (t + 1)) ** 2 for t in range(6)).sum() + (x[1:3] * x[2:4]).sum(), a)
+        mask = a[0] > 0
+        fast += grads(lambda x: (x[0][mask] * 2).sum() + (x[0, :, 1] ** 3).sum() + x[0].sum(), a)
+        fast += grads(lambda x: x[np.array([0, 0, 1])].sum() + x[0].sum(), a)  # repeated: never in place
+    finally:
+        engine.ACCUMULATE_VJPS[REGISTRY["getitem"]] = rule
+    assert calls
+    saved = engine.ACCUMULATE_VJPS.pop(REGISTRY["getitem"])
+    try:
+        slow = grads(lambda x: sum((x[t] * (t + 1)) ** 2 for t in range(6)).sum() + (x[1:3] * x[2:4]).sum(), a)
+        slow += grads(lambda x: (x[0][mask] * 2).sum() + (x[0, :, 1] ** 3).sum() + x[0].sum(), a)
+        slow += grads(lambda x: x[np.array([0, 0, 1])].sum() + x[0].sum(), a)
+    finally:
+        engine.ACCUMULATE_VJPS[REGISTRY["getitem"]] = saved
+    for f, s in zip(fast, slow):
+        np.testing.assert_array_equal(f, s)
+    # the upstream gradient a slice received is not changed by the buffer it went into
+    x = fg.tensor(a, requires_grad=True)
+    y = x[0] * 1.0
+    y.retain_grad()
+    (x[0] + x[0] + y).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), np.ones((3, 4)))
+    np.testing.assert_array_equal(x.grad.numpy()[0], np.full((3, 4), 3.0))

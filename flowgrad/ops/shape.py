@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.engine import ACCUMULATE_VJPS
 from ..core.engine import sum_to as _sum_to_array
 from ..core.exports import export, xp_helper
 from ..core.ops import apply, defop
@@ -99,6 +100,23 @@ GETITEM = defop(
     lambda xp, g, ans, x, index: xp.index_scatter(g, x.shape, index),
     explain=lambda x, index: f"getitem: index {index!r} does not fit shape {x.shape}",
 )
+
+
+def _getitem_accumulate(buffer: Any, g: np.ndarray, ans: np.ndarray, x: np.ndarray, index: Any) -> bool:
+    # Basic indexing (and boolean masks) reach each element once: buffer[index] += g is exact.
+    if (
+        buffer is None
+        or buffer.shape != x.shape
+        or buffer.dtype != g.dtype
+        or not buffer.flags.writeable
+        or not _is_basic(index)
+    ):
+        return False
+    buffer[index] += g
+    return True
+
+
+ACCUMULATE_VJPS[GETITEM] = _getitem_accumulate
 INDEX_SCATTER = defop(
     "index_scatter",
     _index_scatter_forward,
