@@ -348,13 +348,17 @@ CONVS = [
     ((3, 2), (2, 2), (2, 1), (2, 1), 2, ((2, 4, 7, 6), (4, 2, 3, 2))),  # groups
     ((1, 1), (1, 1), (0, 0), (1, 1), 3, ((1, 3, 2, 3), (6, 1, 1, 1))),  # depthwise
     ((2, 2), (1, 1), (0, 0), (1, 1), 1, ((0, 2, 3, 3), (2, 2, 2, 2))),  # empty batch
+    ((3, 3), (3, 3), (0, 0), (1, 1), 1, ((1, 1, 7, 8), (2, 1, 3, 3))),  # stride as large as the kernel
+    ((2, 2), (1, 1), (1, 1), (3, 3), 1, ((1, 2, 4, 4), (1, 2, 2, 2))),  # dilation wider than the image
+    ((1, 3), (1, 2), (0, 2), (1, 1), 2, ((3, 2, 1, 5), (2, 1, 1, 3))),  # one row, groups
 ]
 # kernel, stride, padding, dilation, x shape; windows apart (one index each) and overlapping
 POOLS = [
-    ((2, 2), (2, 2), (0, 0), (1, 1), (2, 3, 4, 4)),
-    ((2, 3), (2, 3), (1, 1), (1, 1), (1, 2, 5, 7)),
-    ((3, 3), (1, 1), (1, 1), (1, 1), (2, 1, 4, 5)),  # overlapping: a pixel can win several windows
-    ((2, 2), (1, 2), (0, 1), (2, 1), (1, 2, 5, 4)),
+    ((2, 2), (2, 2), (0, 0), (1, 1), [(2, 3, 4, 4), (1, 1, 2, 2), (1, 2, 5, 3)]),
+    ((2, 3), (2, 3), (1, 1), (1, 1), [(1, 2, 5, 7), (2, 1, 2, 3)]),
+    ((3, 3), (1, 1), (1, 1), (1, 1), [(2, 1, 4, 5), (1, 2, 3, 3)]),  # overlapping: a pixel can win several windows
+    ((2, 2), (1, 2), (0, 1), (2, 1), [(1, 2, 5, 4), (2, 1, 3, 2)]),
+    ((1, 1), (1, 1), (0, 0), (1, 1), [(1, 1, 1, 1)]),
 ]
 
 
@@ -385,14 +389,22 @@ def sce_ref(x: np.ndarray, labels: np.ndarray, mean: bool) -> np.ndarray:
     return np.asarray(terms.sum() / (keep.sum() if mean else 1), dtype=x.dtype)
 
 
-SCE_LABELS = [np.array([2, 0, 3]), np.array([1, -100, 3])]  # the second ignores a sample
+SCE_SHAPES = [(1, 1), (1, 5), (2, 3), (3, 4), (4, 2), (5, 10), (8, 3), (2, 7), (6, 6), (3, 1)]
+
+
+def sce_labels(shape: tuple, ignore: bool) -> np.ndarray:
+    labels = (np.arange(shape[0]) * 7 + 1) % shape[1]
+    if ignore and shape[0] > 1:
+        labels[1] = -100  # ignored: counts for nothing
+    return labels
+
 
 GEMM_CASES = [
-    *[OpCase("softmax_cross_entropy", lambda x, y=y, r=r: softmax_cross_entropy(x, fg.tensor(y), reduction=r), lambda x, y=y, r=r: sce_ref(x, y, r == "mean"), one([(3, 4)]), label=f"{r},labels={y.tolist()}") for y in SCE_LABELS for r in ("mean", "sum")],
+    *[OpCase("softmax_cross_entropy", lambda x, i=i, r=r: softmax_cross_entropy(x, fg.tensor(sce_labels(x.shape, i)), reduction=r), lambda x, i=i, r=r: sce_ref(x, sce_labels(x.shape, i), r == "mean"), one(SCE_SHAPES), label=f"{r},ignore={i}") for i in (False, True) for r in ("mean", "sum")],
     *[OpCase("conv2d", lambda x, w, c=c: conv2d_op(x, w, *c), lambda x, w, c=c: conv_ref(x, w, *c), [shapes], sample=each(eighths), label=f"s={c[0]},p={c[1]},d={c[2]},g={c[3]},x={shapes[0]}") for _, *c, shapes in CONVS],
     OpCase("conv2d", lambda x, w, b: conv2d_op(x, w, 1, 1, 1, 1, b), lambda x, w, b: conv_ref(x, w, (1, 1), (1, 1), (1, 1), 1) + b.reshape(-1, 1, 1), [((2, 2, 3, 4), (3, 2, 2, 2), (3,))], sample=each(eighths), label="bias"),
     OpCase("conv2d", lambda x, w, b: conv2d_op(x, w, 2, 0, 1, 2, b), lambda x, w, b: conv_ref(x, w, (2, 2), (0, 0), (1, 1), 2) + b.reshape(-1, 1, 1), [((1, 4, 5, 5), (2, 2, 3, 3), (2,))], sample=each(eighths), label="bias, groups"),
-    *[OpCase("max_pool2d", lambda x, c=c: max_pool2d_op(x, *c), lambda x, c=c: pool_ref(x, *c), one([shape]), sample=each(distinct), label=f"k={c[0]},s={c[1]},p={c[2]},d={c[3]}") for *c, shape in POOLS],
+    *[OpCase("max_pool2d", lambda x, c=c: max_pool2d_op(x, *c), lambda x, c=c: pool_ref(x, *c), one(shapes), sample=each(distinct), label=f"k={c[0]},s={c[1]},p={c[2]},d={c[3]}") for *c, shapes in POOLS],
 ]  # fmt: skip
 
 
