@@ -29,23 +29,12 @@ import pytest
 import flowgrad as fg
 from flowgrad.core.ops import REGISTRY
 
-from .opcases import CASES as ELEMENTWISE_CASES
+from .op_table import CASES, run
 from .opcases import OpCase
-from .opcases_fft import CASES as FFT_CASES
-from .opcases_linalg import CASES as LINALG_CASES
-from .opcases_math import CASES as MATH_CASES
-from .opcases_more import CASES as MORE_CASES
-from .opcases_scipy import CASES as SCIPY_CASES
-from .opcases_torch import CASES as TORCH_API_CASES
-from .opcases_windows import CASES as WINDOW_CASES
 from .torch_twin import DTYPES, compare, leaves
 
 pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kernels by make test
 
-CASES: list[OpCase] = (
-    ELEMENTWISE_CASES + MORE_CASES + WINDOW_CASES + LINALG_CASES + MATH_CASES + SCIPY_CASES + TORCH_API_CASES
-    + FFT_CASES
-)  # fmt: skip
 EPS = 1e-6
 RTOL, ATOL = 1e-6, 1e-8
 
@@ -94,14 +83,6 @@ def cast(a: np.ndarray, dtype: type) -> np.ndarray:
 
 def tensors(arrays: list[np.ndarray], gi: tuple, dtype: type = np.float64) -> list[fg.Tensor]:
     return [fg.tensor(cast(a, dtype), requires_grad=i in gi) for i, a in enumerate(arrays)]
-
-
-def run(case: OpCase, ts: list[fg.Tensor]) -> fg.Tensor:
-    """The row's output; a tuple's float outputs joined into one vector."""
-    out = case.fn(*ts)
-    if not isinstance(out, (tuple, list)):
-        return out
-    return fg.cat([fg.reshape(o, -1) for o in out if np.dtype(o.dtype).kind == "f"])
 
 
 def first_grads(case: OpCase, arrays: list[np.ndarray], gi: tuple, w: np.ndarray, dtype: type = np.float64) -> list:

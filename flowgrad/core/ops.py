@@ -76,7 +76,10 @@ def accepts_out(fn: Callable[..., Any]) -> Callable[..., Any]:
 class Op:
     """One primitive: a name, a NumPy forward, and its gradient rules."""
 
-    __slots__ = ("name", "forward", "vjps", "vjp_all", "explain", "backward_name", "differentiable")
+    __slots__ = (
+        "name", "forward", "vjps", "vjp_all", "explain", "backward_name", "differentiable",
+        "vjp_in_place", "vjp_add_into",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -85,12 +88,18 @@ class Op:
         vjps: tuple[Callable[..., Any] | None, ...] = (),
         vjp_all: Callable[..., Any] | None = None,
         explain: Callable[..., str | None] | None = None,
+        vjp_in_place: Callable[..., Any] | None = None,
+        vjp_add_into: Callable[..., bool] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.vjp_all = vjp_all
         self.explain = explain
+        # Faster first-order forms of a one-input rule, used by the backward walk when it may
+        # (see defop): they must give the very numbers vjps[0] gives.
+        self.vjp_in_place = vjp_in_place
+        self.vjp_add_into = vjp_add_into
         # Ops with no rules (comparisons, argmax) never record a node.
         self.differentiable = vjp_all is not None or any(v is not None for v in vjps)
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
@@ -126,16 +135,31 @@ def defop(
     *vjps: Callable[..., Any] | None,
     vjp_all: Callable[..., Any] | None = None,
     explain: Callable[..., str | None] | None = None,
+    vjp_in_place: Callable[..., Any] | None = None,
+    vjp_add_into: Callable[..., bool] | None = None,
 ) -> Op:
     """Register a primitive. ``vjps[i]`` is the rule for input ``i`` (None: no gradient).
 
     ``vjp_all(xp, g, ans, wanted, *inputs, **params)`` serves ops with any
     number of inputs (concatenate, stack, einsum) and returns one gradient per
     input (None where ``wanted[i]`` is false).
+
+    Two optional first-order forms of a one-input op's rule save memory traffic in training
+    steps; each must give exactly what ``vjps[0]`` gives (tests/test_inplace_grads.py):
+    ``vjp_in_place(g, ans, *inputs, **params)`` may overwrite ``g``: the walk calls it only when
+    it allocated ``g`` itself and nothing else holds it (ReLU's mask multiplies in place);
+    ``vjp_add_into(buffer, g, ans, *inputs, **params)`` adds the input's gradient into the
+    walk's own gradient buffer for that input and returns True, or returns False to decline
+    (getitem adds a slice there, so T slices of one tensor cost O(T) in backward, not O(T^2)).
+
+    >>> import numpy as np
+    >>> from flowgrad.core.ops import REGISTRY
+    >>> REGISTRY["relu"].vjp_in_place is not None, REGISTRY["getitem"].vjp_add_into is not None
+    (True, True)
     """
     if name in REGISTRY:
         raise FlowgradError(f"defop: an op named {name!r} is already registered")
-    op = Op(name, forward, tuple(vjps), vjp_all, explain)
+    op = Op(name, forward, tuple(vjps), vjp_all, explain, vjp_in_place, vjp_add_into)
     REGISTRY[name] = op
     return op
 
