@@ -67,6 +67,10 @@ class SGD(Optimizer):
         )
         super().__init__(params, defaults)
 
+    # fg.compile writes the plain update (no momentum, weight decay or maximize) into the compiled
+    # step (core/fusion.py, sgd_update), reading the learning rate on every call.
+    _compiled_update = "sgd"
+
     def _update(self, group: dict) -> None:
         lr, momentum, dampening, nesterov = group["lr"], group["momentum"], group["dampening"], group["nesterov"]
         if not (momentum or group["weight_decay"] or group["maximize"]):  # plain SGD: the small-model hot path
