@@ -8,6 +8,7 @@ printed beside them. Results also go to a JSON file.
     python -m benchmarks                         # every case, one thread
     python -m benchmarks --threads 2 --cases tiny,large
     python -m benchmarks --quick --cases tiny --contenders numpy,flowgrad
+    python -m benchmarks --cases time-to-accuracy  # flowgrad train vs PyTorch vs scikit-learn
 """
 
 from __future__ import annotations
@@ -22,21 +23,21 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import problems
+from . import problems, time_to_accuracy
 from .contenders import CONTENDERS, unavailable
 from .report import case_table, format_rounds, format_targets, targets
 from .runner import OtherLoad, WorkerError, run_worker_once, time_case, time_imports
 
-CASES = (*problems.TIMED, "import", "memory")
+CASES = (*problems.TIMED, "import", "memory", "time-to-accuracy")
 # Timing: `rounds` rounds of one block (about `block` seconds) per contender, after `warmup` seconds;
 # `pause` seconds between two blocks, `pause_threaded` with several threads (idle BLAS and OpenMP
 # threads spin for up to ~0.2 s after their work and would slow the next contender down); a round
 # that other programs disturbed is run again once they have been quiet for `busy_pause` seconds, for
 # at most `max_wait` seconds of waiting per case.
 FULL = dict(rounds=15, block=0.2, warmup=0.5, pause=0.02, pause_threaded=0.3, max_wait=900, busy_pause=2.0)
-FULL.update(imports=10, gemm=2048, depth_steps=3)
+FULL.update(imports=10, gemm=2048, depth_steps=3, tta_repeats=5)
 QUICK = dict(rounds=3, block=0.02, warmup=0.05, pause=0.005, pause_threaded=0.05, max_wait=0, busy_pause=0)
-QUICK.update(imports=3, gemm=1024, depth_steps=1)
+QUICK.update(imports=3, gemm=1024, depth_steps=1, tta_repeats=1)
 NOTES = {
     "conv": [
         "hand NumPy: im2col in pooling-window order, one GEMM; HIPS autograd: the same im2col (nine "
@@ -102,6 +103,9 @@ class Session:
     def run(self, name: str) -> dict:
         if name == "import":
             return self.imports()
+        if name == "time-to-accuracy":  # scikit-learn is not a step contender: it runs when installed
+            chosen = [c for c in ("flowgrad", "torch") if c in self.args.contenders] + ["sklearn"]
+            return time_to_accuracy.run(self.args.threads, self.settings["tta_repeats"], chosen)
         return self.memory() if name == "memory" else self.timed(name)
 
     def timed(self, name: str) -> dict:
