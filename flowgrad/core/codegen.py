@@ -10,6 +10,7 @@ that what a compiled step does can be read.
 from __future__ import annotations
 
 import builtins
+import functools
 import operator
 import types
 from collections.abc import Callable
@@ -47,7 +48,8 @@ class Generator:
         self.lines = [f"def replay({params}):"]
         # The externals are read on entry, unless an opaque call (zero_grad) comes first and re-reads them.
         first = tracer.steps[0] if tracer.steps else None
-        body = [] if first is not None and first[4] and not self._fusable_opaque(first[0]) else self.refresh()
+        generic = first is not None and first[4] and not (self._fusable_opaque(first[0]) or self._zero_grad(first[0]))
+        body = [] if generic else self.refresh()
         for i, (fn, args, kw, dst, opaque) in enumerate(tracer.steps):
             if opaque:
                 body += self.opaque(i, fn)
@@ -105,6 +107,15 @@ class Generator:
     def _fusable_opaque(fn: Any) -> bool:
         return getattr(fn, "__name__", "") == "_update_all" and getattr(fn, "__self__", None) is not None
 
+    @staticmethod
+    def _zero_grad(fn: Any) -> bool:
+        """``Optimizer.zero_grad(set_to_none=True)`` as the base class defines it."""
+        if not (isinstance(fn, functools.partial) and fn.args == (True,) and not fn.keywords):
+            return False
+        owner = getattr(fn.func, "__self__", None)
+        method = getattr(type(owner), "_zero_grad", None)
+        return getattr(method, "__qualname__", "") == "Optimizer._zero_grad" and hasattr(owner, "param_groups")
+
     def opaque(self, i: int, fn: Any) -> list[str]:
         owner = getattr(fn, "__self__", None)
         if self._fusable_opaque(fn):
@@ -112,6 +123,11 @@ class Generator:
             if lines is not None:  # updates arrays in place: nothing to re-read
                 self.fused += 1
                 return lines
+        if self._zero_grad(fn):  # every parameter's .grad to None; no array changes
+            return [
+                f"for _g in {self.bind('o', fn.func.__self__)}.param_groups:",
+                "    for _p in _g['params']: _p.grad = None",
+            ]
         return [f"{self.bind('f', fn)}()", *self.refresh()]  # it may rebind tensors' arrays: re-read them
 
     def store(self, i: int, fn: Any, args: list[int]) -> list[str]:
@@ -124,7 +140,9 @@ class Generator:
     def call(self, i: int, fn: Any, args: list[int], kw: dict, dst: int | None, buffered: bool) -> str:
         parts = self.names(args) + [f"{k}={self.name(s)}" for k, s in kw.items()]
         if buffered:
-            parts.append(f"out={self.buf(self.tracer.keep[dst])}")
+            out = self.buf(self.tracer.keep[dst])
+            positional = isinstance(fn, np.ufunc) and fn not in (np.minimum, np.maximum)  # those two deprecate it
+            parts.append(out if positional else f"out={out}")
         expr = f"{self.bind('f', fn)}({', '.join(parts)})"
         return expr if dst is None else f"v{dst} = {expr}"
 

@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
-# An emitter: (dst, args, kw, values, fresh, buf) -> source lines, or None where it does not apply.
-# dst and args are variable names; values the traced argument values (shapes, dtypes, constants);
+# An emitter: (dst, args, kw, values, fresh, buf, like) -> source lines, or None where it does not
+# apply. dst and args are variable names (constants of the trace are named c<slot>); values the traced argument values (shapes, dtypes, constants);
 # fresh says the result must be a new array each call (it outlives the call); buf(value) binds a
-# buffer like ``value`` (an array), allocated once, or the value itself (a scalar), and returns its name.
+# buffer like ``value`` (an array), allocated once, or the value itself (a scalar), and returns its name;
+# like is the traced result. Ufuncs take ``out`` as their last positional argument (no keyword parsing).
 Emitter = Callable[..., "list[str] | None"]
 
 
@@ -37,13 +38,13 @@ def _floats(*values: Any) -> bool:
 def _sigmoid_forward(dst: str, a: list, kw: dict, vals: list, fresh: bool, buf: Callable, like: Any) -> Any:
     if kw or len(a) != 1 or not _floats(vals[0]):
         return None
-    out = "" if fresh else f", out={buf(vals[0])}"
+    out = "" if fresh else f", {buf(vals[0])}"
     return [
         f"{dst} = negative({a[0]}{out})",
-        f"minimum({dst}, {buf(_CAPS[vals[0].dtype.char])}, out={dst})",
-        f"exp({dst}, out={dst})",
-        f"add({dst}, 1, out={dst})",
-        f"reciprocal({dst}, out={dst})",
+        f"minimum({dst}, {buf(_CAPS[vals[0].dtype.char])}, out={dst})",  # positional out: deprecated for minimum
+        f"exp({dst}, {dst})",
+        f"add({dst}, 1, {dst})",
+        f"reciprocal({dst}, {dst})",
     ]
 
 
@@ -53,37 +54,37 @@ def _sigmoid_rule(dst: str, a: list, kw: dict, vals: list, fresh: bool, buf: Cal
         return None
     g, ans = a[0], a[1]
     t = buf(vals[1])
-    out = "" if fresh else f", out={buf(vals[1])}"
-    return [f"{dst} = multiply({g}, {ans}{out})", f"subtract(1, {ans}, out={t})", f"multiply({dst}, {t}, out={dst})"]
+    out = "" if fresh else f", {buf(vals[1])}"
+    return [f"{dst} = multiply({g}, {ans}{out})", f"subtract(1, {ans}, {t})", f"multiply({dst}, {t}, {dst})"]
 
 
 def _linear_forward(dst: str, a: list, kw: dict, vals: list, fresh: bool, buf: Callable, like: Any) -> Any:
     x, w, b = vals
     if kw or not (type(x) is np.ndarray and type(w) is np.ndarray and w.ndim == 2) or like is None:
         return None
-    out = "" if fresh else f", out={buf(like)}"
+    out = "" if fresh else f", {buf(like)}"
     lines = [f"{dst} = matmul({a[0]}, {a[1]}.T{out})"]
     if b is not None:
-        lines.append(f"add({dst}, {a[2]}, out={dst})")
+        lines.append(f"add({dst}, {a[2]}, {dst})")
     return lines
 
 
 def _linear_grad_x(dst: str, a: list, kw: dict, vals: list, fresh: bool, buf: Callable, like: Any) -> Any:
-    out = "" if fresh or like is None else f", out={buf(like)}"
+    out = "" if fresh or like is None else f", {buf(like)}"
     return None if kw else [f"{dst} = matmul({a[0]}, {a[3]}{out})"]
 
 
 def _linear_grad_w(dst: str, a: list, kw: dict, vals: list, fresh: bool, buf: Callable, like: Any) -> Any:
     if kw or not (type(vals[2]) is np.ndarray and vals[2].ndim == 2 and vals[0].ndim == 2):
         return None
-    out = "" if fresh or like is None else f", out={buf(like)}"
+    out = "" if fresh or like is None else f", {buf(like)}"
     return [f"{dst} = matmul({a[0]}.T, {a[2]}{out})"]
 
 
 def _linear_grad_b(dst: str, a: list, kw: dict, vals: list, fresh: bool, buf: Callable, like: Any) -> Any:
     if kw or not (type(vals[0]) is np.ndarray and vals[0].ndim == 2):
         return None
-    out = "" if fresh or like is None else f", out={buf(like)}"
+    out = "" if fresh or like is None else f", None, {buf(like)}"
     return [f"{dst} = add_reduce({a[0]}, 0{out})"]
 
 
@@ -91,7 +92,7 @@ def _squared_error_forward(dst: str, a: list, kw: dict, vals: list, fresh: bool,
     if set(kw) != {"reduction"} or kw["reduction"] not in ("mean", "sum") or not _floats(vals[0], vals[1]):
         return None
     d, sq = buf(vals[0]), buf(vals[0])
-    lines = [f"subtract({a[0]}, {a[1]}, out={d})", f"multiply({d}, {d}, out={sq})"]
+    lines = [f"subtract({a[0]}, {a[1]}, {d})", f"multiply({d}, {d}, {sq})"]
     if kw["reduction"] == "sum" or vals[0].size == 0:
         return None if vals[0].size == 0 else [*lines, f"{dst} = asarray(add_reduce({sq}, None))"]
     # mean_of_all: the float sum divided by an intp count, back in the sum's dtype
@@ -107,14 +108,18 @@ def _squared_error_rule(dst: str, a: list, kw: dict, vals: list, fresh: bool, bu
     if type(g) is not np.ndarray or g.ndim or not isinstance(needs, list):
         return None
     d, half = buf(x), buf(x)
-    lines = [f"subtract({a[3]}, {a[4]}, out={d})"]
+    lines = [f"subtract({a[3]}, {a[4]}, {d})"]
     scale = a[0]
     if kw["reduction"] == "mean":
-        lines.append(f"_s = true_divide({a[0]}, {max(math.prod(x.shape), 1)})")
-        scale = "_s"
-    lines.append(f"multiply({scale}, {d}, out={half})")
+        count = max(math.prod(x.shape), 1)
+        if a[0].startswith("c"):  # the seed, a constant of the trace: divided once, here
+            scale = buf(np.true_divide(g, count))
+        else:
+            lines.append(f"_s = true_divide({a[0]}, {count})")
+            scale = "_s"
+    lines.append(f"multiply({scale}, {d}, {half})")
     gd = "_gd"
-    lines.append(f"{gd} = add({half}, {half}" + ("" if fresh else f", out={buf(x)}") + ")")
+    lines.append(f"{gd} = add({half}, {half}" + ("" if fresh else f", {buf(x)}") + ")")
     first = gd if needs[0] else "None"
     second = f"negative({gd})" if needs[1] else "None"
     lines.append(f"{dst} = [{first}, {second}]")
@@ -257,5 +262,5 @@ def sgd_update(owner: Any, name: str, buf: Callable) -> list[str] | None:
                 lines.append("        subtract_scaled(_p._data, _lr, _q._data)")
             else:
                 b = buf(p._data)
-                lines.append(f"        _d = _p._data; multiply(_q._data, _lr, out={b}); subtract(_d, {b}, out=_d)")
+                lines.append(f"        _d = _p._data; multiply(_q._data, _lr, {b}); subtract(_d, {b}, _d)")
     return [*lines, "else:", f"    {name}._update_all()"]
