@@ -96,8 +96,8 @@ def _squared_error_forward(dst: str, a: list, kw: dict, vals: list, fresh: bool,
     if kw["reduction"] == "sum" or vals[0].size == 0:
         return None if vals[0].size == 0 else [*lines, f"{dst} = asarray(add_reduce({sq}, None))"]
     # mean_of_all: the float sum divided by an intp count, back in the sum's dtype
-    kind = "float32" if vals[0].dtype == np.float32 else "float64"
-    return [*lines, f"{dst} = asarray({kind}(add_reduce({sq}, None) / {buf(np.intp(vals[0].size))}))"]
+    mean = f"add_reduce({sq}, None) / {buf(np.intp(vals[0].size))}"  # a float64 quotient
+    return [*lines, f"{dst} = asarray({'float32(' + mean + ')' if vals[0].dtype == np.float32 else mean})"]
 
 
 def _squared_error_rule(dst: str, a: list, kw: dict, vals: list, fresh: bool, buf: Callable, like: Any) -> Any:
