@@ -84,7 +84,7 @@ def test_sigmoid_mse_linear_and_sgd_chains_are_fused_and_bit_identical(dtype, re
     assert source.count("reciprocal(") == 2  # both sigmoid forwards, written out
     assert "subtract(1, " in source  # sigmoid's rule
     assert "add_reduce(" in source  # the squared error's sum, the bias gradients
-    assert "_lr = _gs[0]['lr']" in source  # the SGD update, inline
+    assert "_lr = _g['lr']" in source  # the SGD update, inline
     assert _plan(compiled[2]).fused >= 10
 
 

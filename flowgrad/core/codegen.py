@@ -56,7 +56,9 @@ class Generator:
             elif fn is _store_leaf_grad and len(args) == 4:
                 body += self.store(i, fn, args)
             elif fn is operator.getitem and len(args) == 2 and not kw and dst is not None:
-                body.append(f"v{dst} = {self.name(args[0])}[{self.name(args[1])}]")
+                index = tracer.template[args[1]] if args[1] not in self.written else None
+                key = repr(index) if type(index) is int else self.name(args[1])  # a literal index: no lookup
+                body.append(f"v{dst} = {self.name(args[0])}[{key}]")
             else:
                 emit = emitters.get(fusion.key_of(fn))
                 lines = None

@@ -113,11 +113,16 @@ def _squared_error_rule(dst: str, a: list, kw: dict, vals: list, fresh: bool, bu
     if kw["reduction"] == "mean":
         count = max(math.prod(x.shape), 1)
         if a[0].startswith("c"):  # the seed, a constant of the trace: divided once, here
-            scale = buf(np.true_divide(g, count))
+            folded = np.true_divide(g, count)
+            unit = folded == 1.0 and np.result_type(folded, x) == x.dtype  # 1.0 * d is d, bit for bit
+            scale = "1.0" if unit else buf(folded)
         else:
             lines.append(f"_s = true_divide({a[0]}, {count})")
             scale = "_s"
-    lines.append(f"multiply({scale}, {d}, {half})")
+    if scale == "1.0":
+        half = d
+    else:
+        lines.append(f"multiply({scale}, {d}, {half})")
     gd = "_gd"
     lines.append(f"{gd} = add({half}, {half}" + ("" if fresh else f", {buf(x)}") + ")")
     first = gd if needs[0] else "None"
@@ -255,7 +260,7 @@ def sgd_update(owner: Any, name: str, buf: Callable) -> list[str] | None:
         test.append(f"type({g}['lr']) is float and len({g}['params']) == {len(group['params'])}")
     lines = [f"_gs = {name}.param_groups", f"if {' and '.join(test)}:"]
     for i, group in enumerate(groups):
-        lines += [f"    _lr = _gs[{i}]['lr']", f"    _ps = _gs[{i}]['params']"]
+        lines += [f"    _g = _gs[{i}]", "    _lr = _g['lr']", "    _ps = _g['params']"]
         for j, p in enumerate(group["params"]):
             lines += [f"    _p = _ps[{j}]", "    _q = _p.grad", "    if _q is not None:"]
             if p._data.size > _BLOCK:  # block by block through a small buffer, as the optimizer does
