@@ -47,6 +47,10 @@ NOTES = {
         "hand NumPy: im2col in pooling-window order, one GEMM; HIPS autograd: the same im2col (nine "
         "shifted views of the padded input) under autograd; JAX: lax.conv_general_dilated",
     ],
+    "lenet": [
+        "hand NumPy: activations as (C, N, H, W), im2col rows from one strided view and one GEMM per "
+        "convolution, ReLU after pooling; HIPS autograd: 25 shifted slices stacked and one einsum",
+    ],
     "large": ["FLOPs per step counted as 3 x 2*B*(784*1024 + 1024*1024 + 1024*10)"],
 }
 

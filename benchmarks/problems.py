@@ -18,7 +18,7 @@ import numpy as np
 class Problem:
     name: str
     title: str
-    arch: str  # "mlp" or "conv"
+    arch: str  # "mlp", "conv" (the digits net) or "lenet"
     loss: str  # "mse" or "ce" (softmax cross-entropy over integer labels)
     lr: float
     momentum: float = 0.0
@@ -31,7 +31,7 @@ class Problem:
 
     @property
     def batch(self) -> int:
-        return len(self.batches[0][0])
+        return len(self.batches[0][1])
 
     def flops_per_step(self) -> float:
         """2*B*sum(in*out) for the forward pass of an MLP, twice that for the backward pass."""
@@ -232,6 +232,28 @@ def lenet() -> Problem:
     )
 
 
+def lstm() -> Problem:
+    # One LSTM layer (PyTorch's gate order i, f, g, o) over 32 steps, a Linear head on the last state.
+    rng = np.random.default_rng(9)
+    seq, batch, features, hidden = 32, 16, 32, 64
+    x = rng.standard_normal((seq, 4 * batch, features)).astype(np.float32)
+    y = rng.integers(0, 10, 4 * batch).astype(np.int64)
+    bound = 1 / np.sqrt(hidden)
+    shapes = [(4 * hidden, features), (4 * hidden, hidden), (4 * hidden,), (4 * hidden,), (10, hidden), (10,)]
+    params = [rng.uniform(-bound, bound, s).astype(np.float32) for s in shapes]
+    batches = [(x[:, i : i + batch], y[i : i + batch]) for i in range(0, 4 * batch, batch)]
+    return Problem(
+        "lstm",
+        "LSTM(32, 64), 1 layer, sequence 32 (time first), Linear(64, 10) on the last state, batch 16, "
+        "cross-entropy, SGD lr 0.01, float32",
+        "lstm",
+        "ce",
+        1e-2,
+        params=params,
+        batches=[(np.ascontiguousarray(a), b) for a, b in batches],
+    )
+
+
 TIMED = {
     "tiny": tiny,
     "medium": medium,
@@ -240,4 +262,5 @@ TIMED = {
     "deep": deep,
     "conv": conv,
     "lenet": lenet,
+    "lstm": lstm,
 }

@@ -157,7 +157,7 @@ def targets(case: dict) -> list:
     if name in ("tiny", "medium"):
         return [
             _speed_target(case, "flowgrad eager time <= 0.5 x PyTorch eager's", "flowgrad", "torch", 0.5),
-            _speed_target(case, "flowgrad compiled time <= 1.5 x hand NumPy's", "flowgrad-compiled", "numpy", 1.5),
+            _speed_target(case, "flowgrad compiled time <= 1.0 x hand NumPy's", "flowgrad-compiled", "numpy", 1.0),
             _speed_target(case, "flowgrad compiled faster than JAX jit", "flowgrad-compiled", "jax", 1 - 1e-9),
         ]
     if name == "large":

@@ -4,8 +4,8 @@ VERSION = "1.9.1"
 
 # autograd's test files for the NumPy and SciPy gradient surface. Not run: test_core,
 # test_direct, test_builtins, test_vspaces, test_tests, test_performance (autograd's internals:
-# boxes, vspaces, its tracer), test_complex and test_fft (complex numbers), test_truediv and
-# test_ufunc_dispatch (they pass, but test autograd's own dispatch).
+# boxes, vspaces, its tracer), test_truediv and test_ufunc_dispatch (they pass, but test
+# autograd's own dispatch).
 TEST_FILES = [
     "test_numpy.py",
     "test_systematic.py",
@@ -21,9 +21,11 @@ TEST_FILES = [
     "test_logic.py",
     "test_misc.py",
     "test_scipy.py",
+    "test_fft.py",
+    "test_complex.py",
 ]
 
-COMPLEX = "complex numbers: flowgrad differentiates real numbers only"
+COMPLEX = "complex values where flowgrad has no complex rule (refused with a clear error, never a number)"
 WHERE_TYPES = (
     "autograd's where turns results on Python inputs into Python objects (.tolist()); "
     "flowgrad.numpy.where on plain values is NumPy's where, which gives arrays"
@@ -33,17 +35,18 @@ EXCLUDED_TESTS: dict[str, str] = {
     "test_wrappers.py::test_deprecated_defvjp_wrapper": "autograd 1.1's deprecated primitive.defvjp method",
     "test_wrappers.py::test_deprecated_defvjp_is_zero_wrapper": "autograd 1.1's deprecated primitive.defvjp_is_zero",
     "test_wrappers.py::test_deprecated_quick_grad_check_wrapper": "autograd's deprecated util.quick_grad_check",
-    "test_wrappers.py::test_dtypes": COMPLEX + " (its clongdouble case; the float ones pass)",
     "test_wrappers.py::test_custom_where_dtypes[int-True-1-2]": WHERE_TYPES,
     "test_wrappers.py::test_custom_where_dtypes[float-True-3.0-4.0]": WHERE_TYPES,
     "test_wrappers.py::test_custom_where_dtypes[float-False-1-2.0]": WHERE_TYPES,
     "test_wrappers.py::test_custom_where_dtypes[list-True-x3-y3]": WHERE_TYPES,
     "test_wrappers.py::test_wrapped_name_and_docs": "asserts the wording of autograd's own docstrings",
-    "test_graphs.py::test_complex_mutating_outgrad_from_indexing": COMPLEX,
     "test_linalg.py::test_pinv": "calls autograd's private np.linalg._dot and np.linalg.T (the pinv checks before pass)",
-    "test_linalg.py::test_eig_real": COMPLEX + " (a real matrix's eigenvalues are complex in general)",
+    "test_linalg.py::test_eig_real": COMPLEX + " (eig of a real matrix with complex eigenvalues)",
     "test_logic.py::test_unimplemented_falseyness": "edits autograd.core.primitive_vjps, autograd's internal registry",
-    "test_misc.py::test_flatten_complex": COMPLEX,
+    "test_fft.py::test_rfftn_odd_not_implemented": (
+        "asserts autograd's refusal of odd last-axis lengths in rfftn; flowgrad differentiates them "
+        "(checked against central differences in tests/test_complex_grad.py)"
+    ),
     "test_scipy.py::test_sqrtm": COMPLEX + " (random symmetric matrices have negative eigenvalues)",
 }
 

@@ -111,7 +111,7 @@ def run_tests(run: Path) -> list[str]:
     lines = complex_log.read_text().splitlines() if complex_log.exists() else []
     print(
         f"  tests: {totals['passed']} passed, {totals['excluded']} excluded; {len(lines)} complex-valued checks "
-        "inside passing tests were not run (flowgrad differentiates real numbers only)"
+        "inside passing tests were refused by flowgrad with a clear error (ops with no complex rule)"
     )
     return problems
 

@@ -69,6 +69,7 @@ from .core.transforms import (
     grad_named,
     hessian_tensor_product,
     hessian_vector_product,
+    holomorphic_grad,
     make_ggnvp,
     make_hvp,
     make_jvp,

@@ -96,20 +96,40 @@ class Primitive:
                 finally:
                     state.transform_depth = depth
 
-            rules = tuple(self._rule(p, traced) for p in traced)
-            op = self._ops[traced] = Op(name, forward, rules)
+            if self.vjp_argnums is not None and not self.vjps and self.vjp_argnum is None:
+                # One call for every argument that needs a gradient (odeint's adjoint solves once)
+                op = Op(name, forward, vjp_all=self._rule_all(traced))
+            else:
+                op = Op(name, forward, tuple(self._rule(p, traced) for p in traced))
+            self._ops[traced] = op
         return op
+
+    def _rule_all(self, traced: tuple) -> Callable[..., Any]:
+        def rule(xp: Any, g: Any, ans: Any, needs: list, *datas: Any, rest: tuple, kw: dict) -> list:
+            positions = tuple(p for p, need in zip(traced, needs) if need)
+            assert self.vjp_argnums is not None
+            grads = iter(self.vjp_argnums(positions, ans, _merge(datas, traced, rest), kw)(g))
+            out: list = []
+            for p, need, data in zip(traced, needs, datas):
+                out.append(self._shaped(p, next(grads), data) if need else None)
+            return out
+
+        return rule
+
+    def _shaped(self, position: int, grad: Any, data: Any) -> Any:
+        given, expected = np.shape(getattr(grad, "_data", grad)), np.shape(data)
+        if given != expected:  # the engine would broadcast or fail far from the cause
+            raise ShapeError(
+                f"{self}: the derivative rule for argument {position} gave shape {given}, "
+                f"but the argument has shape {expected}"
+            )
+        return grad
 
     def _rule(self, position: int, traced: tuple) -> Callable[..., Any]:
         def rule(xp: Any, g: Any, ans: Any, *datas: Any, rest: tuple, kw: dict) -> Any:
-            grad = derivative(xp, g, ans, *datas, rest=rest, kw=kw)
-            given, expected = np.shape(getattr(grad, "_data", grad)), np.shape(datas[traced.index(position)])
-            if given != expected:  # the engine would broadcast or fail far from the cause
-                raise ShapeError(
-                    f"{self}: the derivative rule for argument {position} gave shape {given}, "
-                    f"but the argument has shape {expected}"
-                )
-            return grad
+            return self._shaped(
+                position, derivative(xp, g, ans, *datas, rest=rest, kw=kw), datas[traced.index(position)]
+            )
 
         def derivative(xp: Any, g: Any, ans: Any, *datas: Any, rest: tuple, kw: dict) -> Any:
             args = _merge(datas, traced, rest)
@@ -175,16 +195,21 @@ def defvjp(prim: Any, *vjpmakers: Callable[..., Any] | None, argnums: Any = None
     for n, maker in zip(argnums if argnums is not None else range(len(vjpmakers)), vjpmakers):
         if maker is not None:
             p.vjps[n] = maker
+    p._ops.clear()  # an op made before carries the rules it was made with
 
 
 def defvjp_argnum(prim: Any, vjpmaker: Callable[..., Any]) -> None:
     """One maker for every argument: ``vjpmaker(argnum, ans, args, kwargs)`` returns ``g -> gradient``."""
-    _check(prim, "defvjp_argnum").vjp_argnum = vjpmaker
+    p = _check(prim, "defvjp_argnum")
+    p.vjp_argnum = vjpmaker
+    p._ops.clear()
 
 
 def defvjp_argnums(prim: Any, vjpmaker: Callable[..., Any]) -> None:
     """``vjpmaker(argnums, ans, args, kwargs)`` returns ``g -> (gradient per argnum)``."""
-    _check(prim, "defvjp_argnums").vjp_argnums = vjpmaker
+    p = _check(prim, "defvjp_argnums")
+    p.vjp_argnums = vjpmaker
+    p._ops.clear()  # ops made before this rule was given carry per-argument rules
 
 
 def defjvp(prim: Any, *jvpmakers: Any, argnums: Any = None) -> None:

@@ -22,7 +22,6 @@ import numpy as np
 from .core.tensor import Tensor
 from .core.transforms import make_jvp, make_vjp
 from .errors import FlowgradError
-from .misc.flatten import flatten
 
 __all__ = ["check_grads", "combo_check", "check_equivalent", "scalar_close", "check_vjp", "check_jvp"]
 
@@ -58,27 +57,58 @@ def _structure(value: Any) -> Any:
     return np.shape(_plain(value))
 
 
+def _leaves(value: Any) -> list:
+    """The arrays of a (nested) dict/list/tuple, in a fixed order (dicts by sorted key)."""
+    if isinstance(value, dict):
+        return [leaf for k in sorted(value) for leaf in _leaves(value[k])]
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [np.asarray(_plain(value))]
+
+
+def _map(fn: Callable[..., Any], value: Any, *others: Any) -> Any:
+    """``fn`` applied to matching leaves of ``value`` and ``others``, in ``value``'s layout."""
+    if isinstance(value, dict):
+        return {k: _map(fn, value[k], *(o[k] for o in others)) for k in value}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_map(fn, *parts) for parts in zip(value, *others))
+    return fn(np.asarray(_plain(value)), *(np.asarray(_plain(o)) for o in others))
+
+
 def _vector(value: Any) -> np.ndarray:
-    return np.asarray(_plain(flatten(value)[0]), dtype=np.float64)
+    """Every number of ``value`` as float64, a complex one as its real and imaginary parts: the
+    real vector space autograd's inner products live in (Re sum conj(a) b)."""
+    parts = []
+    for leaf in _leaves(value):
+        leaf = np.asarray(leaf)
+        if leaf.dtype.kind == "c":
+            parts += [leaf.real.astype(np.float64).ravel(), leaf.imag.astype(np.float64).ravel()]
+        else:
+            parts.append(leaf.astype(np.float64).ravel())
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _random_like(value: Any, rng: np.random.Generator) -> Any:
-    vec, unflatten = flatten(value)
-    return _materialize(unflatten(rng.standard_normal(np.shape(_plain(vec)))))
+    """A standard normal direction in ``value``'s space (complex leaves: both parts)."""
+
+    def draw(leaf: np.ndarray) -> np.ndarray:
+        if leaf.dtype.kind == "c":
+            return rng.standard_normal(leaf.shape) + 1j * rng.standard_normal(leaf.shape)
+        return np.asarray(rng.standard_normal(leaf.shape))
+
+    return _map(draw, value)
 
 
-def _materialize(value: Any) -> Any:
-    """Plain NumPy leaves (unflatten hands out flowgrad arrays for plain input)."""
-    if isinstance(value, dict):
-        return {k: _materialize(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_materialize(v) for v in value)
-    return np.asarray(_plain(value))
+def _conj(value: Any) -> Any:
+    return _map(np.conj, value)
 
 
 def _shifted(x: Any, v: Any, step: float) -> Any:
-    vec, unflatten = flatten(x)
-    return _materialize(unflatten(np.asarray(_plain(vec), dtype=np.float64) + step * _vector(v)))
+    def shift(a: np.ndarray, d: np.ndarray) -> np.ndarray:
+        kind = np.complex128 if a.dtype.kind == "c" else np.float64
+        return np.asarray(a.astype(kind) + step * d)
+
+    return _map(shift, x, v)
 
 
 def numerical_jvp(f: Callable[[Any], Any], x: Any, v: Any, eps: float = EPS) -> np.ndarray:
@@ -95,12 +125,12 @@ def check_vjp(f: Callable[[Any], Any], x: Any, rng: np.random.Generator | None =
     rng = rng or np.random.default_rng()
     vjp_fn, y = make_vjp(f)(x)
     v, u = _random_like(x, rng), _random_like(y, rng)
-    back = vjp_fn(u)
+    back = vjp_fn(_conj(u))  # autograd's convention: conj(J' conj(u)) is the real adjoint J' u
     if _structure(back) != _structure(x):
         raise GradientCheckError(
             f"check_grads: the vjp of {_name(f)} has layout {_structure(back)}, but its input has {_structure(x)}"
         )
-    exact = float(np.dot(_vector(v), _vector(back)))
+    exact = float(np.dot(_vector(v), _vector(_conj(back))))
     numeric = float(np.dot(_vector(u), numerical_jvp(f, x, v)))
     if not scalar_close(exact, numeric):
         raise GradientCheckError(

@@ -1,5 +1,6 @@
 """The op table, part 3: ``flowgrad.numpy.linalg`` (det, slogdet, inv, solve, pinv, cholesky,
-eigh, eig with real eigenvalues, svd, qr). Samplers keep each input where its function is smooth: well-conditioned
+eigh, eig with real eigenvalues, svd,
+    qr). Samplers keep each input where its function is smooth: well-conditioned
 matrices, symmetric positive definite ones for cholesky, well-separated eigenvalues and singular
 values (a repeated one has no derivative for the vectors), full rank for pinv and qr."""
 
@@ -9,7 +10,7 @@ import numpy as np
 
 import flowgrad.numpy as fnp
 
-from .opcases import OpCase, Shape
+from .opcases import OpCase, Shape, T
 
 SQUARE = [(1, 1), (2, 2), (3, 3), (4, 4), (2, 2, 2), (3, 2, 2), (1, 3, 3), (2, 1, 2, 2), (5, 5), (2, 4, 4)]
 TALL = [(1, 1), (2, 2), (3, 2), (4, 2), (4, 3), (2, 3, 2), (3, 3, 1), (2, 1, 3, 3), (5, 3), (2, 4, 2)]
@@ -90,20 +91,38 @@ def _eigh_vectors(a):  # noqa: ANN001, ANN201
     return fnp.linalg.eigh(a)[1]
 
 
+def lower(a):  # noqa: ANN001, ANN201
+    """The symmetric matrix of ``a``'s lower triangle: flowgrad, like NumPy, reads only that triangle
+    (its gradient is lower triangular), where torch symmetrises the gradient over both."""
+    return a.tril() + a.tril(-1).mT
+
+
+# no twins for eigenvectors and singular vectors (their signs are each LAPACK build's choice), nor eig's
+# values (complex in torch)
 CASES = [
-    OpCase("det", fnp.linalg.det, np.linalg.det, one(SQUARE), each(_conditioned)),
-    OpCase("logabsdet", lambda a: fnp.linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], one(SQUARE), each(_conditioned)),
-    OpCase("inv", fnp.linalg.inv, np.linalg.inv, one(SQUARE), each(_conditioned)),
-    OpCase("solve", fnp.linalg.solve, np.linalg.solve, SOLVE_SHAPES, _solve_pair),
-    OpCase("pinv", fnp.linalg.pinv, np.linalg.pinv, one(ANY), each(_separated)),
-    OpCase("cholesky", fnp.linalg.cholesky, np.linalg.cholesky, one(SQUARE), each(_spd)),
-    OpCase("eigh_values", _eigh_values, lambda a: np.linalg.eigh(a)[0], one(SQUARE), each(_symmetric)),
+    OpCase("det", fnp.linalg.det, np.linalg.det, one(SQUARE), each(_conditioned), torch=T.linalg.det),
+    OpCase("logabsdet", lambda a: fnp.linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], one(SQUARE),
+        each(_conditioned), torch=lambda a: T.linalg.slogdet(a)[1]),
+    OpCase("inv", fnp.linalg.inv, np.linalg.inv, one(SQUARE), each(_conditioned), torch=T.linalg.inv),
+    OpCase("solve", fnp.linalg.solve, np.linalg.solve, SOLVE_SHAPES, _solve_pair, torch=T.linalg.solve),
+    OpCase("pinv", fnp.linalg.pinv, np.linalg.pinv, one(ANY), each(_separated), torch=T.linalg.pinv),
+    OpCase("cholesky", fnp.linalg.cholesky, np.linalg.cholesky, one(SQUARE), each(_spd),
+        torch=lambda a: T.linalg.cholesky(lower(a))),
+    OpCase("eigh_values", _eigh_values, lambda a: np.linalg.eigh(a)[0], one(SQUARE), each(_symmetric),
+        torch=lambda a: T.linalg.eigvalsh(lower(a))),
     OpCase("eigh_vectors", _eigh_vectors, lambda a: np.linalg.eigh(a)[1], one(SQUARE), each(_symmetric)),
-    OpCase("eig_values", lambda a: fnp.linalg.eig(a)[0], lambda a: np.linalg.eig(a)[0], one(SQUARE), each(_real_spectrum)),
-    OpCase("eig_vectors", lambda a: fnp.linalg.eig(a)[1], lambda a: np.linalg.eig(a)[1], one(SQUARE), each(_real_spectrum)),
-    OpCase("svd_u", lambda a: fnp.linalg.svd(a, full_matrices=False)[0], lambda a: np.linalg.svd(a, full_matrices=False)[0], one(ANY), each(_separated)),
-    OpCase("svd_s", lambda a: fnp.linalg.svd(a, compute_uv=False), lambda a: np.linalg.svd(a, compute_uv=False), one(ANY), each(_separated)),
-    OpCase("svd_vh", lambda a: fnp.linalg.svd(a, full_matrices=False)[2], lambda a: np.linalg.svd(a, full_matrices=False)[2], one(ANY), each(_separated)),
-    OpCase("qr_q", lambda a: fnp.linalg.qr(a)[0], lambda a: np.linalg.qr(a)[0], one(TALL), each(_separated)),
-    OpCase("qr_r", lambda a: fnp.linalg.qr(a)[1], lambda a: np.linalg.qr(a)[1], one(TALL), each(_separated)),
+    OpCase("eig_values", lambda a: fnp.linalg.eig(a)[0], lambda a: np.linalg.eig(a)[0], one(SQUARE),
+        each(_real_spectrum)),
+    OpCase("eig_vectors", lambda a: fnp.linalg.eig(a)[1], lambda a: np.linalg.eig(a)[1], one(SQUARE),
+        each(_real_spectrum)),
+    OpCase("svd_u", lambda a: fnp.linalg.svd(a, full_matrices=False)[0],
+        lambda a: np.linalg.svd(a, full_matrices=False)[0], one(ANY), each(_separated)),
+    OpCase("svd_s", lambda a: fnp.linalg.svd(a, compute_uv=False),
+        lambda a: np.linalg.svd(a, compute_uv=False), one(ANY), each(_separated), torch=T.linalg.svdvals),
+    OpCase("svd_vh", lambda a: fnp.linalg.svd(a, full_matrices=False)[2],
+        lambda a: np.linalg.svd(a, full_matrices=False)[2], one(ANY), each(_separated)),
+    OpCase("qr_q", lambda a: fnp.linalg.qr(a)[0], lambda a: np.linalg.qr(a)[0], one(TALL), each(_separated),
+        torch=lambda a: T.linalg.qr(a)[0]),
+    OpCase("qr_r", lambda a: fnp.linalg.qr(a)[1], lambda a: np.linalg.qr(a)[1], one(TALL), each(_separated),
+        torch=lambda a: T.linalg.qr(a)[1]),
 ]  # fmt: skip

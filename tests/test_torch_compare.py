@@ -1,10 +1,11 @@
-"""flowgrad against PyTorch: values and gradients of the PyTorch-style API.
+"""flowgrad against PyTorch beyond single ops: random programs, second derivatives and dtype rules.
 
-Most cases are one function ``fn(M, *xs)`` written against a module ``M`` and
+Each check is one function ``fn(M, *xs)`` written against a module ``M`` and
 run twice, with ``M = fg`` and with ``M = torch`` (``softplus``/``leaky_relu``
 taken from ``torch.nn.functional``), on the same data. Both then run backward
 through ``(out * w).sum()`` for a fixed random ``w`` and every input's ``.grad``
-is compared.
+is compared. The per-op comparisons are rows of the op table
+(``tests/opcases*.py``, run by ``tests/test_ops_gradcheck.py``).
 """
 
 from __future__ import annotations
@@ -19,31 +20,12 @@ from hypothesis import strategies as st
 import flowgrad as fg
 import flowgrad.numpy as fnp
 
+from .opcases import KINDS
+from .torch_twin import DTYPES, TT, as_numpy, assert_same, compare, leaves
+
 pytestmark = pytest.mark.numeric  # rounding-dependent: run again on other kernels by make test
 
 torch = pytest.importorskip("torch")
-F = torch.nn.functional
-
-
-class _Torch:
-    """``torch`` under flowgrad's top-level names."""
-
-    softplus = staticmethod(F.softplus)
-    leaky_relu = staticmethod(F.leaky_relu)
-
-    def __getattr__(self, name):
-        return getattr(torch, name)
-
-
-TT = _Torch()
-DTYPES = {"float64": (fg.float64, torch.float64, 1e-9, 1e-12), "float32": (fg.float32, torch.float32, 1e-4, 1e-5)}
-KINDS = {
-    "n": lambda r, s: r.standard_normal(s),  # normal
-    "p": lambda r, s: r.uniform(0.5, 2.0, s),  # positive
-    "a": lambda r, s: r.choice([-1.0, 1.0], s) * r.uniform(0.3, 2.0, s),  # away from zero
-    "u": lambda r, s: r.uniform(-0.9, 0.9, s),  # inside (-1, 1)
-    "w": lambda r, s: 15.0 * r.standard_normal(s),  # wide: past softplus's threshold, big logits
-}
 
 
 def _xfail(reason):
@@ -56,160 +38,7 @@ def arrays(spec, seed=0):
     return [np.asarray(KINDS[t[0]](rng, tuple(int(s) for s in t[1:].split(",") if s)), float) for t in spec.split()]
 
 
-def leaves(arrs, dtype):
-    fdt, tdt = DTYPES[dtype][:2]
-    fx = [fg.tensor(a, dtype=fdt, requires_grad=True) for a in arrs]
-    return fx, [torch.tensor(a, dtype=tdt, requires_grad=True) for a in arrs]
-
-
-def _np(t):
-    if isinstance(t, torch.Tensor):
-        return t.detach().numpy()
-    return t.numpy() if isinstance(t, fg.Tensor) else np.asarray(t)
-
-
-def assert_same(a, b, rtol, atol, what="", scaled=False):
-    an, bn = _np(a), _np(b)
-    assert an.shape == bn.shape, f"{what}: shape {an.shape} != torch {bn.shape}"
-    assert an.dtype == bn.dtype, f"{what}: dtype {an.dtype} != torch {bn.dtype}"
-    if scaled:  # long compositions: absolute error relative to the size of the numbers
-        atol = atol * max(1.0, float(np.abs(bn).max(initial=0.0)))
-    np.testing.assert_allclose(an, bn, rtol=rtol, atol=atol, err_msg=what)
-
-
-def _flat(r):
-    return list(r) if isinstance(r, (tuple, list)) else [r]
-
-
-def compare(fo, to, fx, tx, rtol, atol, scaled=False, seed=1):
-    """Compare outputs, then backward ``sum((out * w).sum())`` on both sides and compare every ``.grad``."""
-    fo, to = _flat(fo), _flat(to)
-    assert len(fo) == len(to)
-    rng = np.random.default_rng(seed)
-    floss, tloss = [], []
-    for i, (a, b) in enumerate(zip(fo, to)):
-        assert_same(a, b, rtol, atol, f"output {i}", scaled)
-        if b.dtype.is_floating_point and b.requires_grad:
-            w = rng.standard_normal(tuple(b.shape))
-            floss.append((a * fg.tensor(w, dtype=a.dtype)).sum())
-            tloss.append((b * torch.tensor(w, dtype=b.dtype)).sum())
-    assert floss, "nothing to differentiate"
-    sum(floss).backward()
-    sum(tloss).backward()
-    for i, (a, b) in enumerate(zip(fx, tx)):
-        ga = np.zeros(a.shape, a.dtype) if a.grad is None else a.grad
-        gb = torch.zeros_like(b) if b.grad is None else b.grad
-        assert_same(ga, gb, rtol, atol, f"grad of input {i}", scaled)
-
-
-# ----------------------------------------------------------------------------- 1. per-op
-MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
-CASES = [
-    # elementwise, with broadcasting and Python scalars on either side
-    ("add", lambda M, x, y: x + y, "n2,3,4 n3,1"),
-    ("add_fn_alpha", lambda M, x, y: M.add(x, y).add(y, alpha=2), "n3,4 n4"),
-    ("add_scalar", lambda M, x: (x + 1.5) * (2.5 + x), "n3,4"),
-    ("sub", lambda M, x, y: x - y - M.sub(y, x) + (1.0 - x), "n3,1 n1,4"),
-    ("mul", lambda M, x, y: x * y * M.mul(x, 3.0), "n3,1 n1,4"),
-    ("div", lambda M, x, y: x / y + M.div(y, x) + 2.0 / y, "a3,4 a4"),
-    ("pow_tensor", lambda M, x, y: x**y + M.pow(x, y), "p3,4 n3,4"),
-    ("pow_scalar", lambda M, x: x**3 + x.pow(2) + M.pow(x, -1.5) ** 0.5, "p2,5"),
-    ("rpow", lambda M, x: 2.0**x + 0.5**x, "n2,5"),
-    ("neg", lambda M, x: -x + M.neg(x) * 2, "n4"),
-    ("exp", lambda M, x: M.exp(x) + x.exp(), "n3,4"),
-    ("log", lambda M, x: M.log(x) + x.log(), "p3,4"),
-    ("log1p", lambda M, x: M.log1p(x), "u3,4"),
-    ("sqrt", lambda M, x: M.sqrt(x) + x.sqrt(), "p3,4"),
-    ("abs", lambda M, x: M.abs(x) + abs(x), "a3,4"),
-    ("sin_cos", lambda M, x: M.sin(x) * M.cos(x) + x.sin() - x.cos(), "n3,4"),
-    ("tanh", lambda M, x: M.tanh(x) + x.tanh(), "w3,4"),
-    ("sigmoid", lambda M, x: M.sigmoid(x) + x.sigmoid(), "w3,4"),
-    ("relu", lambda M, x: M.relu(x) + x.relu(), "a3,4"),
-    ("leaky_relu", lambda M, x: M.leaky_relu(x) + M.leaky_relu(x, 0.2), "a3,4"),
-    ("softplus", lambda M, x: M.softplus(x), "w4,5"),
-    ("softplus_beta", lambda M, x: M.softplus(x, beta=2.0) + M.softplus(x, 0.5, 5.0), "w4,5"),
-    ("clamp", lambda M, x: M.clamp(x, -0.5, 0.5) + x.clamp(min=0.1) + x.clamp(max=-0.2), "n4,5"),
-    ("maximum_minimum", lambda M, x, y: M.maximum(x, y) + M.minimum(x, y) * 2, "n3,4 n4"),
-    ("max_min_pair", lambda M, x, y: M.max(x, y) - M.min(x, y), "n3,4 n3,4"),
-    ("where", lambda M, x, y: M.where(x > 0, x, y) + M.where(y < 0.3, 2.0 * y, x * x), "n3,4 n4"),
-    ("where_scalar", lambda M, x: M.where(x > 0, x, 0.0), "n3,4"),
-    ("where_mask_tensor", lambda M, x, y: M.where(M.tensor(MASK), x, y), "n3,4 n3,1"),
-    # reductions, dim / keepdim / tuples of dims
-    ("sum", lambda M, x: (x.sum(), M.sum(x, 1), x.sum(-1, keepdim=True), x.sum((0, 2))), "n2,3,4"),
-    ("reduce_0d", lambda M, x: (x.sum(), x.mean(), x.max(), x.softmax(0), x.log_softmax(-1)), "n"),
-    (
-        "reduce_0d_dim",
-        lambda M, x: (x.sum(0), x.mean(-1), x.prod(0), x.logsumexp(0), x.max(0).values, x.squeeze(0)),
-        "n",  # a 0-d tensor has one wrappable dim in torch, and in flowgrad's PyTorch-style API
-    ),
-    ("mean", lambda M, x: (x.mean(), M.mean(x, 0), x.mean(1, keepdim=True), x.mean((0, 1))), "n2,3,4"),
-    ("var", lambda M, x: (x.var(), M.var(x, 1), x.var(0, keepdim=True), x.var(2, correction=0)), "n2,3,4"),
-    ("var_dims", lambda M, x: x.var((0, 2)), "n2,3,4"),
-    ("std", lambda M, x: (x.std(), M.std(x, 1), x.std(-1, keepdim=True), x.std(0, correction=0)), "n2,3,4"),
-    ("max_all", lambda M, x: (x.max(), M.max(x), x.min(), M.min(x)), "n3,4"),
-    ("max_dim", lambda M, x: (*x.max(1), *M.max(x, 0, keepdim=True)), "n3,4,2"),
-    ("min_dim", lambda M, x: (*x.min(-1), *M.min(x, 1, keepdim=True)), "n3,4,2"),
-    ("max_dim_values", lambda M, x: x.max(dim=1).values + M.min(x, 1).values, "n3,4"),
-    ("amax_amin", lambda M, x: (M.amax(x, (0, 2)), x.amin(1, keepdim=True)), "n2,3,4"),
-    ("prod", lambda M, x: (x.prod(), M.prod(x, 1), x.prod(0, keepdim=True)), "a3,4"),
-    ("logsumexp", lambda M, x: (M.logsumexp(x, 1), x.logsumexp(0, keepdim=True), x.logsumexp((0, 1))), "w3,4"),
-    ("softmax", lambda M, x: (M.softmax(x, -1), x.softmax(0), M.softmax(x, dim=1)), "w3,4"),
-    ("log_softmax", lambda M, x: (M.log_softmax(x, 1), x.log_softmax(0)), "w3,4"),
-    # shapes
-    ("reshape_view", lambda M, x: (x.reshape(4, 6), x.reshape((2, -1)), x.view(-1), M.reshape(x, (6, 4))), "n2,3,4"),
-    ("flatten", lambda M, x: (x.flatten(), M.flatten(x, 1), x.flatten(0, 1)), "n2,3,4"),
-    ("squeeze", lambda M, x: (x.squeeze(), x.squeeze(1), x.squeeze(0), M.squeeze(x, -1)), "n3,1,4,1"),
-    ("unsqueeze", lambda M, x: (x.unsqueeze(0), M.unsqueeze(x, -1), x.unsqueeze(1)), "n3,4"),
-    ("transpose", lambda M, x: (x.transpose(0, 2), M.transpose(x, 1, -1)), "n2,3,4"),
-    ("t_T_mT", lambda M, x, y: (x.t(), x.T, y.mT), "n3,4 n2,3,4"),
-    ("permute", lambda M, x: (x.permute(2, 0, 1), M.permute(x, (1, 2, 0))), "n2,3,4"),
-    ("expand", lambda M, x: (x.expand(3, -1, 4), x.expand(2, 3, 1, 4), M.broadcast_to(x, (3, 1, 4))), "n3,1,4"),
-    ("expand_as", lambda M, x, y: x.expand_as(y) * y, "n1,4 n3,4"),
-    ("cat", lambda M, x, y: (M.cat([x, y], 1), M.cat((x, x * 2), dim=-1), M.cat([x, y], dim=1)), "n3,2 n3,4"),
-    ("stack", lambda M, x, y: (M.stack([x, y]), M.stack((x, y * 2), dim=-1), M.stack([x, y], 1)), "n3,4 n3,4"),
-    ("split", lambda M, x: (*x.split(2, 1), *M.split(x, [1, 3, 1], dim=1)), "n3,5"),
-    ("chunk", lambda M, x: (*x.chunk(3, 1), *M.chunk(x, 4, 0)), "n6,5"),
-    ("index_basic", lambda M, x: (x[1], x[:, 1:3], x[..., ::2], x[None, -1, :, None], x[1:, 2]), "n3,4,2"),
-    ("index_int_list_repeat", lambda M, x: (x[[0, 0, 2]], x[:, [1, 1, 0, 3]]), "n3,4"),
-    ("index_tensor_repeat", lambda M, x: (x[M.tensor([2, 0, 2, 2])], x[M.tensor([[0, 1], [1, 1]])]), "n3,4"),
-    ("index_pairs", lambda M, x: (x[[0, 1, 1], [2, 2, 3]], x[[0, 1], :, [1, 1]], x[1:, [0, 0]]), "n3,4,2"),
-    ("index_bool", lambda M, x: (x[M.tensor(MASK)], x[x > 0], x[:, M.tensor([True, False, True, True])]), "n3,4"),
-    ("index_neg_adv", lambda M, x: x[..., [-1, 0, -1]], "n2,3,4"),
-    # matmul / einsum / outer
-    ("matmul_2d", lambda M, x, y: (x @ y, M.matmul(x, y), M.mm(x, y), x.mm(y)), "n3,4 n4,2"),
-    ("matmul_vec", lambda M, x, y, v: (v @ v, x @ v, v @ y, M.matmul(v, y)), "n3,4 n4,2 n4"),
-    ("matmul_batched", lambda M, x, y: x @ y, "n2,1,3,4 n5,4,2"),
-    ("matmul_bcast_vec", lambda M, x, v: (x @ v, v @ x.transpose(-1, -2)), "n2,3,4 n4"),
-    ("matmul_2d_3d", lambda M, x, y: M.matmul(x, y), "n3,4 n2,4,5"),
-    ("einsum_mm", lambda M, x, y: M.einsum("ij,jk->ik", x, y), "n3,4 n4,2"),
-    ("einsum_batch", lambda M, x, y: M.einsum("bij,bjk->bik", x, y), "n2,3,4 n2,4,5"),
-    ("einsum_misc", lambda M, x: (M.einsum("ij->", x), M.einsum("ij->ji", x), M.einsum("ij->j", x)), "n3,3"),
-    (
-        "einsum_diag",
-        lambda M, x: (M.einsum("ii->i", x), M.einsum("ii", x)),
-        "n3,3",
-        "flowgrad's einsum raises NotImplementedError (no gradient for repeated axes in 'ii'); torch supports it",
-    ),
-    ("einsum_outer_dot", lambda M, x, y: (M.einsum("i,j->ij", x, y), M.einsum("i,i->", x, x)), "n3 n4"),
-    (
-        "einsum_ellipsis",
-        lambda M, x, y: M.einsum("...ij,jk->...ik", x, y),
-        "n2,3,4 n4,2",
-    ),
-    ("outer", lambda M, x, y: (M.outer(x, y), x.outer(y)), "n3 n4"),
-]
-
-
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize(
-    ("fn", "spec"), [pytest.param(c[1], c[2], id=c[0], marks=[_xfail(r) for r in c[3:]]) for c in CASES]
-)
-def test_op(fn, spec, dtype):
-    fx, tx = leaves(arrays(spec), dtype)
-    compare(fn(fg, *fx), fn(TT, *tx), fx, tx, *DTYPES[dtype][2:])
-
-
-# ----------------------------------------------------------------------------- 2. random programs
+# ----------------------------------------------------------------------------- 1. random programs
 Op = namedtuple("Op", "name fn need ok kink")
 
 
@@ -347,7 +176,7 @@ def test_random_programs_float32(data):
     run_program(data, "float32")
 
 
-# ----------------------------------------------------------------------------- 3. second derivatives
+# ----------------------------------------------------------------------------- 2. second derivatives
 SECOND = [
     ("tanh_exp", lambda M, x: (M.tanh(x) * M.exp(x)).sum(), "n3,4"),
     ("pow_sin", lambda M, x: (x**3 * M.sin(x)).sum(), "n5"),
@@ -393,7 +222,7 @@ def test_hessian_mlp(classify):
     np.testing.assert_allclose(H, H.T, atol=1e-12)
 
 
-# ----------------------------------------------------------------------------- 4. dtype rules
+# ----------------------------------------------------------------------------- 3. dtype rules
 SCALARS = [2.0, 3, np.float64(1.5), np.float32(1.5), np.int64(2), np.float16(0.5)]
 SCALAR_OPS = ["x + s", "s + x", "x - s", "s - x", "x * s", "s * x", "x / s", "s / x", "x ** s", "s ** x"]
 SCALAR_OPS += ["x.add(s).mul(s).sub(s).div(s)", "x.pow(s)", "x.clamp(-s, s)"]
@@ -471,4 +300,4 @@ PROMOTION = [
 def test_promotion(fn):
     fo, to = fn(fg), fn(TT)
     assert _dt(fo) == _dt(to)
-    np.testing.assert_allclose(_np(fo), _np(to), rtol=1e-6)
+    np.testing.assert_allclose(as_numpy(fo), as_numpy(to), rtol=1e-6)

@@ -39,6 +39,32 @@ def _convnet(xp: Any, conv2d: Callable, params: list, x: Any) -> Any:
     return _linear(xp, xp.reshape(pooled, (r.shape[0], 8 * 4 * 4)), wf, bf)
 
 
+def _conv_shifted(xp: Any, x: Any, w: Any, b: Any, pad: int) -> Any:
+    """Stride-1 convolution as k*k shifted slices stacked, then one contraction (any xp)."""
+    if pad:
+        x = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    o, c, k, _ = w.shape
+    oh, ow = x.shape[2] - k + 1, x.shape[3] - k + 1
+    patches = xp.stack([x[:, :, i : i + oh, j : j + ow] for i in range(k) for j in range(k)], axis=2)
+    out = xp.einsum("nckhw,ock->nohw", patches, xp.reshape(w, (o, c, k * k)))
+    return out + xp.reshape(b, (1, o, 1, 1))
+
+
+def _pool2(xp: Any, r: Any) -> Any:
+    n, c, h, w = r.shape
+    return xp.max(xp.reshape(r, (n, c, h // 2, 2, w // 2, 2)), axis=(3, 5))
+
+
+def _lenet(xp: Any, params: list, x: Any) -> Any:
+    w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = params
+    a = _pool2(xp, xp.maximum(_conv_shifted(xp, x, w1, b1, 2), 0))
+    a = _pool2(xp, xp.maximum(_conv_shifted(xp, a, w2, b2, 0), 0))
+    h = xp.reshape(a, (a.shape[0], 400))
+    h = xp.maximum(_linear(xp, h, w3, b3), 0)
+    h = xp.maximum(_linear(xp, h, w4, b4), 0)
+    return _linear(xp, h, w5, b5)
+
+
 def _loss(xp: Any, kind: str, out: Any, y: Any) -> Any:
     if kind == "mse":
         return xp.mean((out - y) ** 2)
@@ -53,7 +79,10 @@ def loss_function(xp: Any, problem: Any, conv2d: Callable | None = None) -> Call
         raise NotImplementedError(f"the functional contenders do not build the {problem.arch!r} network yet")
 
     def loss(params: list, x: Any, y: Any) -> Any:
-        out = _convnet(xp, conv2d, params, x) if problem.arch == "conv" else _mlp(xp, problem, params, x)
+        if problem.arch == "lenet":
+            out = _lenet(xp, params, x)
+        else:
+            out = _convnet(xp, conv2d, params, x) if problem.arch == "conv" else _mlp(xp, problem, params, x)
         return _loss(xp, problem.loss, out, y)
 
     return loss

@@ -8,8 +8,24 @@ from collections.abc import Callable
 from typing import Any
 
 
+def _lstm_network(nn: Any) -> Any:
+    class LastState(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(32, 64)
+            self.head = nn.Linear(64, 10)
+
+        def forward(self, x: Any) -> Any:
+            out, _ = self.lstm(x)
+            return self.head(out[-1])
+
+    return LastState()
+
+
 def build_network(nn: Any, problem: Any) -> Any:
     """The problem's network from ``nn`` (``flowgrad.nn`` or ``torch.nn``), in its dtype."""
+    if problem.arch == "lstm":
+        return _lstm_network(nn).float()
     acts = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
     if problem.arch == "conv":
         layers = [nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 10)]

@@ -11,6 +11,7 @@ import numpy as np
 from ..problems import Problem
 from . import Setup
 from .numpy_lenet import lenet_step
+from .numpy_lstm import lstm_step
 
 
 def _activate(name: str | None, z: np.ndarray) -> np.ndarray:
@@ -136,6 +137,8 @@ def setup(problem: Problem, threads: int) -> Setup:
     params = [np.array(p) for p in problem.params]
     if problem.arch == "lenet":
         step = lenet_step(problem, params, _Updater, _loss_and_grad)
+    elif problem.arch == "lstm":
+        step = lstm_step(problem, params, _Updater, _loss_and_grad)
     elif problem.arch == "conv":
         step = _conv_step(problem, params)
     else:

@@ -48,6 +48,7 @@ import numpy as np
 
 from ..backend import is_array, ndarray
 from . import mode
+from .codegen import Generator, make_function
 from .tensor import Tensor
 
 __all__ = ["compile", "CompiledFunction", "replay_call", "is_tracing", "TracingWarning"]
@@ -72,6 +73,7 @@ class Tracer:
         self.steps: list[tuple] = []
         self.stored: set[int] = set()  # slots handed to call_with_tensors: they may become a .grad
         self.warned: set[str] = set()
+        self.writer: dict[int, tuple] = {}  # slot -> the step that wrote it (filled by Plan)
 
     # ----- slots --------------------------------------------------------------------------------
     def _new_slot(self, value: Any, constant: bool = False) -> int:
@@ -159,42 +161,24 @@ def _build(kind: type) -> Callable[..., Any]:
 
 
 class Plan:
-    """A recorded step, replayed on new inputs."""
+    """A recorded step, replayed on new inputs by one generated Python function (``.source``)."""
 
     def __init__(self, tracer: Tracer, output: Any) -> None:
-        self.template = tracer.template
-        self.externals = tracer.externals
-        self.inputs = tracer.inputs
         self.output = output
-        dead = _dead_after(tracer, output)
-        reusable = _reusable_slots(tracer, output)
-        self.buffers = len(reusable)
-        # One flat list of closures: the replay loop does nothing but call them.
-        self.steps: list[Callable[[list], None]] = []
-        for i, s in enumerate(tracer.steps):
-            fn, args, kw, dst = s[:4]
-            if dst in reusable:  # written into a buffer allocated now, once, and reused every call
-                self.steps.append(_specialize_out(fn, args, dst, np.empty_like(tracer.keep[dst])))
-            else:
-                self.steps.append(_specialize(fn, args, kw, dst))
-            if s[4]:  # an opaque call may rebind tensors' arrays: re-read them after it
-                self.steps.append(self._refresh)
-            if i in dead:  # large intermediates are let go after their last use, as eager does
-                self.steps.append(_release(dead[i]))
-
-    def _refresh(self, vals: list) -> None:
-        for k, t in self.externals:
-            vals[k] = t._data
+        safe = _buffer_safe_slots(tracer, output)
+        reusable = {k for k in safe if type(tracer.keep[k]) is ndarray and _takes_out(*_step_of(tracer, k))}
+        generated = Generator(tracer, output, reusable, safe, _dead_after(tracer, output))
+        self.source = generated.source
+        self.buffers, self.fused = generated.buffers, generated.fused
+        self.run_generated = make_function(self.source, generated.namespace, "replay", "<fg.compile step>")
 
     def run(self, arrays: list[np.ndarray]) -> Any:
-        vals = list(self.template)
-        for k, t in self.externals:
-            vals[k] = t._data
-        for k, a in zip(self.inputs, arrays):
-            vals[k] = a
-        for step in self.steps:
-            step(vals)
-        return _rebuild(self.output, vals)
+        return self.run_generated(*arrays)
+
+
+def _step_of(tracer: Tracer, k: int) -> tuple:
+    step = tracer.writer[k]
+    return step[0], -1 if step[2] else len(step[1])  # keyword arguments: no out= added
 
 
 def _takes_out(fn: Any, nargs: int) -> bool:
@@ -203,14 +187,14 @@ def _takes_out(fn: Any, nargs: int) -> bool:
     return getattr(fn, "_accepts_out", False)  # set by core.ops.accepts_out
 
 
-def _reusable_slots(tracer: Tracer, output: Any) -> set[int]:
+def _buffer_safe_slots(tracer: Tracer, output: Any) -> set[int]:
     """Slots whose value a step can write into a buffer kept from call to call.
 
-    A slot qualifies when its step's function takes ``out=`` (a ufunc, or a forward marked with
-    ``accepts_out``) and its value is a fresh array. It does not when anything that outlives the
-    call may hold its memory: an output of the compiled function or a gradient stored into
-    ``.grad`` (or a view of either), whose array must be new on every call. Views share their
-    owner's ``base``, so comparing owners finds them.
+    A slot qualifies when its value is a fresh array (or a list of them) written by a step without
+    keyword arguments. It does not when anything that outlives the call may hold its memory: an
+    output of the compiled function or a gradient stored into ``.grad`` (or a view of either),
+    whose array must be new on every call. Views share their owner's ``base``, so comparing
+    owners finds them.
     """
     escaping = set(_output_slots(output)) | tracer.stored
     owners = set()
@@ -220,43 +204,20 @@ def _reusable_slots(tracer: Tracer, output: Any) -> set[int]:
             owners.add(id(v if v.base is None else v.base))
         elif isinstance(v, (list, tuple)):  # a built list (concatenate's operands): all escape
             owners.update(id(x if x.base is None else x.base) for x in v if is_array(x))
-    reusable = set()
-    for fn, args, kw, dst, opaque in tracer.steps:
-        if dst is None or kw or opaque or not _takes_out(fn, len(args)):
+
+    def fresh(v: Any) -> bool:
+        return type(v) is ndarray and v.base is None and id(v) not in owners and v.flags.writeable
+
+    safe = set()
+    for step in tracer.steps:
+        fn, args, kw, dst, opaque = step
+        if dst is None or opaque:
             continue
+        tracer.writer[dst] = step
         v = tracer.keep[dst]
-        if type(v) is ndarray and v.base is None and id(v) not in owners and v.flags.writeable:
-            reusable.add(dst)
-    return reusable
-
-
-def _specialize_out(fn: Callable[..., Any], a: list[int], dst: int, buf: np.ndarray) -> Callable[[list], None]:
-    if len(a) == 1:
-        (i,) = a
-
-        def step(v: list) -> None:
-            v[dst] = fn(v[i], out=buf)
-
-    elif len(a) == 2:
-        i, j = a
-
-        def step(v: list) -> None:
-            v[dst] = fn(v[i], v[j], out=buf)
-
-    else:
-
-        def step(v: list) -> None:
-            v[dst] = fn(*[v[i] for i in a], out=buf)
-
-    return step
-
-
-def _release(slots: list[int]) -> Callable[[list], None]:
-    def release(vals: list) -> None:
-        for k in slots:
-            vals[k] = None
-
-    return release
+        if fresh(v) or (type(v) is list and v and all(x is None or fresh(x) for x in v)):
+            safe.add(dst)
+    return safe
 
 
 _LARGE = 1 << 16  # bytes: smaller values are not worth a check per step
@@ -291,53 +252,6 @@ def _output_slots(spec: tuple) -> list[int]:
     return []
 
 
-def _specialize(fn: Callable[..., Any], a: list[int], kw: dict, dst: int | None) -> Callable[[list], None]:
-    """A closure for one step, with the common shapes unrolled (this loop is the replay's cost)."""
-    if kw:
-        kitems = list(kw.items())
-
-        def step(v: list) -> None:
-            r = fn(*[v[i] for i in a], **{k: v[i] for k, i in kitems})
-            if dst is not None:
-                v[dst] = r
-
-    elif dst is None:
-
-        def step(v: list) -> None:
-            fn(*[v[i] for i in a])
-
-    elif len(a) == 1:
-        (i,) = a
-
-        def step(v: list) -> None:
-            v[dst] = fn(v[i])
-
-    elif len(a) == 2:
-        i, j = a
-
-        def step(v: list) -> None:
-            v[dst] = fn(v[i], v[j])
-
-    elif len(a) == 3:
-        i, j, k = a
-
-        def step(v: list) -> None:
-            v[dst] = fn(v[i], v[j], v[k])
-
-    elif len(a) == 5:  # a gradient rule of a 3-input op (linear): g, ans and the inputs
-        i, j, k, m, n = a
-
-        def step(v: list) -> None:
-            v[dst] = fn(v[i], v[j], v[k], v[m], v[n])
-
-    else:
-
-        def step(v: list) -> None:
-            v[dst] = fn(*[v[i] for i in a])
-
-    return step
-
-
 def _output_spec(value: Any, tracer: Tracer) -> Any:
     if isinstance(value, Tensor):
         k = tracer.slot_of.get(id(value._data))
@@ -349,20 +263,6 @@ def _output_spec(value: Any, tracer: Tracer) -> Any:
     if is_array(value) and id(value) in tracer.slot_of:
         return ("array", tracer.slot_of[id(value)])
     return ("const", value)
-
-
-def _rebuild(spec: tuple, vals: list) -> Any:
-    kind = spec[0]
-    if kind == "tensor":
-        return Tensor._wrap(vals[spec[1]])
-    if kind == "array":
-        return vals[spec[1]]
-    if kind in ("tuple", "list"):
-        items = [_rebuild(s, vals) for s in spec[1]]
-        return tuple(items) if kind == "tuple" else items
-    if kind == "dict":
-        return {k: _rebuild(s, vals) for k, s in spec[1].items()}
-    return spec[1]
 
 
 def _signature(args: tuple) -> tuple:
@@ -393,7 +293,9 @@ class CompiledFunction:
         except TypeError:  # an unhashable Python argument: nothing to cache on
             return self.fn(*args)
         if plan is not None:
-            return plan.run([a._data if isinstance(a, Tensor) else a for a in args])
+            return plan.run_generated(
+                *[a._data if isinstance(a, Tensor) else a for a in args if isinstance(a, Tensor) or is_array(a)]
+            )
         if mode.current_tracer() is not None:  # nested compile: the outer trace records our ops
             return self.fn(*args)
         result, plan = self._trace(args)

@@ -32,9 +32,10 @@ from .tensor import Tensor
 __all__ = ["grad", "value_and_grad", "vjp", "jacobian", "hessian", "hvp", "elementwise_grad"]
 
 
-# Complex derivatives have more than one convention (autograd's conjugates, others do not), so
-# a real-only framework refuses them rather than give numbers that differ by a conjugation.
-_COMPLEX = "{fname}: flowgrad differentiates real numbers only; it cannot differentiate {what}"
+# Complex arguments follow autograd's convention (ops/complexops.py): the gradient of a real
+# result with respect to z = x + iy is dL/dx - i dL/dy. A complex result has no gradient (grad,
+# jacobian: autograd's meaning there is a convention few expect); vjp takes one.
+_COMPLEX = "{fname}: cannot differentiate {what}; use fg.vjp, or take np.real / np.abs of it first"
 
 
 def _as_leaf(x: Any, fname: str) -> tuple[Tensor, bool]:
@@ -44,7 +45,7 @@ def _as_leaf(x: Any, fname: str) -> tuple[Tensor, bool]:
     is an identity op on it, so the outer pass can see through this one.
     """
     if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
-        raise DTypeError(_COMPLEX.format(fname=fname, what="with respect to a complex value"))
+        mode.COMPLEX_TRACED = True  # apply checks every input's dtype from now on
     if isinstance(x, Tensor):
         if x._data.dtype.kind not in "fc":
             raise DTypeError(f"{fname}: cannot differentiate with respect to an integer tensor ({x.dtype})")
@@ -100,9 +101,11 @@ def _check_argnum(argnum: int, args: list, fname: str) -> None:
         raise DTypeError(f"{fname}: argnum {argnum} given, but the function was called with {len(args)} arguments")
 
 
-def _check_output(out: Any, fname: str) -> None:
+def _check_output(out: Any, fname: str, complex_ok: bool = False) -> None:
     # A string, None, a bool (np.allclose) or an int has no derivative: zeros would be a lie.
     kind = (out._data if isinstance(out, Tensor) else np.asarray(out)).dtype.kind
+    if kind == "c" and complex_ok:
+        return
     if kind == "c":
         raise DTypeError(_COMPLEX.format(fname=fname, what="a function with a complex result"))
     if kind != "f":
@@ -231,7 +234,7 @@ def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tu
     leaves, kinds = zip(*[_as_leaf(p, "vjp") for p in primals]) if primals else ((), ())
     with _evaluating():
         out = fun(*leaves)
-    _check_output(out, "vjp")
+    _check_output(out, "vjp", complex_ok=True)
     keep = _keep_graph(leaves)
 
     def vjp_fn(g: Any) -> tuple:

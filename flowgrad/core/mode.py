@@ -48,6 +48,9 @@ version_counter = 0
 # recording on this thread. TRACING counts the threads tracing now, so that while none is (the
 # usual case) an op pays one read for the check.
 TRACING = 0
+# Set once a complex value that requires grad exists (a transform's complex argument, or a
+# complex result of an op that allows them): from then on apply checks every input's dtype.
+COMPLEX_TRACED = False
 
 # Likewise RECORDING counts the threads inside ``fg.viz.record()`` now: while none is, an op and a
 # backward pass pay one read each for the check, and nothing is recorded.

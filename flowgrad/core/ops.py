@@ -31,9 +31,16 @@ from ..errors import AnomalyError, DTypeError, FlowgradError, ShapeError, user_l
 from . import mode
 from .tensor import Tensor
 
-__all__ = ["Op", "BackwardNode", "defop", "apply", "accepts_out", "REGISTRY", "NUMPY_XP", "TENSOR_XP"]
+__all__ = [
+    "Op", "BackwardNode", "defop", "apply", "accepts_out", "allow_complex", "REGISTRY", "NUMPY_XP", "TENSOR_XP",
+]  # fmt: skip
 
 REGISTRY: dict[str, "Op"] = {}
+# Ops whose gradient rules hold for complex values in autograd's convention (the gradient of a
+# real loss L with respect to z = x + iy is dL/dx - i dL/dy, so a holomorphic op's rule is the
+# real formula g * f'(z) unchanged). Every other op refuses complex values that require grad:
+# a rule written for real numbers would give silently wrong numbers on them (abs, maximum).
+COMPLEX_OK: set[str] = set()
 _EMPTY: dict[str, Any] = {}
 _PY_SCALARS = (float, int, bool)
 _ndarray = backend.ndarray
@@ -69,7 +76,10 @@ def accepts_out(fn: Callable[..., Any]) -> Callable[..., Any]:
 class Op:
     """One primitive: a name, a NumPy forward, and its gradient rules."""
 
-    __slots__ = ("name", "forward", "vjps", "vjp_all", "explain", "backward_name", "differentiable")
+    __slots__ = (
+        "name", "forward", "vjps", "vjp_all", "explain", "backward_name", "differentiable",
+        "vjp_in_place", "vjp_add_into",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -78,12 +88,18 @@ class Op:
         vjps: tuple[Callable[..., Any] | None, ...] = (),
         vjp_all: Callable[..., Any] | None = None,
         explain: Callable[..., str | None] | None = None,
+        vjp_in_place: Callable[..., Any] | None = None,
+        vjp_add_into: Callable[..., bool] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.vjp_all = vjp_all
         self.explain = explain
+        # Faster first-order forms of a one-input rule, used by the backward walk when it may
+        # (see defop): they must give the very numbers vjps[0] gives.
+        self.vjp_in_place = vjp_in_place
+        self.vjp_add_into = vjp_add_into
         # Ops with no rules (comparisons, argmax) never record a node.
         self.differentiable = vjp_all is not None or any(v is not None for v in vjps)
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
@@ -92,22 +108,58 @@ class Op:
         return f"<op {self.name}>"
 
 
+def allow_complex(*names: str) -> None:
+    """Declare that ops' rules hold for complex values (autograd's convention); each must be
+    checked against complex central differences in the tests (tests/test_complex_grad.py)."""
+    for name in names:
+        if name not in REGISTRY:
+            raise FlowgradError(f"allow_complex: no op named {name!r}")
+    COMPLEX_OK.update(names)
+
+
+def _complex_refused(op: Op, out: np.ndarray, arrays: list, grad_positions: list) -> bool:
+    if op.name in COMPLEX_OK:
+        if out.dtype.kind == "c":
+            mode.COMPLEX_TRACED = True
+        return False
+    if out.dtype.kind == "c":
+        return True
+    return mode.COMPLEX_TRACED and any(
+        getattr(arrays[i], "dtype", None) is not None and arrays[i].dtype.kind == "c" for i in grad_positions
+    )
+
+
 def defop(
     name: str,
     forward: Callable[..., Any],
     *vjps: Callable[..., Any] | None,
     vjp_all: Callable[..., Any] | None = None,
     explain: Callable[..., str | None] | None = None,
+    vjp_in_place: Callable[..., Any] | None = None,
+    vjp_add_into: Callable[..., bool] | None = None,
 ) -> Op:
     """Register a primitive. ``vjps[i]`` is the rule for input ``i`` (None: no gradient).
 
     ``vjp_all(xp, g, ans, wanted, *inputs, **params)`` serves ops with any
     number of inputs (concatenate, stack, einsum) and returns one gradient per
     input (None where ``wanted[i]`` is false).
+
+    Two optional first-order forms of a one-input op's rule save memory traffic in training
+    steps; each must give exactly what ``vjps[0]`` gives (tests/test_inplace_grads.py):
+    ``vjp_in_place(g, ans, *inputs, **params)`` may overwrite ``g``: the walk calls it only when
+    it allocated ``g`` itself and nothing else holds it (ReLU's mask multiplies in place);
+    ``vjp_add_into(buffer, g, ans, *inputs, **params)`` adds the input's gradient into the
+    walk's own gradient buffer for that input and returns True, or returns False to decline
+    (getitem adds a slice there, so T slices of one tensor cost O(T) in backward, not O(T^2)).
+
+    >>> import numpy as np
+    >>> from flowgrad.core.ops import REGISTRY
+    >>> REGISTRY["relu"].vjp_in_place is not None, REGISTRY["getitem"].vjp_add_into is not None
+    (True, True)
     """
     if name in REGISTRY:
         raise FlowgradError(f"defop: an op named {name!r} is already registered")
-    op = Op(name, forward, tuple(vjps), vjp_all, explain)
+    op = Op(name, forward, tuple(vjps), vjp_all, explain, vjp_in_place, vjp_add_into)
     REGISTRY[name] = op
     return op
 
@@ -202,10 +254,12 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
     t._data = out
     t.grad = None
     if grad_positions is not None and state.grad_enabled and op.differentiable:
-        if out.dtype.kind == "c":  # complex derivatives have competing conventions: refuse, never guess
+        if (out.dtype.kind == "c" or mode.COMPLEX_TRACED) and _complex_refused(op, out, arrays, grad_positions):
             raise DTypeError(
-                f"{op.name}: flowgrad differentiates real numbers only, and this made a complex value from a "
-                f"tensor that requires grad\n  called at {user_location()}"
+                f"{op.name}: this op's gradient is defined for real numbers only, and it was given or made a "
+                "complex value that requires grad (complex gradients: the fft family, real, imag, conj, "
+                "angle, abs and the holomorphic arithmetic in docs/guide.md)"
+                f"\n  called at {user_location()}"
             )
         node = BackwardNode(op, args, arrays, params, grad_positions)
         t.requires_grad = True
@@ -216,6 +270,18 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
             node.where = traceback.extract_stack()[:-1]
             check_finite(op, out, "forward", node)
     else:
+        if (
+            grad_positions is not None
+            and mode.COMPLEX_TRACED
+            and state.grad_enabled
+            and out.dtype.kind in "fc"
+            and _complex_refused(op, out, arrays, grad_positions)
+        ):
+            # No rule: a constant on real numbers (sign, round), but not on complex ones (sign z = z/|z|).
+            raise DTypeError(
+                f"{op.name}: has no gradient, which is right for real numbers only, and it was given a "
+                f"complex value that requires grad\n  called at {user_location()}"
+            )
         t.requires_grad = False
         t._node = None
         if state.anomaly:
@@ -240,6 +306,8 @@ def op_error(op: Op, arrays: list, params: dict, exc: Exception) -> Exception:
             detail = op.explain(*arrays, **params)
         except Exception:  # the explanation must never hide the real error
             detail = None
+    if detail is None and isinstance(exc, TypeError) and any(np.iscomplexobj(d) for d in arrays):
+        detail = f"{op.name}: defined for real numbers only, got a complex value ({exc})"
     if detail is None and isinstance(exc, ValueError) and "broadcast" in str(exc):
         shapes = [describe(d) for d in arrays if hasattr(d, "shape")]
         detail = f"{op.name}: shapes {' and '.join(shapes)} do not broadcast together"

@@ -69,7 +69,10 @@ def as_array(data: Any, dtype: Any = None, copy: builtins.bool = False) -> np.nd
 
 def _check_requires_grad(dtype: np.dtype, where: str) -> None:
     if dtype.kind == "c":
-        raise DTypeError(f"{where}: flowgrad differentiates real numbers only; a {dtype} tensor cannot require grad")
+        raise DTypeError(
+            f"{where}: a {dtype} tensor cannot require grad: PyTorch-style autograd is for real numbers only "
+            "(complex gradients, in autograd's convention: fg.grad and fg.vjp)"
+        )
     if dtype.kind != "f":
         raise DTypeError(
             f"{where}: only floating-point tensors can require gradients, got dtype {dtype}; "

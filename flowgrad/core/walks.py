@@ -105,17 +105,30 @@ def walk_fast(
         else:
             input_grads = None
         vjps = op.vjps
+        # g may be overwritten only when this walk allocated it and nothing else holds it.
+        in_place = op.vjp_in_place if t in allocated else None
+        add_into = op.vjp_add_into
         for i in positions:
             inp = inputs[i]
-            gi = input_grads[i] if input_grads is not None else vjps[i](NUMPY_XP, g, t._data, *arrays, **params)
-            new_array = gi is not g
+            if add_into is not None and inp in allocated and add_into(grads[inp], g, t._data, *arrays, **params):
+                c = counts[inp] - 1
+                counts[inp] = c
+                if c == 0:
+                    ready.append(inp)
+                continue
+            if in_place is not None:
+                gi = in_place(g, t._data, *arrays, **params)
+                new_array = True
+            else:
+                gi = input_grads[i] if input_grads is not None else vjps[i](NUMPY_XP, g, t._data, *arrays, **params)
+                new_array = gi is not g
             if type(gi) is not ndarray:
                 gi = np.asarray(gi)
             d = inp._data
             if gi.shape != d.shape:
                 gi = sum_to(gi, d.shape)
-            if gi.dtype != d.dtype:
-                gi = gi.astype(d.dtype)
+            if gi.dtype != d.dtype:  # a real input's gradient: the real part (autograd's convention)
+                gi = (gi if d.dtype.kind == "c" else gi.real).astype(d.dtype)
             accumulate(grads, allocated, inp, gi, new_array)
             c = counts[inp] - 1
             counts[inp] = c
@@ -220,14 +233,14 @@ def _fit(gi: Any, shape: tuple, dtype: Any, create_graph: bool) -> Any:
         if gi.shape != shape:
             gi = TENSOR_XP.sum_to(gi, shape)
         if gi.dtype != dtype:
-            gi = gi.astype(dtype)
+            gi = (gi if np.dtype(dtype).kind == "c" else TENSOR_XP.real(gi)).astype(dtype)
         return gi
     if type(gi) is not backend.ndarray:
         gi = backend.asarray(gi)
     if gi.shape != shape:
         gi = sum_to(gi, shape)
     if gi.dtype != dtype:
-        gi = gi.astype(dtype)
+        gi = (gi if np.dtype(dtype).kind == "c" else gi.real).astype(dtype)
     return gi
 
 

@@ -1,4 +1,7 @@
-"""Nested containers of arrays as one flat vector, and back (differentiable both ways)."""
+"""Nested containers of arrays as one flat vector, and back (differentiable both ways).
+
+A nest holding a complex array flattens to a complex vector, as in autograd; its real leaves
+come back as the real parts."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ import numpy as np
 
 from .. import numpy as fnp
 from ..core.tensor import Tensor
-from ..errors import DTypeError
 
 
 def _leaves(value: Any, out: list) -> Callable[[Any, list], Any]:
@@ -24,16 +26,18 @@ def _leaves(value: Any, out: list) -> Callable[[Any, list], Any]:
         items = [_leaves(v, out) for v in value]
         sequence: Any = type(value)
         return lambda vec, pos: sequence(p(vec, pos) for p in items)
-    if np.iscomplexobj(value._data if isinstance(value, Tensor) else value):
-        raise DTypeError("flatten: flowgrad differentiates real numbers only, got a complex value")
+    is_complex = np.iscomplexobj(value._data if isinstance(value, Tensor) else value)
     shape = np.shape(value._data if isinstance(value, Tensor) else value)
     size = int(np.prod(shape))
-    out.append(fnp.ravel(value) if isinstance(value, Tensor) else np.ravel(np.asarray(value, dtype=float)))
+    kind = complex if is_complex else float
+    out.append(fnp.ravel(value) if isinstance(value, Tensor) else np.ravel(np.asarray(value, dtype=kind)))
 
     def rebuild(vec: Any, pos: list) -> Any:
         start = pos[0]
         pos[0] += size
         piece = vec[start : start + size]
+        if not is_complex and np.iscomplexobj(vec._data if isinstance(vec, Tensor) else vec):
+            piece = fnp.real(piece)  # a real leaf of a nest that also holds complex ones
         return fnp.reshape(piece, shape)
 
     return rebuild

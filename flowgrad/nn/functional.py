@@ -200,34 +200,25 @@ def conv2d(
     dilation: Any = 1,
     groups: int = 1,
 ) -> fg.Tensor:
-    """2-D convolution (cross-correlation, as PyTorch): windows as a strided view, one matmul."""
-    x = as_input(x, weight)
-    if x.ndim != 4:
-        raise fg.ShapeError(f"conv2d: expected an (N, C, H, W) input, got shape {x.shape}")
-    n, c = x.shape[:2]
-    out_ch, c_per_group, kh, kw = weight.shape
-    if c != c_per_group * groups or out_ch % groups:
-        raise fg.ShapeError(
-            f"conv2d: input has {c} channels but the weight {weight.shape} with groups={groups} "
-            f"expects {c_per_group * groups}"
-        )
-    cols = unfold2d(x, (kh, kw), stride, padding, dilation, where="conv2d")  # (N, C, kh, kw, oh, ow)
-    oh, ow = cols.shape[-2:]
-    cols = cols.reshape(n, groups, c_per_group * kh * kw, oh * ow)
-    w = weight.reshape(groups, out_ch // groups, c_per_group * kh * kw)
-    out = (w @ cols).reshape(n, out_ch, oh, ow)
-    if bias is not None:
-        out = out + bias.reshape(1, out_ch, 1, 1)
-    return out
+    """2-D convolution (cross-correlation, as PyTorch): im2col from one strided view, one GEMM per group.
+
+    >>> import flowgrad as fg
+    >>> import flowgrad.nn.functional as F
+    >>> F.conv2d(fg.ones(1, 1, 3, 3), fg.ones(1, 1, 2, 2)).shape
+    (1, 1, 2, 2)
+    """
+    return fg.conv2d(as_input(x, weight), weight, bias, stride, padding, dilation, groups)
 
 
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> fg.Tensor:
-    """Max over each window (ties share the gradient)."""
-    x = as_input(x)
-    stride = kernel_size if stride is None else stride
-    cols = unfold2d(x, kernel_size, stride, padding, dilation, -np.inf, where="max_pool2d")
-    n, c, kh, kw, oh, ow = cols.shape
-    return cols.reshape(n, c, kh * kw, oh, ow).max(axis=2)
+    """Max over each window; the gradient goes to each window's first maximum, as PyTorch's.
+
+    >>> import flowgrad as fg
+    >>> import flowgrad.nn.functional as F
+    >>> F.max_pool2d(fg.arange(16.0).reshape(1, 1, 4, 4), 2).shape
+    (1, 1, 2, 2)
+    """
+    return fg.max_pool2d(as_input(x), kernel_size, stride, padding, dilation)
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> fg.Tensor:

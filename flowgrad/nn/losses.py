@@ -236,6 +236,9 @@ def cross_entropy(
             return loss.sum() / (input.size // n_classes if input.size else 1)
         return _reduce("cross_entropy", loss, reduction)
     labels = _label_tensor(t, "cross_entropy")
+    if input.ndim == 2 and weight is None and label_smoothing <= 0 and reduction in ("mean", "sum"):
+        _check_labels("cross_entropy", input, labels._data, ignore_index)
+        return fg.softmax_cross_entropy(input, labels, ignore_index, reduction)  # one fused primitive
     picked, sample_w, keep = _picked(logp, labels, weight, ignore_index, "cross_entropy")
     nll = -picked * sample_w
     nll = nll.sum() / sample_w.sum() if reduction == "mean" else _reduce("cross_entropy", nll, reduction)

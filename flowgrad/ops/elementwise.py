@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_array
 from ..core.exports import export, xp_helper
 from ..core.ops import accepts_out, apply, defop
 from ..core.tensor import Tensor
+from . import complexops as _cx
 
 _FLOAT_CAP: dict = {}
 
@@ -213,7 +215,25 @@ def _relu_forward(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.maximum(x, 0, out=out)
 
 
-RELU = defop("relu", _relu_forward, lambda xp, g, ans, x: xp.where(x > 0, g, 0))
+def _relu_grad(xp: Any, g: Any, ans: Any, x: Any) -> Any:
+    if is_array(g) and g.ndim and g.shape == x.shape and g.dtype == x.dtype:
+        # A copy in g's own memory order: where() would write C order, a slow transposing
+        # loop for the (C, N, H, W)-ordered arrays conv2d makes.
+        return _relu_grad_inplace(g.copy(order="K"), ans, x)
+    return xp.where(x > 0, g, 0)
+
+
+def _relu_grad_inplace(g: np.ndarray, ans: np.ndarray, x: np.ndarray) -> np.ndarray:
+    # The digits of where(x > 0, g, 0): NaN inputs and NaN gradients included.
+    if g.ndim == 0 or g.shape != x.shape or g.dtype != x.dtype or not g.flags.writeable:
+        return np.where(x > 0, g, 0)
+    off = np.greater(x, 0)
+    np.logical_not(off, out=off)
+    np.copyto(g, 0, where=off)
+    return g
+
+
+RELU = defop("relu", _relu_forward, _relu_grad, vjp_in_place=_relu_grad_inplace)
 
 
 def _leaky_forward(x: np.ndarray, negative_slope: float) -> np.ndarray:
@@ -261,7 +281,15 @@ log1p = _unary(LOG1P)
 sqrt = _unary(SQRT)
 square = _unary(SQUARE)
 reciprocal = _unary(RECIPROCAL)
-abs = _unary(ABS)  # noqa: A001
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 - NumPy's and PyTorch's name
+    """Elementwise absolute value (differentiable; of complex values, the modulus)."""
+    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
+        return _cx.abs(x)
+    return apply(ABS, (x,))
+
+
 sin = _unary(SIN)
 cos = _unary(COS)
 tan = _unary(TAN)

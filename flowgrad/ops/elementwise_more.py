@@ -16,7 +16,7 @@ import numpy as np
 from ..core.exports import export
 from ..core.ops import defop
 from ..core.tensor import Tensor
-from ..errors import DTypeError
+from . import complexops as cx
 from . import elementwise as ew
 
 _LN2 = math.log(2.0)
@@ -67,34 +67,33 @@ def rad2deg(x: Any) -> Tensor:
     return ew.multiply(x, 180 / math.pi)
 
 
-def _real_only(x: Any, where: str) -> None:
-    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
-        raise DTypeError(f"{where}: flowgrad differentiates real numbers only, got a complex value")
+def _complex(x: Any) -> bool:
+    return np.iscomplexobj(x._data if isinstance(x, Tensor) else x)
 
 
 def real(x: Any) -> Any:
-    """The real part: a real value itself (complex values are not differentiated)."""
-    _real_only(x, "real")
-    return x
+    """The real part (differentiable, complex values too: see ``ops/complexops.py``)."""
+    return cx.real(x) if _complex(x) else x
 
 
 def imag(x: Any) -> Tensor:
-    """The imaginary part of a real value: zeros (a constant, so its gradient is zero)."""
-    _real_only(x, "imag")
+    """The imaginary part; of a real value, zeros (a constant, so its gradient is zero)."""
+    if _complex(x):
+        return cx.imag(x)
     return Tensor._wrap(np.zeros_like(x._data if isinstance(x, Tensor) else np.asarray(x)))
 
 
 def angle(x: Any, deg: bool = False) -> Tensor:
-    """The argument of a real value: 0 where x >= 0, pi (or 180) where x < 0. A constant on
-    each side of 0, so its gradient is zero."""
-    _real_only(x, "angle")
+    """The argument. Of a real value: 0 where x >= 0, pi (or 180) where x < 0, a constant on each
+    side of 0, so its gradient is zero."""
+    if _complex(x):
+        return cx.angle(x, deg)
     return Tensor._wrap(np.angle(x._data if isinstance(x, Tensor) else np.asarray(x), deg=deg))
 
 
 def conj(x: Any) -> Any:
-    """The complex conjugate of a real value: the value itself."""
-    _real_only(x, "conj")
-    return x
+    """The complex conjugate (differentiable); of a real value, the value itself."""
+    return cx.conj(x) if _complex(x) else x
 
 
 # ----- public names (core/exports.py): flowgrad.numpy's, the Tensor method's, flowgrad's ------------

@@ -444,7 +444,18 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     """
     ndim = np.ndim(x._data if isinstance(x, Tensor) else x)
     if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
-        raise DTypeError("linalg.norm: flowgrad differentiates real numbers only, got a complex value")
+        two_axes = (axis is None and ndim == 2 and ord is not None) or (
+            isinstance(axis, (tuple, list)) and len(axis) == 2
+        )
+        if two_axes and ord in ("nuc", 2, -2):
+            raise DTypeError(
+                f"linalg.norm: ord={ord!r} of a complex matrix (its singular values) is defined for "
+                "real numbers only in flowgrad"
+            )
+        # Every other norm is a function of the moduli alone: the norm of |x| (complex abs's rule).
+        from .complexops import abs as modulus
+
+        x = modulus(x)
     if axis is None:
         if ord is None:  # the 2-norm of all elements, whatever the shape
             from . import elementwise as ew

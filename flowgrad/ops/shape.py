@@ -94,12 +94,29 @@ def _index_scatter_forward(g: np.ndarray, shape: tuple, index: Any) -> np.ndarra
     return out
 
 
+def _getitem_add_into(buffer: Any, g: np.ndarray, ans: np.ndarray, x: np.ndarray, index: Any) -> bool:
+    # Basic indexing (and boolean masks) reach each element once: buffer[index] += g is exact.
+    if (
+        buffer is None
+        or buffer.shape != x.shape
+        or buffer.dtype != g.dtype
+        or not buffer.flags.writeable
+        or not _is_basic(index)
+    ):
+        return False
+    buffer[index] += g
+    return True
+
+
 GETITEM = defop(
     "getitem",
     lambda x, index: x[index],
     lambda xp, g, ans, x, index: xp.index_scatter(g, x.shape, index),
     explain=lambda x, index: f"getitem: index {index!r} does not fit shape {x.shape}",
+    vjp_add_into=_getitem_add_into,
 )
+
+
 INDEX_SCATTER = defop(
     "index_scatter",
     _index_scatter_forward,

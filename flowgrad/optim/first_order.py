@@ -8,12 +8,13 @@ written in place with ``out=``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..errors import ArgumentError, DTypeError, check_number, given
-from .optimizer import Optimizer, params_with_grad, required, subtract_scaled
+from .optimizer import _BLOCK, Optimizer, params_with_grad, required, subtract_scaled
 
 
 def _check(name: str, **values: float) -> None:
@@ -66,6 +67,38 @@ class SGD(Optimizer):
             maximize=maximize,
         )
         super().__init__(params, defaults)
+
+    def _inline_update(self, name: str, buf: Callable[[Any], str]) -> tuple[list[str], dict[str, Any]] | None:
+        """Plain SGD's update (``p -= lr * grad`` per parameter) as lines of fg.compile's generated
+        step, with the names they call; ``name`` is this optimizer's name there, ``buf(array)``
+        binds a buffer like ``array`` and returns its name.
+
+        The learning rate and the flags are read from the groups on every call, so a scheduler's
+        changes take effect; a group with momentum, weight decay or maximize, a learning rate that
+        is not a Python float (NumPy scalars promote differently), or parameter lists of other
+        lengths than traced run the optimizer's own update instead. None for a subclass that
+        changes the update.
+        """
+        if type(self)._update is not SGD._update:
+            return None
+        groups = self.param_groups
+        test = [f"len(_gs) == {len(groups)}"]
+        for i, group in enumerate(groups):
+            g = f"_gs[{i}]"
+            test.append(f"not ({g}['momentum'] or {g}['weight_decay'] or {g}['maximize'])")
+            test.append(f"type({g}['lr']) is float and len({g}['params']) == {len(group['params'])}")
+        lines = [f"_gs = {name}.param_groups", f"if {' and '.join(test)}:"]
+        for i, group in enumerate(groups):
+            lines += [f"    _g = _gs[{i}]", "    _lr = _g['lr']", "    _ps = _g['params']"]
+            for j, p in enumerate(group["params"]):
+                lines += [f"    _p = _ps[{j}]", "    _q = _p.grad", "    if _q is not None:"]
+                if p._data.size > _BLOCK:  # block by block through a small buffer, as _update does
+                    lines.append("        subtract_scaled(_p._data, _lr, _q._data)")
+                else:
+                    b = buf(p._data)
+                    lines.append(f"        _d = _p._data; multiply(_q._data, _lr, {b}); subtract(_d, {b}, _d)")
+        names = {"subtract_scaled": subtract_scaled, "multiply": np.multiply, "subtract": np.subtract}
+        return [*lines, "else:", f"    {name}._update_all()"], names
 
     def _update(self, group: dict) -> None:
         lr, momentum, dampening, nesterov = group["lr"], group["momentum"], group["dampening"], group["nesterov"]

@@ -14,6 +14,7 @@ tensor([0.8, 1.6], requires_grad=True)
 from __future__ import annotations
 
 import copy
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -83,7 +84,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every parameter (to None, or to zeros)."""
-        fg.compiler.replay_call(lambda: self._zero_grad(set_to_none))
+        fg.compiler.replay_call(functools.partial(self._zero_grad, set_to_none))  # fg.compile inlines it
         self._zero_grad(set_to_none)
 
     def _zero_grad(self, set_to_none: bool) -> None:

@@ -925,7 +925,7 @@ def _matmul(p: Program, h: Val):
 @spec("einsum")
 def _einsum(p: Program, h: Val):
     # flowgrad's einsum has no '...' and no repeated index within one operand (no gradient
-    # rule for diagonals); torch has both, so programs use neither (see test_torch_compare.py).
+    # rule for diagonals); torch has both, so programs use neither (see tests/opcases_torch.py).
     # Letters shared by two operands get equal sizes: torch also broadcasts size-1 letters,
     # NumPy's einsum does not.
     letters = list("abcdefg")

@@ -50,8 +50,16 @@ FORCED_RUNS = 8  # programs per spec in the coverage test
 # bessel_j0/j1/y0/y1 give none); the op table checks them against SciPy's values and central
 # differences to second order, and tests/test_scipy_special_more.py against HIPS autograd.
 _NO_TORCH_GRADIENT = "scipy.special function with no differentiable torch twin"
+# The fft family and the complex-valued ops follow autograd's convention for complex gradients
+# (the conjugate of torch's); the op table checks them with central differences over real and
+# imaginary parts, and tests/test_complex_grad.py against HIPS autograd itself.
+_COMPLEX_CONVENTION = "complex values in autograd's convention: checked against HIPS autograd instead"
 EXEMPT: dict[str, str] = {
-    name: _NO_TORCH_GRADIENT for name in ["betainc", "gammasgn", "j0", "j1", "y0", "y1", "jn", "yn"]
+    **{name: _NO_TORCH_GRADIENT for name in ["betainc", "gammasgn", "j0", "j1", "y0", "y1", "jn", "yn"]},
+    **{
+        name: _COMPLEX_CONVENTION
+        for name in ["fftn", "ifftn", "rfftn", "irfftn", "real", "imag", "conj", "angle", "abs_complex"]
+    },
 }
 
 

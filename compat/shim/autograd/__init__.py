@@ -13,6 +13,7 @@ from flowgrad import (  # same call conventions
     hessian,
     hessian_tensor_product,
     hessian_vector_product,
+    holomorphic_grad,
     jacobian,
     make_ggnvp,
     make_hvp,
@@ -26,5 +27,4 @@ from flowgrad import (  # same call conventions
 from flowgrad.builtins import dict, isinstance, list, tuple, type  # noqa: A004
 from flowgrad.extend import primitive  # autograd's top-level `primitive` (deprecated alias of extend.primitive)
 
-# Not in flowgrad: holomorphic_grad (complex numbers, refused by flowgrad).
 __getattr__ = _shim.missing_names(globals())

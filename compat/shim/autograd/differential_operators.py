@@ -18,6 +18,7 @@ _shim.forward_names(
         "grad_named",
         "hessian_tensor_product",
         "hessian_vector_product",
+        "holomorphic_grad",
         "make_ggnvp",
         "make_hvp",
         "make_jvp",
@@ -26,4 +27,4 @@ _shim.forward_names(
         "tensor_jacobian_product",
         "vector_jacobian_product",
     ],
-)  # holomorphic_grad: missing (complex)
+)
