@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import is_array
 from .core.engine import backward as _backward
 from .core.engine import grad
 from .core.engine import one_backward as _one_backward
@@ -76,7 +77,7 @@ class FunctionCtx:
 
 
 def _function_forward(*datas: Any, fn: type[Function], ctx: FunctionCtx) -> np.ndarray:
-    args = [Tensor._wrap(d) if isinstance(d, np.ndarray) else d for d in datas]
+    args = [Tensor._wrap(d) if is_array(d) else d for d in datas]
     with no_grad():
         out = fn.forward(ctx, *args)
     if not isinstance(out, Tensor):

@@ -39,7 +39,7 @@ def declare_emitter(key: Any, emitter: Emitter, names: dict[str, Any] | None = N
     NAMESPACE.update(names or {})
 
 
-def rule_key(rule: Callable[..., Any]) -> tuple:
+def rule_key(rule: Callable[..., Any] | None) -> tuple:
     """The key of a gradient rule as the backward walk calls it (a partial over NumPy)."""
     from .ops import NUMPY_XP
 

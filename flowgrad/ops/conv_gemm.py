@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_array
 from ..core import mode
 from ..core.exports import export
 from ..core.ops import apply, defop
@@ -156,7 +157,7 @@ def _conv_rule(
     dilation: tuple,
     groups: int,
 ) -> list:
-    if not isinstance(g, np.ndarray):
+    if not is_array(g):
         return _conv_composed(xp, g, needs, x, w, stride, padding, dilation, groups)
     o, cg, kh, kw = w.shape
     k = cg * kh * kw
@@ -285,7 +286,7 @@ def _pool_rule(xp: Any, g: Any, ans: Any, x: Any, kernel: tuple, stride: tuple, 
         choice = _first_max(data, result, kernel, stride, padding, dilation)
     n, c, h, w = data.shape
     oh, ow = choice.shape[2:]
-    if not isinstance(g, np.ndarray):  # create_graph: a one-hot mask (a constant) times g, folded back
+    if not is_array(g):  # create_graph: a one-hot mask (a constant) times g, folded back
         mask = (choice[:, :, None, None] == np.arange(kh * kw).reshape(kh, kw)[:, :, None, None]).astype(data.dtype)
         return xp.fold2d(g.reshape(n, c, 1, 1, oh, ow) * mask, data.shape, kernel, stride, padding, dilation)
     hp, wp = h + 2 * ph, w + 2 * pw

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_array
 from ..core.exports import export
 from ..core.ops import apply, defop
 from ..core.tensor import Tensor
@@ -45,7 +46,7 @@ def _rule(xp: Any, g: Any, ans: Any, x: Any, labels: Any, ignore_index: int, mea
     keep, safe = _pick(raw_labels, ignore_index)
     count = keep.sum()
     n, c = x.shape
-    if not isinstance(g, np.ndarray):  # create_graph: differentiable ops, the labels a constant
+    if not is_array(g):  # create_graph: differentiable ops, the labels a constant
         dtype = x.dtype
         onehot = (np.arange(c) == safe[:, None]).astype(dtype)
         scale = keep[:, None].astype(dtype) / (count if mean else 1)
