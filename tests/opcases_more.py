@@ -13,7 +13,6 @@ import numpy as np
 
 import flowgrad as fg
 import flowgrad.numpy as fnp
-from flowgrad.ops.random import uniform
 
 from .opcases import SAME, UNARY, UNIF, F, OpCase, Shape, T, boolean, distinct, each, one, signed, unif, with_zeros
 
@@ -399,14 +398,19 @@ INDEXING = [
 ]  # fmt: skip
 
 
-def _seeded_uniform(x: Any) -> Any:
-    fg.manual_seed(7)
-    return uniform(x.shape, x.dtype)
+def _seeded(kind: str) -> Any:
+    def draw(x: Any) -> Any:
+        fg.manual_seed(7)
+        return (fg.rand if kind == "uniform" else fg.randn)(x.shape, dtype=x.dtype)
+
+    return draw
 
 
 RANDOM_CASES = [
-    OpCase("uniform", _seeded_uniform, lambda x: np.random.default_rng(7).random(x.shape).astype(x.dtype),
-        one(UNARY), grad_inputs=()),
+    OpCase("draw", _seeded("uniform"), lambda x: np.random.default_rng(7).random(x.shape).astype(x.dtype),
+        one(UNARY), grad_inputs=(), label="rand"),
+    OpCase("draw", _seeded("normal"), lambda x: np.random.default_rng(7).standard_normal(x.shape).astype(x.dtype),
+        one(UNARY), grad_inputs=(), label="randn"),
 ]  # fmt: skip
 
 CASES: list[OpCase] = REDUCTIONS + PRODUCTS + SHAPES + JOIN + INDEXING + RANDOM_CASES

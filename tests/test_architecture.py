@@ -8,19 +8,7 @@ from .architecture import LAYERS, imports, layer_of, violations
 
 # Imports still to be routed through public names, each with what replaces it. The list may only
 # shrink: an entry that no longer happens fails the test, so it is removed when fixed.
-NOT_YET: dict[str, str] = {
-    # Dropout draws its mask with the random op so that fg.compile replays a new mask each step;
-    # fg.rand is not an op yet (a compiled step would bake its draw).
-    "flowgrad.nn.functional imports flowgrad.ops.random": "fg.rand as a replayed op",
-    "flowgrad.viz.recorder imports flowgrad.core.mode": "a public recording hook (fg.autograd.graph)",
-    "flowgrad.viz.recorder imports flowgrad.core.engine": "a public sum_to (fg.sum_to_size)",
-    "flowgrad.viz.recorder imports flowgrad.core.ops": "flowgrad.numpy on arrays",
-    # ONNX export traces the forward with fg.compile's tracer: one public op-tracing hook would
-    # serve it, fg.viz.record and fg.compile alike.
-    "flowgrad.onnx.trace imports flowgrad.core.mode": "a public op-tracing hook",
-    "flowgrad.onnx.trace imports flowgrad.core.compiler": "a public op-tracing hook",
-    "flowgrad.onnx.trace imports flowgrad.core.ops": "the op's public name (fg.onnx's table keys)",
-}
+NOT_YET: dict[str, str] = {}  # "module imports target": why it is allowed for now (none today)
 
 
 def test_imports_follow_the_layers():

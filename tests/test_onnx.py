@@ -146,7 +146,9 @@ OP_ROWS = {
     "matmul": (WithW(lambda x, w: x @ w), NORMAL, (2, 4)),
     "einsum": (WithW(lambda x, w: fnp.einsum("bi,ij->bj", x, w)), NORMAL, (2, 4)),
     "det": (lambda x: fnp.linalg.det(x.reshape(x.shape[0], 2, 2)), NORMAL, (2, 4)),
-    "unfold2d": (nn.Conv2d(2, 3, 3, padding=1), NORMAL, (2, 2, 5, 5)),
+    "unfold2d": (nn.AvgPool2d(2, padding=1), NORMAL, (2, 2, 5, 5)),
+    "conv2d": (nn.Conv2d(2, 3, 3, padding=1), NORMAL, (2, 2, 5, 5)),
+    "max_pool2d": (nn.MaxPool2d(3, stride=2, padding=1), NORMAL, (2, 2, 5, 5)),
 }
 
 

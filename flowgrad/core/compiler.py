@@ -152,7 +152,7 @@ class Tracer:
             "and Python branches that depend on it keep the path they took now; return the tensor "
             "instead and read it after the call",
             TracingWarning,
-            stacklevel=3,
+            stacklevel=4,  # past mode.note_value_read and the tensor's method: the user's line
         )
 
 
@@ -344,6 +344,8 @@ def replay_call(fn: Callable[[], Any]) -> None:
     Optimizers and modules use it for work that is plain Python over tensors' arrays
     (``optimizer.step()``, ``zero_grad()``): the call is recorded, not its insides.
     """
+    if mode.RECORDING:
+        mode.note_inplace("a step that is replayed as a whole (an optimizer step)", None)
     tracer = mode.current_tracer()
     if tracer is not None:
         tracer.opaque(fn)

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import backend, dtypes
 from ..errors import ArgumentError, DTypeError, ShapeError, check_int, check_number, given
+from .ops import apply, defop
 from .sampling import numpy_generator
 from .tensor import Tensor, _check_requires_grad, as_array
 
@@ -234,22 +235,47 @@ def eye(n: int, m: Any = None, dtype: Any = None, device: Any = None, requires_g
     )
 
 
+def _draw_forward(kind: str, shape: tuple, dtype: np.dtype, generator: Any) -> np.ndarray:
+    rng = numpy_generator(generator)  # at run time: the default stream as it is then
+    samples = rng.standard_normal(shape) if kind == "normal" else rng.random(shape)
+    return samples.astype(dtype, copy=False)
+
+
+# Random draws are an op (no gradient), so that a step compiled with fg.compile draws new numbers
+# on every replay, in the order eager would, instead of replaying the numbers of its trace.
+DRAW = defop("draw", _draw_forward)
+
+
+def _draw(kind: str, size: tuple, dtype: Any, device: Any, requires_grad: bool, generator: Any, where: str) -> Tensor:
+    numpy_generator(generator)  # a wrong generator= is refused here, with its own message
+    params = {"kind": kind, "shape": _shape(size, where), "dtype": _random_float(dtype, where), "generator": generator}
+    t = apply(DRAW, (), params)
+    return _finish(t._data, requires_grad, device, where) if requires_grad or device is not None else t
+
+
 def randn(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None
 ) -> Tensor:
-    """Standard normal samples, e.g. ``fg.randn(10, 7, dtype=fg.float, requires_grad=True)``."""
-    rng = numpy_generator(generator)
-    arr = rng.standard_normal(_shape(size, "randn")).astype(_random_float(dtype, "randn"), copy=False)
-    return _finish(arr, requires_grad, device, "randn")
+    """Standard normal samples, e.g. ``fg.randn(10, 7, dtype=fg.float, requires_grad=True)``.
+
+    >>> import flowgrad as fg
+    >>> _ = fg.manual_seed(0); a = fg.randn(3)
+    >>> _ = fg.manual_seed(0); bool((a == fg.randn(3)).all())
+    True
+    """
+    return _draw("normal", size, dtype, device, requires_grad, generator, "randn")
 
 
 def rand(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, generator: Any = None
 ) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    rng = numpy_generator(generator)
-    arr = rng.random(_shape(size, "rand")).astype(_random_float(dtype, "rand"), copy=False)
-    return _finish(arr, requires_grad, device, "rand")
+    """Uniform samples on [0, 1), e.g. ``fg.rand(2, 3)``; a step compiled with fg.compile draws anew each call.
+
+    >>> import flowgrad as fg
+    >>> fg.rand(2, 3, dtype=fg.float64).shape
+    (2, 3)
+    """
+    return _draw("uniform", size, dtype, device, requires_grad, generator, "rand")
 
 
 def randint(

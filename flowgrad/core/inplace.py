@@ -68,7 +68,7 @@ class InPlaceMethods:
         if isinstance(other, InPlaceMethods):
             other = other._data
         try:
-            _inplace_call(_ufunc_into, self, ufunc, other)
+            _inplace_call(_ufunc_into, self, ufunc, other, what=what)
         except (ValueError, TypeError) as exc:
             kind = DTypeError if isinstance(exc, TypeError) else ShapeError  # a string is a type problem
             raise kind(
@@ -174,8 +174,10 @@ def _clip_into(target: np.ndarray, lo: Any, hi: Any) -> None:
     np.clip(target, lo, hi, out=target)
 
 
-def _inplace_call(fn: Any, target: InPlaceMethods, *args: Any) -> None:
+def _inplace_call(fn: Any, target: InPlaceMethods, *args: Any, what: str = "") -> None:
     """Run an in-place update of ``target``'s data; while fg.compile traces, record it too."""
+    if mode.RECORDING:
+        mode.note_inplace(f"an in-place update ({what or getattr(fn, '__name__', fn)})", target)
     tracer = mode.current_tracer()
     if tracer is not None:
         tracer.call(fn, target, *args)
@@ -186,7 +188,7 @@ def _inplace_call(fn: Any, target: InPlaceMethods, *args: Any) -> None:
 def _checked_inplace(fn: Any, target: InPlaceMethods, what: str, value: Any, *args: Any) -> None:
     """``_inplace_call``, with NumPy's bare errors (a wrong shape, a string) turned into flowgrad's."""
     try:
-        _inplace_call(fn, target, *args)
+        _inplace_call(fn, target, *args, what=what)
     except FlowgradError:
         raise
     except (ValueError, TypeError) as exc:

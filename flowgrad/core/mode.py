@@ -64,6 +64,22 @@ def next_version() -> int:
     return version_counter
 
 
+def note_value_read(what: str) -> None:
+    """A tensor's value was read into Python (``.item()``, ``bool()``): fg.compile's tracer warns
+    (the value is fixed in the compiled step), an observer (fg.autograd.graph.observe) is told."""
+    if TRACING and state.tracer is not None:
+        state.tracer.warn(what)
+    if RECORDING and state.recorder is not None:
+        state.recorder.on_read(what)
+
+
+def note_inplace(what: str, target: Any) -> None:
+    """An array is about to be changed in place outside an op (``x += y``, an optimizer step): an
+    observer (fg.autograd.graph.observe) is told."""
+    if RECORDING and state.recorder is not None:
+        state.recorder.on_inplace(what, target)
+
+
 def current_tracer() -> Any:
     """The fg.compile tracer recording on this thread, else None."""
     return state.tracer if TRACING else None

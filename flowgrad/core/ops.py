@@ -287,7 +287,7 @@ def apply(op: Op, args: tuple, params: dict = _EMPTY) -> "Tensor":
         if state.anomaly:
             check_finite(op, out, "forward", None)
     if mode.RECORDING and state.recorder is not None:
-        state.recorder.on_op(op, args, params, t)
+        state.recorder.on_op(op.name, args, params, t)
     return t
 
 

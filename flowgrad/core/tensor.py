@@ -291,9 +291,8 @@ class Tensor(InPlaceMethods, HookMethods, ConversionMethods):
     # ----- conversion -------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
-        tracer = mode.current_tracer()
-        if tracer is not None:
-            tracer.warn(".numpy()")
+        if mode.TRACING or mode.RECORDING:
+            mode.note_value_read(".numpy()")
         return self._data
 
     def item(self) -> Any:
@@ -302,15 +301,13 @@ class Tensor(InPlaceMethods, HookMethods, ConversionMethods):
             raise ShapeError(
                 f"item: only one-element tensors can be converted to a Python number, got shape {self._data.shape}"
             )
-        tracer = mode.current_tracer()
-        if tracer is not None:
-            tracer.warn(".item()")
+        if mode.TRACING or mode.RECORDING:
+            mode.note_value_read(".item()")
         return self._data.item()
 
     def tolist(self) -> Any:
-        tracer = mode.current_tracer()
-        if tracer is not None:
-            tracer.warn(".tolist()")
+        if mode.TRACING or mode.RECORDING:
+            mode.note_value_read(".tolist()")
         return self._data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -340,9 +337,8 @@ class Tensor(InPlaceMethods, HookMethods, ConversionMethods):
             raise ShapeError(  # a ValueError, as NumPy's
                 f"bool: the truth value of a tensor with {self._data.size} elements is ambiguous; use .any() or .all()"
             )
-        tracer = mode.current_tracer()
-        if tracer is not None:
-            tracer.warn("bool()")
+        if mode.TRACING or mode.RECORDING:
+            mode.note_value_read("bool()")
         return builtins.bool(self._data)
 
     __hash__ = object.__hash__  # identity, in C: tensors are dict keys in the engine

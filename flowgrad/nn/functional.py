@@ -20,7 +20,6 @@ import numpy as np
 import flowgrad as fg
 from flowgrad.errors import ArgumentError, check_number, given
 from flowgrad.numpy import unfold2d  # the differentiable strided windows (conv, pooling)
-from flowgrad.ops.random import uniform
 
 from .losses import (  # noqa: F401  (re-exported: F.mse_loss, F.cross_entropy, ...)
     binary_cross_entropy,
@@ -99,7 +98,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> fg.Tensor:
         return x
     if p == 1:
         return x * 0
-    keep = uniform(x.shape) >= p  # an op, so a compiled step draws a new mask every time
+    keep = fg.rand(x.shape, dtype=fg.float64) >= p  # an op: a compiled step draws a new mask every time
     return x * (keep.astype(x.dtype) * (1 / (1 - p)))
 
 
@@ -110,7 +109,7 @@ def _channel_dropout(x: fg.Tensor, p: float, inplace: bool, batched: bool) -> fg
     if p == 1:
         mask = fg.zeros(*shape, dtype=x.dtype)
     else:  # an op, as in dropout, so a compiled step draws a new mask every time
-        mask = (uniform(shape) >= p).astype(x.dtype) * (1 / (1 - p))
+        mask = (fg.rand(shape, dtype=fg.float64) >= p).astype(x.dtype) * (1 / (1 - p))
     return x.mul_(mask) if inplace else x * mask
 
 

@@ -331,6 +331,25 @@ def _matmul(g: Graph, c: Call) -> None:
     g.node("MatMul", c.common_names(), c.out)
 
 
+
+def _window_attrs(c: Call, kernel: tuple) -> dict:
+    (ph, pw), stride, dilation = c.params["padding"], c.params["stride"], c.params["dilation"]
+    return {
+        "kernel_shape": list(kernel), "strides": list(stride), "pads": [ph, pw, ph, pw], "dilations": list(dilation),
+    }  # fmt: skip
+
+
+def _conv2d(g: Graph, c: Call) -> None:
+    """The conv2d primitive (fg.conv2d): ONNX's Conv, the weight as (out, in/groups, kh, kw)."""
+    inputs = [c.name(i) for i in range(len(c))]
+    g.node("Conv", inputs, c.out, group=int(c.params["groups"]), **_window_attrs(c, c.shape(1)[2:]))
+
+
+def _max_pool2d(g: Graph, c: Call) -> None:
+    """The max_pool2d primitive (fg.max_pool2d): ONNX's MaxPool (both pad with -inf)."""
+    g.node("MaxPool", [c.name(0)], c.out, **_window_attrs(c, c.params["kernel"]))
+
+
 EMITTERS: dict[str, Callable[[Graph, Call], None]] = {
     # elementwise arithmetic
     "add": _promoting("Add"),
@@ -424,4 +443,6 @@ EMITTERS: dict[str, Callable[[Graph, Call], None]] = {
     "einsum": _einsum,
     "det": _simple("Det"),
     "unfold2d": unfold2d,
+    "conv2d": _conv2d,
+    "max_pool2d": _max_pool2d,
 }

@@ -1,10 +1,8 @@
-"""Record a model's forward as a list of registry primitives, with fg.compile's tracer hook.
-
-Every op reaches ``core.ops.apply``, which hands each call to the tracer of the current thread
-(``mode.state.tracer``) while ``mode.TRACING`` is set: the hook ``fg.compile`` records its NumPy
-steps with. The tracer here receives the same calls and keeps, for each, the primitive's name,
-its inputs (traced values or constants), its parameters and its result. The innermost module
-whose forward was running is kept too, so an error can name where the op came from.
+"""Record a model's forward as a list of registry primitives, observing it with
+``fg.autograd.graph.observe``: for each op, the primitive's name, its inputs (traced values or
+constants), its parameters and its result. The innermost module whose forward was running is kept
+too, so an error can name where the op came from; in-place changes are refused (an ONNX graph has
+none) and reading a value into Python warns (the exported graph keeps the path taken now).
 
 >>> import numpy as np, flowgrad as fg
 >>> from flowgrad.onnx.trace import trace
@@ -15,25 +13,16 @@ whose forward was running is kept too, so an error can name where the op came fr
 
 from __future__ import annotations
 
-import functools
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 import flowgrad as fg
-from flowgrad.core import mode
-from flowgrad.core.compiler import TracingWarning, _tracing_lock
-from flowgrad.core.ops import REGISTRY, Op
 from flowgrad.errors import FlowgradError
 
 __all__ = ["Step", "Trace", "trace"]
-
-
-def _op_of_forward() -> dict[int, Op]:
-    return {id(op.forward): op for op in REGISTRY.values()}
 
 
 @dataclass
@@ -59,14 +48,13 @@ class Trace:
     tensors: dict[int, Any] = field(default_factory=dict)  # key -> the Tensor, for values not made by a step
 
 
-class _Tracer:
-    """Receives ``apply``'s calls (the interface of ``core.compiler.Tracer``) and keeps primitives."""
+class _Tracer(fg.autograd.graph.Observer):
+    """Told of each op of the forward (``fg.autograd.graph.observe``); keeps them as steps."""
 
     def __init__(self) -> None:
         self.out = Trace()
         self.key_of: dict[int, int] = {}  # id(array) -> key
         self.keep: list[Any] = []  # every array stays alive while tracing, so ids stay unique
-        self.ops = _op_of_forward()
         self.where: list[str] = [""]
         self.warned: set[str] = set()
 
@@ -80,25 +68,20 @@ class _Tracer:
                 self.out.tensors[k] = tensor
         return k
 
-    def record(self, fn: Callable[..., Any], args: list, kwargs: dict, out: Any) -> None:
-        if isinstance(fn, functools.partial):  # core.ops._forward_of: the forward, made to return an ndarray
-            fn = fn.args[0]
-        op = self.ops.get(id(fn))
-        if op is None:
-            raise FlowgradError(f"onnx.export: a computation that is not a registry op ran in {self.path()}")
+    def on_op(self, name: str, inputs: tuple, params: dict, output: Any) -> None:
         keys, flags = [], []
-        for a in args:
+        for a in inputs:
             if isinstance(a, fg.Tensor):
                 keys.append(self.key(a._data, a))
                 flags.append(True)
-            elif isinstance(a, np.ndarray) and id(a) in self.key_of:
+            elif isinstance(a, np.ndarray) and id(a) in self.key_of:  # a traced value's array (where's mask)
                 keys.append(self.key_of[id(a)])
                 flags.append(True)
             else:
                 keys.append(a)
                 flags.append(False)
-        dst = self.key(out)
-        self.out.steps.append(Step(op.name, keys, flags, dict(kwargs), dst, self.path()))
+        dst = self.key(output._data, output)
+        self.out.steps.append(Step(name, keys, flags, dict(params), dst, self.path()))
 
     def path(self) -> str:
         return self.where[-1] or "the model's forward"
@@ -109,23 +92,17 @@ class _Tracer:
             "updates: write the forward with out-of-place ops (x = x + y, not x += y)"
         )
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        self._refuse(f"an in-place update ({getattr(fn, '__name__', fn)})")
+    def on_inplace(self, what: str, target: Any) -> None:
+        self._refuse(what)
 
-    def call_with_tensors(self, fn: Callable[..., Any], *args: Any) -> Any:
-        self._refuse("a gradient store")
-
-    def opaque(self, fn: Callable[[], Any]) -> None:
-        self._refuse("a step that is replayed as a whole (an optimizer step)")
-
-    def warn(self, what: str) -> None:
+    def on_read(self, what: str) -> None:
         if what not in self.warned:
             self.warned.add(what)
             warnings.warn(
                 f"onnx.export: {what} of a tensor in {self.path()}: the value is fixed in the exported "
                 "graph, and Python branches that depend on it keep the path they took now",
-                TracingWarning,
-                stacklevel=3,
+                fg.compiler.TracingWarning,
+                stacklevel=4,  # past mode.note_value_read and the tensor's method: the user's line
             )
 
 
@@ -155,17 +132,10 @@ def trace(model: Any, inputs: list[np.ndarray]) -> Trace:
     tensors = [fg.from_numpy(np.ascontiguousarray(a)) for a in inputs]
     tracer.out.inputs = [tracer.key(t._data) for t in tensors]
     undo = _wrap_forwards(model, tracer) if isinstance(model, fg.nn.Module) else []
-    state = mode.state
-    with _tracing_lock:
-        mode.TRACING += 1
-    state.tracer = tracer
     try:
-        with fg.no_grad():
+        with fg.no_grad(), fg.autograd.graph.observe(tracer):
             result = model(*tensors)
     finally:
-        state.tracer = None
-        with _tracing_lock:
-            mode.TRACING -= 1
         for m in undo:
             object.__delattr__(m, "forward")
     results = list(result) if isinstance(result, (tuple, list)) else [result]

@@ -5,8 +5,8 @@ its inputs with numbers written in the code as constant nodes) and every backwar
 walk: each tensor's gradient as the engine had it, and what went along each edge. The record
 keeps copies and weak references only: the graph is freed by ``backward()`` as always.
 
-Outside the context nothing is recorded: ops and the engine check one counter
-(``flowgrad.core.mode.RECORDING``) and go on.
+It is an observer of ``fg.autograd.graph.observe``: outside the context nothing is recorded,
+and ops and the engine check one counter and go on.
 """
 
 from __future__ import annotations
@@ -23,9 +23,6 @@ from typing import Any
 import numpy as np
 
 import flowgrad as fg
-from flowgrad.core import mode
-from flowgrad.core.engine import sum_to
-from flowgrad.core.ops import NUMPY_XP
 
 from .record import BackwardStep, Contribution, GraphRecord, RecordNode, SourceLine
 from .sources import Builder, copy_array, shown_params
@@ -51,7 +48,7 @@ def _raw(g: Any) -> np.ndarray:
     return copy_array(g)
 
 
-class Recorder:
+class Recorder(fg.autograd.graph.Observer):
     """The context manager :func:`record` returns; ``rec.record`` (also what ``with ... as rec``
     gives) is the :class:`~flowgrad.viz.record.GraphRecord` filled in.
 
@@ -71,7 +68,7 @@ class Recorder:
         self._local_names = local_names
         self._positions: dict[str, dict[int, int]] = {}
         self._passes = 0
-        self._previous: Any = None
+        self._observing: Any = None
         self._active = False
 
     # -- the context ---------------------------------------------------------------------------
@@ -79,17 +76,14 @@ class Recorder:
         if self._active:
             raise fg.FlowgradError("fg.viz.record: this recorder is already recording; make a new one")
         self._active = True
-        self._previous = mode.state.recorder
-        mode.state.recorder = self
-        mode.RECORDING += 1
+        self._observing = fg.autograd.graph.observe(self)
+        self._observing.__enter__()
         return self.record
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        mode.RECORDING -= 1
-        mode.state.recorder = self._previous
-        self._previous = None
+        self._observing.__exit__(exc_type, exc, tb)
         self._active = False
         self._build.name_tensors(self._names)
         if self._local_names:
@@ -125,12 +119,12 @@ class Recorder:
                 local_vars.clear()
 
     # -- hooks called by flowgrad.core (ops.apply and the engine's walk) ------------------------
-    def on_op(self, op: Any, args: tuple, params: dict, out: fg.Tensor) -> None:
+    def on_op(self, name: str, args: tuple, params: dict, out: fg.Tensor) -> None:
         build = self._build
         inputs, positions = build.input_nodes(args)
         data = out._data
         node = RecordNode(
-            build.new_id(), op.name, "op", None, tuple(data.shape), str(data.dtype), copy_array(data),
+            build.new_id(), name, "op", None, tuple(data.shape), str(data.dtype), copy_array(data),
             source=user_source(), inputs=inputs, params=shown_params(params), requires_grad=bool(out.requires_grad),
         )  # fmt: skip
         self._positions[node.id] = positions
@@ -157,24 +151,8 @@ class Recorder:
         inp = node.inputs[i]
         src = self._build.tensor_node(inp)
         position = self._positions.get(step.node, {}).get(i, i)
-        local = _local_derivative(t, node, i) if t._data.size == 1 else None
+        local = fg.autograd.graph.local_derivative(t, node, i) if t._data.size == 1 else None
         step.contributions.append(Contribution(src, step.node, position, step.grad, local, _raw(gi)))
-
-
-def _local_derivative(t: fg.Tensor, node: Any, i: int) -> np.ndarray | None:
-    """d output / d input ``i`` of a single-valued output: its rule with an upstream gradient of 1."""
-    op, arrays, params = node.op, node.input_arrays, node.params
-    if arrays is None:
-        return None
-    ones = np.ones_like(t._data)
-    if op.vjp_all is not None:
-        mask = [j == i for j in range(len(node.inputs))]
-        local = op.vjp_all(NUMPY_XP, ones, t._data, mask, *arrays, **params)[i]
-    else:
-        local = op.vjps[i](NUMPY_XP, ones, t._data, *arrays, **params)
-    shape = node.inputs[i]._data.shape
-    local = np.asarray(local)
-    return np.array(sum_to(local, shape) if local.shape != shape else local, copy=True)
 
 
 def record(names: Mapping[str, Any] | None = None, local_names: bool = True, prune: bool = True) -> Recorder:

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 import flowgrad as fg
-from flowgrad.ops.random import uniform
 
 from .programs import CAP, Const, Program, Side, Step, Val, spec
 
@@ -1150,7 +1149,7 @@ def _dropout(p: Program, h: Val):
     if not training or prob in (0.0, 1.0):
         return Step(lambda S, h: S.F.dropout(h, prob, training), (h,), f"F.dropout(h, {prob}, training={training})")
     fg.manual_seed(seed)
-    keep = uniform(h.shape).data >= prob
+    keep = fg.rand(h.shape, dtype=fg.float64).data >= prob
 
     def fn(S, h):
         if S.T:

@@ -12,17 +12,19 @@ from typing import Any
 
 import numpy as np
 
-from .backend import is_array
-from .core.engine import backward as _backward
-from .core.engine import grad
-from .core.engine import one_backward as _one_backward
-from .core.engine import queue_after_backward as _queue_after_backward
-from .core.legacy import Variable
-from .core.mode import detect_anomaly, enable_grad, no_grad, set_detect_anomaly, set_grad_enabled
-from .core.ops import Op, apply
-from .core.tensor import Tensor
+from ..backend import is_array
+from ..core.engine import backward as _backward
+from ..core.engine import grad
+from ..core.engine import one_backward as _one_backward
+from ..core.engine import queue_after_backward as _queue_after_backward
+from ..core.legacy import Variable
+from ..core.mode import detect_anomaly, enable_grad, no_grad, set_detect_anomaly, set_grad_enabled
+from ..core.ops import Op, apply
+from ..core.tensor import Tensor
+from . import graph
 
 __all__ = [
+    "graph",
     "grad",
     "backward",
     "Function",
