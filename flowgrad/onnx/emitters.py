@@ -331,7 +331,6 @@ def _matmul(g: Graph, c: Call) -> None:
     g.node("MatMul", c.common_names(), c.out)
 
 
-
 def _window_attrs(c: Call, kernel: tuple) -> dict:
     (ph, pw), stride, dilation = c.params["padding"], c.params["stride"], c.params["dilation"]
     return {
