@@ -169,6 +169,6 @@ def test_every_registry_op_is_covered() -> None:
     assert not never, f"specs that never ran (in a program with second derivatives, if they have them): {never}"
     missing = sorted(set(REGISTRY) - seen - set(EXEMPT))
     assert not missing, (
-        f"registry ops with no differential case: {missing}. Add a spec to tests/differential/specs.py "
+        f"registry ops with no differential case: {missing}. Add a spec to tests/differential/specs*.py "
         "that runs them (through a public function if torch has no twin), or an EXEMPT entry saying why."
     )
