@@ -86,8 +86,8 @@ def local_derivative(output: Tensor, node: Any, i: int) -> np.ndarray | None:
     >>> import flowgrad as fg
     >>> x = fg.tensor([1.0, 2.0], requires_grad=True)
     >>> y = (x * x).sum()
-    >>> fg.autograd.graph.local_derivative(y, y.grad_fn, 0)
-    array([1., 1.])
+    >>> fg.autograd.graph.local_derivative(y, y.grad_fn, 0).tolist()
+    [1.0, 1.0]
     """
     op, arrays, params = node.op, node.input_arrays, node.params
     if arrays is None:
