@@ -20,8 +20,8 @@ pays one counter read for this.
 
 from __future__ import annotations
 
+import _thread  # a lock without importing threading (import time)
 import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +34,7 @@ from ..core.tensor import Tensor
 
 __all__ = ["Observer", "observe", "local_derivative"]
 
-_count_lock = threading.Lock()
+_count_lock = _thread.allocate_lock()
 
 
 class Observer:

@@ -39,7 +39,7 @@ class Generator:
 
     def __init__(self, tracer: Any, output: Any, reusable: set[int], safe: set[int], dead: dict) -> None:
         self.tracer = tracer
-        emitters = fusion.EMITTERS
+        emitters = fusion.emitters()
         self.namespace: dict[str, Any] = {**fusion.NAMESPACE, "wrap": Tensor._wrap}
         self.written = set(tracer.inputs) | {k for k, _ in tracer.externals}
         self.written.update(s[3] for s in tracer.steps if s[3] is not None)

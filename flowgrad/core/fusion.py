@@ -33,6 +33,23 @@ Emitter = Callable[..., "list[str] | None"]
 EMITTERS: dict[Any, Emitter] = {}
 
 
+# Called once, on the first compile: the ops layer declares its emitters there, so that
+# `import flowgrad` does not pay for them (fg.compile is not used by most programs).
+_LOADERS: list[Callable[[], Any]] = []
+
+
+def declare_emitter_loader(load: Callable[[], Any]) -> None:
+    """Have ``load()`` (which declares emitters) run before the first plan is written."""
+    _LOADERS.append(load)
+
+
+def emitters() -> dict[Any, Emitter]:
+    """The emitters, keyed as ``key_of`` keys a traced callable (their loaders run on first use)."""
+    while _LOADERS:
+        _LOADERS.pop(0)()
+    return EMITTERS
+
+
 def declare_emitter(key: Any, emitter: Emitter, names: dict[str, Any] | None = None) -> None:
     """File ``emitter`` under ``key`` (``fn`` or ``rule_key(rule)``); ``names``: what its lines call."""
     EMITTERS[key] = emitter

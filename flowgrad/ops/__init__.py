@@ -1,5 +1,8 @@
 """All primitives, registered on import. See ``flowgrad.core.ops`` for the registry."""
 
+import importlib
+
+from ..core import fusion as _fusion
 from ..core import ops as _core_ops
 from . import (
     complexops,
@@ -9,7 +12,6 @@ from . import (
     conv_gemm,
     elementwise,
     elementwise_more,
-    emitters,
     fft,
     fused,
     linalg,
@@ -28,7 +30,6 @@ __all__ = [
     "conv_gemm",
     "elementwise",
     "elementwise_more",
-    "emitters",
     "fft",
     "fused",
     "linalg",
@@ -52,3 +53,6 @@ _core_ops.allow_complex(
 )  # fmt: skip
 # Not arccosh: its rule 1 / sqrt(z^2 - 1) is the derivative of NumPy's principal arccosh only
 # where Re z > 0 (elsewhere it is 1 / (sqrt(z - 1) sqrt(z + 1)), of the other sign).
+
+# fg.compile's written-out steps for these ops, loaded on the first compile (import time).
+_fusion.declare_emitter_loader(lambda: importlib.import_module("flowgrad.ops.emitters"))
