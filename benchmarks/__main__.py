@@ -75,6 +75,16 @@ def machine() -> dict:
         versions["numpy BLAS"] = f"{blas['name']} {blas['version']}"
     except (KeyError, TypeError):
         pass
+    try:  # the kernel the BLAS picked for this CPU (SkylakeX, Haswell, ...): it sets the GEMM speed
+        import threadpoolctl
+
+        kernels = sorted(
+            {i.get("architecture") or "?" for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"}
+        )
+        if kernels and "numpy BLAS" in versions:
+            versions["numpy BLAS"] += f" ({', '.join(kernels)} kernel)"
+    except ImportError:
+        pass
     return {"cpu": cpu, "logical_cores": os.cpu_count(), "platform": platform.platform(), "versions": versions}
 
 
