@@ -105,8 +105,9 @@ def walk_fast(
         else:
             input_grads = None
         vjps = op.vjps
-        # g may be overwritten only when this walk allocated it and nothing else holds it.
-        in_place = op.vjp_in_place if t in allocated else None
+        # g may be overwritten only when this walk allocated it and nothing else holds it (and only
+        # by a one-input rule: another input's rule would read it afterwards).
+        in_place = op.vjp_in_place if t in allocated and len(positions) == 1 else None
         add_into = op.vjp_add_into
         for i in positions:
             inp = inputs[i]
