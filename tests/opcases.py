@@ -115,6 +115,8 @@ class _Torch:
         self._path = path
 
     def __getattr__(self, name: str) -> _Torch:
+        if name.startswith("__"):  # introspection (doctest's unwrap, copy, pickle) finds nothing here
+            raise AttributeError(name)
         return _Torch(self._path + (name,))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -135,6 +137,8 @@ class TorchAsFlowgrad:
     """``torch`` under flowgrad's top-level names (softplus, leaky_relu: ``torch.nn.functional``'s)."""
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # introspection (doctest's unwrap) must not need torch
+            raise AttributeError(name)
         import torch
 
         if name in ("softplus", "leaky_relu"):
